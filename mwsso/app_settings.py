@@ -1,0 +1,177 @@
+"""Every ``MWSSO_*`` setting, its type, its default and what it means.
+
+Settings are read on every access (never cached, never at import time) so that
+``override_settings`` in tests and per-process configuration just work.
+social-core's own ``SOCIAL_AUTH_MEDIAWIKI_*`` settings (key, secret, wiki URL,
+callback) stay social-core's and are read through the backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from mwsso import __version__
+
+DEFAULT_USER_AGENT = f"mwsso/{__version__} (Django; set MWSSO_USER_AGENT to name your tool and a contact)"
+
+# The social-auth pipeline mwsso expects (SOCIAL_AUTH_PIPELINE); README.md explains each step.
+DEFAULT_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "mwsso.policy.check_access_policy",
+    "social_core.pipeline.social_auth.social_user",
+    "mwsso.pipeline.create_or_update_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "mwsso.pipeline.store_identity",
+    "mwsso.pipeline.store_access_token",
+    "mwsso.policy.sync_groups",
+    "mwsso.policy.send_identity_refreshed",
+)
+
+DEFAULTS: dict[str, Any] = {
+    # HTTP
+    "USER_AGENT": DEFAULT_USER_AGENT,
+    "HTTP_TIMEOUT": 10.0,
+    "HTTP_POOL_SIZE": 10,
+    # Login
+    "AUTHORIZE_PAGE": "authorize",
+    "JWT_LEEWAY": 10,
+    # Token storage
+    "TOKEN_KEYS": [],
+    "LAST_USED_INTERVAL": 60,
+    # Access policy
+    "BLOCKED_USERS": "deny",
+    "MIN_EDITCOUNT": 0,
+    "MIN_ACCOUNT_AGE_DAYS": 0,
+    "REQUIRE_CONFIRMED_EMAIL": False,
+    "REQUIRED_GRANTS": [],
+    "ELIGIBILITY_CHECK": None,
+    # Group mapping
+    "GROUP_MAP": {},
+    "STAFF_GROUPS": [],
+    "SUPERUSER_GROUPS": [],
+    # API client
+    "ALLOWED_WIKIS": [],
+    "API_MAXLAG": 5,
+    "API_MAX_RETRIES": 3,
+    "API_MAX_RETRY_WAIT": 30.0,
+}
+
+
+def _get(name: str) -> Any:
+    return getattr(settings, f"MWSSO_{name}", DEFAULTS[name])
+
+
+class AppSettings:
+    """Typed, documented access to mwsso's settings: ``from mwsso.app_settings import app_settings``."""
+
+    @property
+    def USER_AGENT(self) -> str:
+        """User-Agent sent on every request to a wiki. Wikimedia requires a tool name and contact."""
+        return str(_get("USER_AGENT"))
+
+    @property
+    def HTTP_TIMEOUT(self) -> float | tuple[float, float]:
+        """Seconds to wait for the wiki (a number, or a (connect, read) pair)."""
+        value = _get("HTTP_TIMEOUT")
+        return tuple(value) if isinstance(value, (list, tuple)) else float(value)
+
+    @property
+    def HTTP_POOL_SIZE(self) -> int:
+        """Keep-alive connections kept per wiki host by the process-wide HTTP session."""
+        return int(_get("HTTP_POOL_SIZE"))
+
+    @property
+    def AUTHORIZE_PAGE(self) -> str:
+        """``authorize`` (always ask for consent) or ``authenticate`` (skip it for an already approved user)."""
+        return str(_get("AUTHORIZE_PAGE"))
+
+    @property
+    def JWT_LEEWAY(self) -> int:
+        """Seconds of clock skew tolerated when checking the identify JWT's ``exp`` and ``iat``."""
+        return int(_get("JWT_LEEWAY"))
+
+    @property
+    def TOKEN_KEYS(self) -> list[str]:
+        """Fernet keys for access tokens at rest: the first encrypts, all decrypt (rotation)."""
+        value = _get("TOKEN_KEYS")
+        if isinstance(value, str):
+            value = [part for part in value.split(",")]
+        return [key.strip() for key in value if key and key.strip()]
+
+    @property
+    def LAST_USED_INTERVAL(self) -> int:
+        """Seconds between two writes of an access token's ``last_used`` (avoids a write per API call)."""
+        return int(_get("LAST_USED_INTERVAL"))
+
+    @property
+    def BLOCKED_USERS(self) -> str:
+        """``deny`` (default) or ``allow`` users the wiki reports as blocked."""
+        return str(_get("BLOCKED_USERS"))
+
+    @property
+    def MIN_EDITCOUNT(self) -> int:
+        """Minimum edit count on the wiki to sign in."""
+        return int(_get("MIN_EDITCOUNT"))
+
+    @property
+    def MIN_ACCOUNT_AGE_DAYS(self) -> int:
+        """Minimum age of the wiki account, in days, to sign in."""
+        return int(_get("MIN_ACCOUNT_AGE_DAYS"))
+
+    @property
+    def REQUIRE_CONFIRMED_EMAIL(self) -> bool:
+        """Refuse users without a confirmed email address on the wiki."""
+        return bool(_get("REQUIRE_CONFIRMED_EMAIL"))
+
+    @property
+    def REQUIRED_GRANTS(self) -> list[str]:
+        """Grants the user must have given the consumer (e.g. ``["editpage"]``)."""
+        return list(_get("REQUIRED_GRANTS"))
+
+    @property
+    def ELIGIBILITY_CHECK(self) -> str | None:
+        """Import path of ``check(identity) -> None | str``; a string refuses the login with that reason."""
+        return _get("ELIGIBILITY_CHECK") or None
+
+    @property
+    def GROUP_MAP(self) -> dict[str, str]:
+        """Wiki group → Django group; membership of mapped Django groups is synced at every login."""
+        return dict(_get("GROUP_MAP"))
+
+    @property
+    def STAFF_GROUPS(self) -> list[str]:
+        """Wiki groups that make a user ``is_staff`` (revoked when the wiki group is gone)."""
+        return list(_get("STAFF_GROUPS"))
+
+    @property
+    def SUPERUSER_GROUPS(self) -> list[str]:
+        """Wiki groups that make a user ``is_superuser`` (revoked when the wiki group is gone)."""
+        return list(_get("SUPERUSER_GROUPS"))
+
+    @property
+    def ALLOWED_WIKIS(self) -> list[str]:
+        """Extra wiki hosts the API client may call with a user's token (``*.wikipedia.org`` patterns)."""
+        return list(_get("ALLOWED_WIKIS"))
+
+    @property
+    def API_MAXLAG(self) -> int | None:
+        """``maxlag`` sent with API calls (None to not send it)."""
+        value = _get("API_MAXLAG")
+        return None if value is None else int(value)
+
+    @property
+    def API_MAX_RETRIES(self) -> int:
+        """Retries after a maxlag error, HTTP 429 or 503."""
+        return int(_get("API_MAX_RETRIES"))
+
+    @property
+    def API_MAX_RETRY_WAIT(self) -> float:
+        """Upper bound, in seconds, on one wait before a retry (whatever Retry-After says)."""
+        return float(_get("API_MAX_RETRY_WAIT"))
+
+
+app_settings = AppSettings()

@@ -1,0 +1,180 @@
+"""The ``mediawiki`` social-core backend: MediaWiki's OAuth 1.0a handshake and identify.
+
+A drop-in replacement for ``social_core.backends.mediawiki.MediaWiki``: same
+name, same uid (the wiki's central user id), same ``SOCIAL_AUTH_MEDIAWIKI_*``
+settings. Protocol work lives in ``mwsso.oauth1`` and ``mwsso.identity``; this
+class wires it into social-core and turns failures into ``mwsso.exceptions``.
+The access token never enters ``response``, ``extra_data`` or the pipeline's
+keyword arguments (social-core may serialise those): steps read it from
+``backend.access_credentials``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from django.db import transaction
+from social_core.backends.oauth import BaseOAuth1
+
+from mwsso import http, oauth1
+from mwsso.app_settings import app_settings
+from mwsso.exceptions import (
+    CallbackRejected,
+    IdentityRejected,
+    LoginError,
+    WikiBadResponse,
+    WikiRefused,
+    WikiUnavailable,
+)
+from mwsso.identity import Identity, InvalidIdentity, verify_identify_jwt
+
+DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
+# Enough for a few tabs started in parallel; bounded so a session cannot grow without end.
+MAX_PENDING_LOGINS = 5
+
+_PROTOCOL_ERRORS: dict[str, type[LoginError]] = {
+    "unavailable": WikiUnavailable,
+    "bad_response": WikiBadResponse,
+}
+
+
+class MediaWikiOAuth(BaseOAuth1):
+    """Sign in with a MediaWiki account (Extension:OAuth, OAuth 1.0a)."""
+
+    name = "mediawiki"
+    title = "Wikipedia"
+    ID_KEY = "sub"
+    EXTRA_DATA: list = []
+    SEND_USER_AGENT = True
+
+    access_credentials: oauth1.TokenPair | None = None
+    identity: Identity | None = None
+
+    # -- settings -------------------------------------------------------
+    def index_url(self) -> str:
+        """The wiki's index.php URL (``SOCIAL_AUTH_MEDIAWIKI_URL``)."""
+        return str(self.setting("URL") or DEFAULT_WIKI_URL)
+
+    def consumer(self) -> oauth1.Consumer:
+        key, secret = self.get_key_and_secret()
+        return oauth1.Consumer(str(key or ""), str(secret or ""))
+
+    def callback(self) -> str:
+        """``oob`` (the registered callback), an absolute URL, or a path made absolute with this request's host."""
+        value = str(self.setting("CALLBACK") or "oob")
+        return self.strategy.build_absolute_uri(value) if value.startswith("/") else value
+
+    def _http_kwargs(self) -> dict[str, Any]:
+        return {"timeout": app_settings.HTTP_TIMEOUT, "headers": {"User-Agent": app_settings.USER_AGENT}}
+
+    # -- step 1: initiate and send the browser to the wiki ----------------
+    def unauthorized_token(self) -> str:
+        request_token = self._call(
+            oauth1.initiate, http.get_session(), self.index_url(), self.consumer(), self.callback(), **self._http_kwargs()
+        )
+        return urlencode({"oauth_token": request_token.key, "oauth_token_secret": request_token.secret})
+
+    def set_unauthorized_token(self) -> str:
+        token = self.unauthorized_token()
+        name = self.name + self.UNATHORIZED_TOKEN_SUFIX
+        pending = list(self.strategy.session_get(name, []))[-(MAX_PENDING_LOGINS - 1) :]
+        self.strategy.session_set(name, [*pending, token])
+        return token
+
+    def oauth_authorization_request(self, token: str) -> str:
+        request_key = parse_qs(token)["oauth_token"][0]
+        return oauth1.authorize_url(self.index_url(), self.consumer().key, request_key, app_settings.AUTHORIZE_PAGE)
+
+    # -- step 2: the callback -------------------------------------------
+    def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
+        request_token = self.get_unauthorized_token()
+        verifier = self.data.get("oauth_verifier")
+        if not isinstance(verifier, str) or not verifier:
+            raise CallbackRejected(self, "the callback has no oauth_verifier", reason="missing_verifier", stage="callback")
+        access = self._call(
+            oauth1.exchange,
+            http.get_session(),
+            self.index_url(),
+            self.consumer(),
+            request_token,
+            verifier,
+            **self._http_kwargs(),
+        )
+        return self.do_auth(access, *args, **kwargs)
+
+    def get_unauthorized_token(self) -> oauth1.TokenPair:
+        """The request token this browser started with; removed from the session so it is used once."""
+        name = self.name + self.UNATHORIZED_TOKEN_SUFIX
+        pending = list(self.strategy.session_get(name, []))
+        given = self.data.get("oauth_token")
+        if not isinstance(given, str) or not given:
+            raise CallbackRejected(self, "the callback has no oauth_token", reason="missing_token", stage="callback")
+        if not pending:
+            raise CallbackRejected(
+                self, "no sign-in is pending in this browser session", reason="no_pending_login", stage="callback"
+            )
+        for stored in pending:
+            fields = parse_qs(stored)
+            key = fields.get("oauth_token", [""])[0]
+            if hmac.compare_digest(key.encode(), given.encode()):
+                self.strategy.session_set(name, [t for t in pending if t != stored])
+                return oauth1.TokenPair(key, fields.get("oauth_token_secret", [""])[0])
+        raise CallbackRejected(
+            self, "the callback's oauth_token is not one this browser was given", reason="token_mismatch", stage="callback"
+        )
+
+    # -- step 3: identify, then the pipeline ----------------------------
+    def do_auth(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Any:
+        identity = self.user_data(access_token)
+        self.access_credentials = access_token
+        self.identity = identity
+        kwargs.update({"response": identity.as_json(), "identity": identity, "backend": self})
+        # All local writes of a login (user, association, identity, token) land together or not at all.
+        with transaction.atomic():
+            return self.strategy.authenticate(*args, **kwargs)
+
+    def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:
+        consumer = self.consumer()
+        token, nonce = self._call(
+            oauth1.identify, http.get_session(), self.index_url(), consumer, access_token, **self._http_kwargs()
+        )
+        try:
+            return verify_identify_jwt(
+                token,
+                consumer_key=consumer.key,
+                consumer_secret=consumer.secret,
+                issuer=self.index_url(),
+                nonce=nonce,
+                leeway=app_settings.JWT_LEEWAY,
+            )
+        except InvalidIdentity as err:
+            raise IdentityRejected(self, err.message, reason=err.reason, stage="user_info") from err
+
+    def _call(self, step: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return step(*args, **kwargs)
+        except oauth1.ProtocolError as err:
+            stage = {"initiate": "begin", "token": "token_exchange"}.get(err.step, "user_info")
+            detail = f"{err.step}: {err.message}"
+            if err.kind == "refused":
+                raise WikiRefused(self, detail, wiki_code=err.wiki_code, stage=stage) from err
+            raise _PROTOCOL_ERRORS[err.kind](self, detail, reason=f"{err.step}_{err.kind}", stage=stage) from err
+
+    # -- what social-core's pipeline sees --------------------------------
+    def get_user_id(self, details: dict[str, Any], response: dict[str, Any]) -> str:
+        return str(response["sub"])
+
+    def get_user_details(self, response: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "username": response["username"],
+            "email": response.get("email") or "",
+            "fullname": response.get("realname") or "",
+            "first_name": "",
+            "last_name": "",
+        }
+
+    def extra_data(self, user: Any, uid: str, response: dict[str, Any], details: dict[str, Any], pipeline_kwargs: dict[str, Any]) -> dict[str, Any]:
+        # Never the access token: it lives encrypted in mwsso.models.AccessToken.
+        return {"wiki": response.get("issuer"), "username": response.get("username")}

@@ -1,0 +1,115 @@
+"""Static wiki data: user groups and their rights, OAuth grants and their labels.
+
+Values follow MediaWiki 1.39 defaults (DefaultSettings, Extension:OAuth) so that
+``rights`` and ``groups`` in identify look like the recorded ones.
+"""
+
+from __future__ import annotations
+
+# Rights per group, in the order MediaWiki lists them for a user
+# (see recorded/mediawiki-1.39-claims.json for an ordinary user).
+GROUP_RIGHTS: dict[str, tuple[str, ...]] = {
+    "*": (
+        "createaccount", "read", "edit", "createpage", "createtalk", "writeapi",
+        "viewmywatchlist", "editmywatchlist", "viewmyprivateinfo", "editmyprivateinfo",
+        "editmyoptions",
+    ),
+    "user": (
+        "move", "move-subpages", "move-rootuserpages", "move-categorypages", "movefile",
+        "read", "edit", "createpage", "createtalk", "upload", "reupload", "reupload-shared",
+        "minoredit", "editmyusercss", "editmyuserjson", "editmyuserjs", "editmyuserjsredirect",
+        "purge", "applychangetags", "changetags", "editcontentmodel", "mwoauthmanagemygrants",
+    ),
+    "autoconfirmed": ("autoconfirmed", "editsemiprotected"),
+    "bot": ("bot", "autoconfirmed", "editsemiprotected", "nominornewtalk", "autopatrol",
+            "suppressredirect", "apihighlimits", "writeapi"),
+    "sysop": (
+        "block", "createaccount", "delete", "bigdelete", "deletedhistory", "deletedtext",
+        "undelete", "editinterface", "editsitejson", "edituserjson", "import", "importupload",
+        "move", "move-subpages", "move-rootuserpages", "move-categorypages", "patrol",
+        "autopatrol", "protect", "editprotected", "rollback", "upload", "reupload",
+        "reupload-shared", "unwatchedpages", "autoconfirmed", "editsemiprotected",
+        "ipblock-exempt", "blockemail", "markbotedits", "apihighlimits", "browsearchive",
+        "noratelimit", "movefile", "unblockself", "suppressredirect", "mergehistory",
+        "managechangetags", "deletechangetags", "deletelogentry", "deleterevision",
+        "mwoauthproposeconsumer", "mwoauthupdateownconsumer", "mwoauthmanageconsumer",
+    ),
+    "interface-admin": ("editinterface", "editsitecss", "editsitejson", "editsitejs",
+                        "editusercss", "edituserjson", "edituserjs"),
+    "bureaucrat": ("userrights", "noratelimit", "renameuser", "mwoauthmanageconsumer"),
+}
+
+IMPLICIT_GROUPS = ("*", "user", "autoconfirmed")
+
+# Wikipedia-like thresholds; MediaWiki's defaults (0 and 0) would make every
+# account autoconfirmed and hide the "new account" case.
+AUTOCONFIRM_AGE_SECONDS = 4 * 24 * 3600
+AUTOCONFIRM_EDITS = 10
+
+# Grants that every normal consumer gets implicitly ($wgGrantPermissionGroups "hidden").
+HIDDEN_GRANTS = ("basic",)
+AUTHONLY_GRANTS = ("mwoauth-authonly", "mwoauth-authonlyprivate")
+PRIVATE_INFO_GRANTS = ("mwoauth-authonlyprivate", "privateinfo")
+
+# grant -> (grant group, label); group labels below. Labels are MediaWiki's grant-* messages.
+GRANTS: dict[str, tuple[str, str]] = {
+    "basic": ("hidden", "Basic rights"),
+    "highvolume": ("high-volume", "High-volume (bot) access"),
+    "editpage": ("page-interaction", "Edit existing pages"),
+    "editprotected": ("protected-editing", "Edit protected pages"),
+    "createeditmovepage": ("page-interaction", "Create, edit, and move pages"),
+    "uploadfile": ("file-interaction", "Upload new files"),
+    "uploadeditmovefile": ("file-interaction", "Upload, replace, and move files"),
+    "patrol": ("administration", "Patrol changes to pages"),
+    "rollback": ("administration", "Rollback changes to pages"),
+    "blockusers": ("administration", "Block and unblock users"),
+    "viewdeleted": ("administration", "View deleted files and pages"),
+    "delete": ("administration", "Delete pages, revisions, and log entries"),
+    "protect": ("administration", "Protect and unprotect pages"),
+    "privateinfo": ("private-information", "Access your private information"),
+    "sendemail": ("email", "Send email to other users"),
+    "editmywatchlist": ("watchlist-interaction", "Edit your watchlist"),
+    "viewmywatchlist": ("watchlist-interaction", "View your watchlist"),
+    "mwoauth-authonly": ("hidden", "Authentication only, no API access."),
+    "mwoauth-authonlyprivate": (
+        "hidden",
+        "Authentication only with access to real name and email address via "
+        "Special:OAuth/identify, no API access.",
+    ),
+}
+
+GRANT_GROUP_LABELS: dict[str, str] = {
+    "page-interaction": "Interact with pages",
+    "file-interaction": "Interact with media",
+    "watchlist-interaction": "Interact with your watchlist",
+    "email": "Send email",
+    "high-volume": "Perform high volume activity",
+    "protected-editing": "Edit protected pages",
+    "administration": "Perform administrative actions",
+    "private-information": "Access your private information",
+    "other": "Miscellaneous",
+}
+
+# What the API needs from the grants (the subset of $wgGrantPermissions the devwiki checks).
+EDIT_GRANTS = ("editpage", "createeditmovepage", "editprotected", "highvolume")
+CREATE_GRANTS = ("createeditmovepage",)
+
+
+def grant_groups(grants: list[str]) -> list[tuple[str, list[str]]]:
+    """Visible grants grouped like the authorize dialog shows them: [(group label, [labels])]."""
+    groups: dict[str, list[str]] = {}
+    for grant in grants:
+        group, label = GRANTS.get(grant, ("other", grant))
+        if group == "hidden":
+            continue
+        groups.setdefault(GRANT_GROUP_LABELS.get(group, group), []).append(label)
+    return list(groups.items())
+
+
+def rights_for_groups(groups: list[str]) -> list[str]:
+    """All rights of the given effective groups, de-duplicated in first-seen order."""
+    seen: dict[str, None] = {}
+    for group in groups:
+        for right in GROUP_RIGHTS.get(group, ()):
+            seen.setdefault(right, None)
+    return list(seen)

@@ -1,0 +1,145 @@
+"""Built-in users, consumers and pages, and loading a JSON or TOML config file.
+
+A config is a plain dict (see docs/devwiki.md for the format); ``load_config``
+merges it over the built-ins and validates it so mistakes fail at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .models import Consumer, User, mw_timestamp
+
+DEMO_CONSUMER_KEY = "9d1c6c1e8f3b4a7e9f2d5b6a8c0e1f23"
+DEMO_CONSUMER_SECRET = "4b8e2f9a1c7d3e5f6a0b9c8d7e6f5a4b3c2d1e0f"
+TEST_CONSUMER_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+TEST_CONSUMER_SECRET = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3"
+UNAPPROVED_CONSUMER_KEY = "badc0ffee0ddf00d1234567890abcdef"
+UNAPPROVED_CONSUMER_SECRET = "1234567890abcdef1234567890abcdef12345678"
+PRIVATE_CONSUMER_KEY = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+PRIVATE_CONSUMER_SECRET = "a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5"
+
+_PAGE_GRANTS = ["basic", "editpage", "createeditmovepage"]
+_ANY_PORT_CALLBACK = "http://127.0.0.1:1/complete/mediawiki/"
+
+BUILTIN_CONSUMERS: list[dict[str, Any]] = [
+    {"key": DEMO_CONSUMER_KEY, "secret": DEMO_CONSUMER_SECRET, "name": "mwsso demo",
+     "callback": "http://127.0.0.1:8000/complete/mediawiki/", "callback_is_prefix": True,
+     "grants": _PAGE_GRANTS, "description": "The mwsso demo site (make run)."},
+    {"key": TEST_CONSUMER_KEY, "secret": TEST_CONSUMER_SECRET, "name": "mwsso tests",
+     "callback": _ANY_PORT_CALLBACK, "callback_is_prefix": True, "grants": _PAGE_GRANTS,
+     "description": "Test suites; port 1 in the callback allows any port."},
+    {"key": UNAPPROVED_CONSUMER_KEY, "secret": UNAPPROVED_CONSUMER_SECRET,
+     "name": "mwsso unapproved", "callback": _ANY_PORT_CALLBACK, "callback_is_prefix": True,
+     "grants": ["basic", "editpage"], "approved": False,
+     "description": "Proposed but never approved."},
+    {"key": PRIVATE_CONSUMER_KEY, "secret": PRIVATE_CONSUMER_SECRET,
+     "name": "mwsso private info", "callback": _ANY_PORT_CALLBACK, "callback_is_prefix": True,
+     "grants": ["mwoauth-authonlyprivate"],
+     "description": "Authentication only, with real name and email address."},
+]
+
+BUILTIN_USERS: list[dict[str, Any]] = [
+    {"sub": 1, "name": "Admin Sysop", "groups": ["bureaucrat", "interface-admin", "sysop"],
+     "editcount": 50000, "registered": "20080115093000", "email": "admin@example.org",
+     "email_confirmed": True, "realname": "Ada Sysop"},
+    {"sub": 3, "name": "Alice", "editcount": 1234, "registered": "20150301120000",
+     "email": "alice@example.org", "email_confirmed": True, "realname": "Alice Example"},
+    {"sub": 4, "name": "Bob", "editcount": 87, "registered": "20190612080000",
+     "email": "bob@example.org", "email_confirmed": True, "realname": ""},
+    {"sub": 5, "name": "Mallory", "editcount": 12, "registered": "20200404040404",
+     "email": "mallory@example.org", "email_confirmed": False, "blocked": True,
+     "block_reason": "Vandalism"},
+    {"sub": 7, "name": "Newbie", "editcount": 0, "registered": "now",
+     "email": "newbie@example.org", "email_confirmed": False},
+    {"sub": 11, "name": "Zoë Ünïcode-Test", "editcount": 42, "registered": "20210909090909",
+     "email": "zoe@example.org", "email_confirmed": True, "realname": "Zoë Ünïcode"},
+]
+
+_SEED_TITLES = [
+    "Main Page", "Sandbox", "Apple", "Apricot", "Banana", "Blackberry", "Cherry", "Coconut",
+    "Damson", "Date", "Elderberry", "Fig", "Gooseberry", "Grape", "Guava", "Kiwi", "Lemon",
+    "Lime", "Mango", "Nectarine", "Orange", "Papaya", "Peach", "Pear", "Plum", "Quince",
+]
+BUILTIN_PAGES: list[dict[str, str]] = [
+    {"title": t, "text": f"'''{t}''' is a page on the mwsso development wiki."}
+    for t in _SEED_TITLES
+]
+
+JWT_VARIANTS = {"sub_type": ("str", "int"), "grants_format": ("object", "list")}
+DEFAULT_VARIANT: dict[str, Any] = {"sub_type": "str", "grants_format": "object",
+                                   "email_verified": True}
+
+
+class ConfigError(ValueError):
+    """The devwiki configuration is not usable."""
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Parse a ``.json`` or ``.toml`` file into a config dict."""
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        if path.suffix.lower() == ".toml":
+            return tomllib.loads(raw.decode("utf-8"))
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {err}") from err
+
+
+def make_consumer(spec: dict[str, Any]) -> Consumer:
+    try:
+        return Consumer(**spec)
+    except TypeError as err:
+        raise ConfigError(f"consumer {spec.get('key', '?')}: {err}") from err
+
+
+def make_user(spec: dict[str, Any], now: float | None = None) -> User:
+    spec = dict(spec)
+    if spec.get("registered", "now") in ("now", "today"):
+        spec["registered"] = mw_timestamp(time.time() if now is None else now)
+    try:
+        user = User(**spec)
+    except TypeError as err:
+        raise ConfigError(f"user {spec.get('name', '?')}: {err}") from err
+    user.sub = int(user.sub)
+    return user
+
+
+def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, Any]:
+    """Return a complete config: built-ins (unless ``builtins = false``) plus ``source``.
+
+    Entries in ``source`` with the key (consumers) or sub (users) of a built-in replace it.
+    """
+    given = read_config_file(source) if isinstance(source, (str, Path)) else dict(source or {})
+    unknown = set(given) - {"server", "builtins", "consumers", "users", "pages", "jwt", "secret"}
+    if unknown:
+        raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))}")
+    use_builtins = given.get("builtins", True)
+    consumers = {c["key"]: c for c in (BUILTIN_CONSUMERS if use_builtins else [])}
+    users = {u["sub"]: u for u in (BUILTIN_USERS if use_builtins else [])}
+    for c in given.get("consumers", []):
+        if "key" not in c or "secret" not in c:
+            raise ConfigError("every consumer needs a key and a secret")
+        consumers[c["key"]] = c
+    for u in given.get("users", []):
+        if "sub" not in u or "name" not in u:
+            raise ConfigError("every user needs a sub and a name")
+        users[int(u["sub"])] = u
+    pages = list(BUILTIN_PAGES if use_builtins else []) + list(given.get("pages", []))
+    jwt = {**DEFAULT_VARIANT, **given.get("jwt", {})}
+    for name, allowed in JWT_VARIANTS.items():
+        if jwt[name] not in allowed:
+            raise ConfigError(f"jwt.{name} must be one of {', '.join(allowed)}")
+    config = {"server": given.get("server"), "consumers": list(consumers.values()),
+              "users": list(users.values()), "pages": pages, "jwt": jwt,
+              "secret": given.get("secret")}
+    for spec in config["consumers"]:
+        make_consumer(spec)  # validate now rather than on first request
+    for spec in config["users"]:
+        make_user(spec)
+    return config

@@ -1,0 +1,306 @@
+"""Verify the JWT that Special:OAuth/identify returns and turn it into an ``Identity``.
+
+Pure Python (no Django): every check takes its inputs as arguments, including
+the clock, so each can be tested alone. Each failed check raises
+``InvalidIdentity`` with its own ``reason`` code, so a log line tells exactly
+which check failed. Messages carry claim values, never the token or a secret.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from jwt.api_jws import PyJWS
+
+ALGORITHM = "HS256"
+
+# Claims the extension has sent on every version we support; a JWT without one
+# of them is not from a MediaWiki we can trust to have vouched for the user.
+REQUIRED_CLAIMS = (
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "nonce",
+    "sub",
+    "editcount",
+    "confirmed_email",
+    "blocked",
+    "registered",
+    "groups",
+    "rights",
+)
+
+
+class InvalidIdentity(Exception):
+    """The identify response cannot be trusted; ``reason`` names the failed check."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the wiki vouches for about the user, with normalised types."""
+
+    sub: str
+    username: str
+    issuer: str
+    editcount: int
+    confirmed_email: bool
+    blocked: bool
+    registered: datetime | None
+    groups: tuple[str, ...] = ()
+    rights: tuple[str, ...] = ()
+    grants: tuple[str, ...] = ()
+    email: str | None = None
+    realname: str | None = None
+    email_verified: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (what is stored and what signals carry)."""
+        data = asdict(self)
+        data["registered"] = self.registered.isoformat() if self.registered else None
+        for name in ("groups", "rights", "grants"):
+            data[name] = list(data[name])
+        return data
+
+
+def issuer_of(url: str) -> str:
+    """The ``iss`` a wiki at ``url`` signs with: scheme and host (and a non-default port)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = 443 if parts.scheme == "https" else 80
+    try:
+        port = parts.port
+    except ValueError as err:
+        raise ValueError(f"bad port in URL: {url!r}") from err
+    netloc = host if port in (None, default_port) else f"{host}:{port}"
+    return f"{parts.scheme}://{netloc}"
+
+
+def verify_identify_jwt(
+    token: str | bytes,
+    *,
+    consumer_key: str,
+    consumer_secret: str,
+    issuer: str,
+    nonce: str,
+    now: float | None = None,
+    leeway: float = 10,
+) -> Identity:
+    """Check every part of an identify JWT and return the identity it carries.
+
+    ``issuer`` is the configured wiki's URL (any URL of it; only scheme, host and
+    port count). ``nonce`` is the ``oauth_nonce`` of the identify request.
+    """
+    claims = _verified_claims(token, consumer_secret)
+    _check_claims_present(claims)
+    _check_audience(claims["aud"], consumer_key)
+    _check_issuer(claims["iss"], issuer)
+    _check_times(claims, time.time() if now is None else now, leeway)
+    _check_nonce(claims["nonce"], nonce)
+    return _identity_from(claims)
+
+
+def _verified_claims(token: str | bytes, secret: str) -> dict[str, Any]:
+    if isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError as err:
+            raise InvalidIdentity("malformed", "the identify response is not a JWT") from err
+    token = token.strip()
+    if token.count(".") != 2:
+        raise InvalidIdentity("malformed", "the identify response is not a JWT")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as err:
+        raise InvalidIdentity("malformed", "the identify JWT header cannot be read") from err
+    if header.get("alg") != ALGORITHM:
+        raise InvalidIdentity(
+            "algorithm_not_allowed",
+            f"the identify JWT uses algorithm {header.get('alg')!r}; only {ALGORITHM} is accepted",
+        )
+    try:
+        # Signature only: the claims are checked below, each with its own reason,
+        # and without PyJWT's rule that `sub` be a string (older wikis send a number).
+        decoded = PyJWS().decode_complete(token, secret, algorithms=[ALGORITHM])
+    except jwt.InvalidSignatureError as err:
+        raise InvalidIdentity("bad_signature", "the identify JWT signature does not match the consumer secret") from err
+    except jwt.PyJWTError as err:
+        raise InvalidIdentity("malformed", "the identify JWT cannot be decoded") from err
+    try:
+        claims = json.loads(decoded["payload"])
+    except ValueError as err:
+        raise InvalidIdentity("malformed", "the identify JWT payload is not JSON") from err
+    if not isinstance(claims, dict):
+        raise InvalidIdentity("malformed", "the identify JWT payload is not an object")
+    return claims
+
+
+def _check_claims_present(claims: dict[str, Any]) -> None:
+    if "username" not in claims and "sub" in claims:
+        # What a suppressed ("hidden") user's identify looks like.
+        raise InvalidIdentity("hidden_user", "the wiki returned no username (the account is hidden)")
+    for name in (*REQUIRED_CLAIMS, "username"):
+        if name not in claims:
+            raise InvalidIdentity("missing_claim", f"the identify JWT has no {name!r} claim")
+
+
+def _check_audience(aud: Any, consumer_key: str) -> None:
+    audiences = aud if isinstance(aud, list) else [aud]
+    if not any(isinstance(a, str) and hmac.compare_digest(a, consumer_key) for a in audiences):
+        raise InvalidIdentity("wrong_audience", f"the identify JWT is for audience {aud!r}, not this consumer")
+
+
+def _check_issuer(iss: Any, expected_url: str) -> None:
+    expected = issuer_of(expected_url)
+    actual = None
+    if isinstance(iss, str):
+        parts = urlsplit(iss)
+        # The claim is the bare server ($wgCanonicalServer): anything after the host is not our wiki.
+        if parts.path in ("", "/") and not parts.query and not parts.fragment and not parts.username:
+            try:
+                actual = issuer_of(iss)
+            except ValueError:
+                actual = None
+    if actual != expected:
+        raise InvalidIdentity("wrong_issuer", f"the identify JWT was issued by {iss!r}, expected {expected!r}")
+
+
+def _number(claims: dict[str, Any], name: str) -> float:
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a number")
+    return float(value)
+
+
+def _check_times(claims: dict[str, Any], now: float, leeway: float) -> None:
+    exp = _number(claims, "exp")
+    iat = _number(claims, "iat")
+    if now > exp + leeway:
+        raise InvalidIdentity("expired", f"the identify JWT expired {now - exp:.0f} s ago")
+    if iat > now + leeway:
+        raise InvalidIdentity("issued_in_future", f"the identify JWT was issued {iat - now:.0f} s in the future")
+
+
+def _check_nonce(actual: Any, expected: str) -> None:
+    if not isinstance(actual, str) or not hmac.compare_digest(actual.encode(), expected.encode()):
+        raise InvalidIdentity("nonce_mismatch", "the identify JWT's nonce is not the one we sent (a replayed response?)")
+
+
+def _identity_from(claims: dict[str, Any]) -> Identity:
+    return Identity(
+        sub=_sub(claims["sub"]),
+        username=_text(claims, "username"),
+        issuer=claims["iss"].rstrip("/"),
+        editcount=_count(claims, "editcount"),
+        confirmed_email=_flag(claims, "confirmed_email"),
+        blocked=_flag(claims, "blocked"),
+        registered=_registered(claims["registered"]),
+        groups=_strings(claims, "groups"),
+        rights=_strings(claims, "rights"),
+        grants=_strings(claims, "grants") if "grants" in claims else (),
+        email=_optional_text(claims, "email"),
+        realname=_optional_text(claims, "realname"),
+        email_verified=_flag(claims, "email_verified") if "email_verified" in claims else None,
+    )
+
+
+def _sub(value: Any) -> str:
+    # A number before December 2024, a string since: stored as a string either way.
+    if isinstance(value, bool):
+        raise InvalidIdentity("invalid_claim", "the identify JWT's 'sub' is not a user id")
+    if isinstance(value, int):
+        sub = str(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        sub = str(int(value.strip()))
+    else:
+        raise InvalidIdentity("invalid_claim", "the identify JWT's 'sub' is not a user id")
+    if sub == "0":
+        # 0 means "no central account": every such user would share one uid.
+        raise InvalidIdentity("no_central_account", "the wiki account has no central user id (sub is 0)")
+    return sub
+
+
+def _text(claims: dict[str, Any], name: str) -> str:
+    value = claims[name]
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a non-empty string")
+    return value
+
+
+def _optional_text(claims: dict[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a string")
+    return value
+
+
+def _count(claims: dict[str, Any], name: str) -> int:
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a count")
+    return value
+
+
+def _flag(claims: dict[str, Any], name: str) -> bool:
+    value = claims[name]
+    if not isinstance(value, bool):
+        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not true or false")
+    return value
+
+
+def _strings(claims: dict[str, Any], name: str) -> tuple[str, ...]:
+    value = claims[name]
+    if isinstance(value, dict):
+        # MediaWiki 1.39 serialises a PHP array with gaps as an object with numeric keys.
+        try:
+            value = [value[key] for key in sorted(value, key=int)]
+        except (TypeError, ValueError) as err:
+            raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} has non-numeric keys") from err
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a list of strings")
+    return tuple(value)
+
+
+def _registered(value: Any) -> datetime | None:
+    # Accounts created before 2005 have no registration date.
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 14 or not value.isdigit():
+        raise InvalidIdentity("invalid_claim", "the identify JWT's 'registered' is not a MediaWiki timestamp")
+    try:
+        return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError as err:
+        raise InvalidIdentity("invalid_claim", "the identify JWT's 'registered' is not a valid date") from err
+
+
+def identity_from_json(data: dict[str, Any]) -> Identity:
+    """Rebuild an ``Identity`` from ``Identity.as_json()`` output."""
+    values = dict(data)
+    registered = values.get("registered")
+    values["registered"] = datetime.fromisoformat(registered) if registered else None
+    for name in ("groups", "rights", "grants"):
+        values[name] = tuple(values.get(name) or ())
+    values.pop("extra", None)
+    return Identity(**values)

@@ -1,0 +1,134 @@
+"""What mwsso stores: each user's wiki identity and their encrypted access token."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mwsso import crypto
+from mwsso.exceptions import TokenUnreadable
+
+
+class WikiIdentity(models.Model):
+    """The latest identity a wiki vouched for, refreshed at every login (see ``mwsso.identity_for``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wiki_identities")
+    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's canonical server (the JWT's iss)."))
+    sub = models.CharField(_("central user id"), max_length=64)
+    username = models.CharField(_("wiki username"), max_length=255, db_index=True)
+    editcount = models.PositiveBigIntegerField(_("edit count"), default=0)
+    confirmed_email = models.BooleanField(_("confirmed email"), default=False)
+    blocked = models.BooleanField(_("blocked"), default=False)
+    registered = models.DateTimeField(_("registered"), null=True, blank=True)
+    groups = models.JSONField(_("groups"), default=list, blank=True)
+    rights = models.JSONField(_("rights"), default=list, blank=True)
+    grants = models.JSONField(_("grants"), default=list, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("wiki identity")
+        verbose_name_plural = _("wiki identities")
+        constraints = [
+            models.UniqueConstraint(fields=["wiki", "sub"], name="mwsso_identity_unique_wiki_sub"),
+            models.UniqueConstraint(fields=["user", "wiki"], name="mwsso_identity_unique_user_wiki"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.wiki}"
+
+    @property
+    def effective_groups(self) -> list[str]:
+        """Groups without the implicit ``*`` every visitor has."""
+        return [group for group in self.groups if group != "*"]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A decrypted access token. Its repr never shows the secret parts."""
+
+    key: str
+    secret: str
+    oauth_version: int = 1
+
+    def __repr__(self) -> str:
+        return f"Credentials(oauth_version={self.oauth_version}, fingerprint={fingerprint(self.key)!r})"
+
+    __str__ = __repr__
+
+
+def fingerprint(token_key: str) -> str:
+    """A short, non-reversible name for a token key, safe to show in the admin and logs."""
+    return hashlib.sha256(b"mwsso-fingerprint:" + token_key.encode()).hexdigest()[:12]
+
+
+class AccessTokenQuerySet(models.QuerySet):
+    def usable(self) -> AccessTokenQuerySet:
+        return self.filter(status__in=[AccessToken.Status.VALID, AccessToken.Status.ERROR])
+
+
+class AccessToken(models.Model):
+    """One user's access token for one wiki, encrypted at rest (Fernet, ``MWSSO_TOKEN_KEYS``)."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("valid")
+        REVOKED = "revoked", _("revoked on the wiki")
+        INVALID = "invalid", _("invalid")
+        ERROR = "error", _("could not be checked")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wiki_tokens")
+    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's canonical server (the JWT's iss)."))
+    wiki_url = models.URLField(_("wiki index.php URL"), max_length=500)
+    consumer_key = models.CharField(_("consumer key"), max_length=64)
+    oauth_version = models.PositiveSmallIntegerField(_("OAuth version"), default=1, choices=[(1, "1.0a"), (2, "2.0")])
+    encrypted = models.TextField(_("encrypted credentials"), editable=False)
+    key_id = models.CharField(_("encryption key id"), max_length=16, editable=False, db_index=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=16, editable=False)
+    grants = models.JSONField(_("grants"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.VALID, db_index=True)
+    status_reason = models.CharField(_("status reason"), max_length=500, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_verified = models.DateTimeField(_("last verified"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+
+    objects = AccessTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "wiki"], name="mwsso_token_unique_user_wiki"),
+        ]
+        indexes = [models.Index(fields=["wiki", "status"], name="mwsso_token_wiki_status")]
+
+    def __str__(self) -> str:
+        return f"Access token {self.fingerprint} of user {self.user_id} on {self.wiki}"
+
+    def __repr__(self) -> str:
+        return f"<AccessToken {self.pk} {self.fingerprint} {self.status}>"
+
+    def set_credentials(self, key: str, secret: str) -> None:
+        payload = json.dumps({"key": key, "secret": secret})
+        self.encrypted = crypto.encrypt(payload)
+        self.key_id = crypto.primary_key_id()
+        self.fingerprint = fingerprint(key)
+
+    def get_credentials(self) -> Credentials:
+        """Decrypt; raises ``TokenUnreadable`` when no configured key can (a lost or removed key)."""
+        try:
+            data: dict[str, Any] = json.loads(crypto.decrypt(self.encrypted))
+        except (crypto.InvalidToken, ValueError):
+            raise TokenUnreadable(f"access token {self.pk} cannot be decrypted with MWSSO_TOKEN_KEYS") from None
+        return Credentials(key=data["key"], secret=data["secret"], oauth_version=self.oauth_version)
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status in (self.Status.VALID, self.Status.ERROR)

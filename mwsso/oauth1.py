@@ -1,0 +1,178 @@
+"""MediaWiki's OAuth 1.0a handshake as plain functions (no Django).
+
+Each step takes the shared ``requests.Session`` and returns parsed values or
+raises a ``ProtocolError`` saying what went wrong: the wiki was unreachable,
+the wiki refused (with its own error key and message), or the wiki answered
+something that is not what the protocol says it sends.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlencode
+
+import requests
+from requests_oauthlib import OAuth1
+
+Step = Literal["initiate", "token", "identify"]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    key: str
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"Consumer(key={self.key!r})"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """A request or access token; the secret never shows in a repr."""
+
+    key: str
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"TokenPair(key={self.key[:6]!r}…)"
+
+
+class ProtocolError(Exception):
+    """A step of the handshake failed; ``kind`` is unavailable, refused or bad_response."""
+
+    def __init__(self, kind: str, step: str, message: str, *, wiki_code: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.step = step
+        self.message = message
+        self.wiki_code = wiki_code
+
+    def __str__(self) -> str:
+        code = f" ({self.wiki_code})" if self.wiki_code else ""
+        return f"{self.step}: {self.kind}{code}: {self.message}"
+
+
+def special_page_params(subpage: str) -> dict[str, str]:
+    # format=json makes the wiki name its errors (e.g. mwoauth-callback-not-oob-or-prefix).
+    return {"title": f"Special:OAuth/{subpage}", "format": "json"}
+
+
+def initiate(session: requests.Session, index_url: str, consumer: Consumer, callback: str, **kw: Any) -> TokenPair:
+    """Get a request token (Special:OAuth/initiate)."""
+    auth = OAuth1(consumer.key, consumer.secret, callback_uri=callback)
+    response = _send(session, "GET", index_url, "initiate", auth, **kw)
+    return _token_pair(response, "initiate")
+
+
+def authorize_url(index_url: str, consumer_key: str, request_key: str, page: str = "authorize") -> str:
+    """Where to send the browser so that the user can allow the consumer."""
+    query = urlencode({"title": f"Special:OAuth/{page}", "oauth_token": request_key, "oauth_consumer_key": consumer_key})
+    return f"{index_url}?{query}"
+
+
+def exchange(
+    session: requests.Session, index_url: str, consumer: Consumer, request_token: TokenPair, verifier: str, **kw: Any
+) -> TokenPair:
+    """Trade the authorized request token and verifier for an access token (Special:OAuth/token)."""
+    auth = OAuth1(
+        consumer.key,
+        consumer.secret,
+        resource_owner_key=request_token.key,
+        resource_owner_secret=request_token.secret,
+        verifier=verifier,
+    )
+    response = _send(session, "POST", index_url, "token", auth, **kw)
+    return _token_pair(response, "token")
+
+
+def identify(session: requests.Session, index_url: str, consumer: Consumer, access: TokenPair, **kw: Any) -> tuple[str, str]:
+    """Ask the wiki who the token belongs to; returns (the raw JWT, the nonce we signed with)."""
+    nonce = secrets.token_hex(16)
+    auth = OAuth1(
+        consumer.key,
+        consumer.secret,
+        resource_owner_key=access.key,
+        resource_owner_secret=access.secret,
+        nonce=nonce,
+    )
+    response = _send(session, "POST", index_url, "identify", auth, **kw)
+    body = _text(response, "identify").strip()
+    if body.startswith("{"):
+        raise _refusal(body, "identify")
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*", body):
+        raise ProtocolError("bad_response", "identify", f"the answer is not a JWT ({_describe(response)})")
+    return body, nonce
+
+
+def _send(session: requests.Session, method: str, index_url: str, step: str, auth: OAuth1, **kw: Any) -> requests.Response:
+    params = special_page_params(step)
+    try:
+        response = session.request(method, index_url, params=params, auth=auth, allow_redirects=False, **kw)
+    except requests.Timeout as err:
+        raise ProtocolError("unavailable", step, "the wiki did not answer in time") from err
+    except requests.RequestException as err:
+        raise ProtocolError("unavailable", step, f"the wiki could not be reached ({type(err).__name__})") from err
+    if response.status_code >= 500 or response.status_code == 429:
+        raise ProtocolError("unavailable", step, f"the wiki answered HTTP {response.status_code}")
+    if response.status_code != 200:
+        raise ProtocolError("bad_response", step, f"the wiki answered HTTP {response.status_code}")
+    return response
+
+
+def _text(response: requests.Response, step: str) -> str:
+    try:
+        return response.content.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ProtocolError("bad_response", step, "the answer is not UTF-8 text") from err
+
+
+def _token_pair(response: requests.Response, step: str) -> TokenPair:
+    body = _text(response, step).strip()
+    if body.startswith("{"):
+        try:
+            data = json.loads(body)
+        except ValueError as err:
+            raise ProtocolError("bad_response", step, f"the answer is not valid JSON ({_describe(response)})") from err
+        if isinstance(data, dict) and "error" in data:
+            raise _refusal(body, step)
+        key, secret = (data.get("key"), data.get("secret")) if isinstance(data, dict) else (None, None)
+    elif body.startswith("Error:"):
+        raise ProtocolError("refused", step, _clean(body[len("Error:") :]))
+    else:
+        fields = parse_qs(body, keep_blank_values=False)
+        key = (fields.get("oauth_token") or [None])[0]
+        secret = (fields.get("oauth_token_secret") or [None])[0]
+    if not _is_token(key) or not _is_token(secret):
+        raise ProtocolError("bad_response", step, f"the answer has no token ({_describe(response)})")
+    return TokenPair(key, secret)
+
+
+def _is_token(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._~\-]{1,255}", value) is not None
+
+
+def _refusal(body: str, step: str) -> ProtocolError:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ProtocolError("bad_response", step, "the answer is not valid JSON")
+    if not isinstance(data, dict) or not isinstance(data.get("error"), str):
+        return ProtocolError("bad_response", step, "the answer is JSON without an error or a token")
+    return ProtocolError("refused", step, _clean(str(data.get("message") or data["error"])), wiki_code=data["error"])
+
+
+def _clean(message: str) -> str:
+    """The wiki's message as plain text: its error texts carry (escaped) HTML."""
+    text = html.unescape(html.unescape(message))
+    text = re.sub(r"<[^>]+>", "", text)
+    return re.sub(r"\s+", " ", text).strip()[:500]
+
+
+def _describe(response: requests.Response) -> str:
+    kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+    return f"HTTP {response.status_code}, {kind}, {len(response.content)} bytes"

@@ -1,0 +1,150 @@
+"""mwsso's social-auth pipeline steps (``SOCIAL_AUTH_PIPELINE``, see ``mwsso.app_settings.DEFAULT_PIPELINE``).
+
+Each step is a plain function taking social-core's keyword arguments; a site
+can reorder, drop or replace any of them. The backend runs the whole pipeline
+in one transaction, so a refused or failed login leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from social_django.models import UserSocialAuth
+
+from mwsso import crypto
+from mwsso.identity import Identity
+from mwsso.models import AccessToken, WikiIdentity, fingerprint
+
+logger = logging.getLogger("mwsso.login")
+
+
+# Username field length of Django's default user; longer wiki names are cut to fit.
+USERNAME_MAX = 150
+DISAMBIGUATION = "~"
+
+
+def create_or_update_user(
+    backend: Any, uid: str, identity: Identity, user: Any = None, social: Any = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Create the Django user of a new wiki user, or bring an existing one up to date (rename, email).
+
+    The Django username is the wiki username exactly as the wiki writes it. Only
+    when another account holds that name does a suffix ``~<central id>`` keep
+    the two apart (see ``_claim_username``).
+    """
+    if user is not None:
+        _update_user(user, uid, identity)
+        return {"user": user, "is_new": False}
+    try:
+        with transaction.atomic():
+            user = _new_user(uid, identity)
+            social = UserSocialAuth.objects.create(user=user, provider=backend.name, uid=uid, extra_data={})
+    except IntegrityError:
+        # Another login of the same wiki user won the race; sign in as the user it created.
+        social = UserSocialAuth.objects.select_related("user").get(provider=backend.name, uid=uid)
+        return {"user": social.user, "social": social, "is_new": False, "new_association": False}
+    return {"user": user, "social": social, "is_new": True, "new_association": True}
+
+
+def _new_user(uid: str, identity: Identity) -> Any:
+    User = get_user_model()
+    username = _claim_username(identity.username, uid, None)
+    user = User(**{User.USERNAME_FIELD: username})
+    if identity.email and hasattr(user, "email"):
+        user.email = identity.email
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def _update_user(user: Any, uid: str, identity: Identity) -> None:
+    User = get_user_model()
+    changed: list[str] = []
+    current = getattr(user, User.USERNAME_FIELD)
+    if current != identity.username and current != _suffixed(identity.username, uid):
+        setattr(user, User.USERNAME_FIELD, _claim_username(identity.username, uid, user.pk))
+        changed.append(User.USERNAME_FIELD)
+        logger.info("wiki user %s is now called %r (was %r)", uid, identity.username, current)
+    if identity.email and getattr(user, "email", identity.email) != identity.email:
+        user.email = identity.email
+        changed.append("email")
+    if changed:
+        user.save(update_fields=changed)
+
+
+def _suffixed(name: str, uid: str) -> str:
+    suffix = f"{DISAMBIGUATION}{uid}"
+    return name[: USERNAME_MAX - len(suffix)] + suffix
+
+
+def _claim_username(name: str, uid: str, user_pk: Any) -> str:
+    """The Django username for wiki user ``uid`` called ``name``.
+
+    The wiki says who owns a name now. If another wiki user's Django account
+    still holds it (they were renamed and have not signed in since), that stale
+    account steps aside to ``name~<its uid>`` and takes its new name at its next
+    login. A local account that is not linked to the wiki is never touched: the
+    wiki user gets ``name~<uid>`` instead.
+    """
+    User = get_user_model()
+    field = User.USERNAME_FIELD
+    if len(name) > USERNAME_MAX:
+        return _suffixed(name, uid)
+    holder = User.objects.filter(**{field: name}).exclude(pk=user_pk).first()
+    if holder is None:
+        return name
+    stale = UserSocialAuth.objects.filter(user=holder, provider="mediawiki").exclude(uid=uid).first()
+    if stale is None:
+        return _suffixed(name, uid)
+    User.objects.filter(pk=holder.pk).update(**{field: _suffixed(name, stale.uid)})
+    logger.info("moved stale username %r of wiki user %s aside for wiki user %s", name, stale.uid, uid)
+    return name
+
+
+def store_identity(user: Any, identity: Identity, **kwargs: Any) -> dict[str, Any]:
+    """Keep the latest identity the wiki vouched for (read it with ``mwsso.identity_for(user)``)."""
+    record, _ = WikiIdentity.objects.update_or_create(
+        user=user,
+        wiki=identity.issuer,
+        defaults={
+            "sub": identity.sub,
+            "username": identity.username,
+            "editcount": identity.editcount,
+            "confirmed_email": identity.confirmed_email,
+            "blocked": identity.blocked,
+            "registered": identity.registered,
+            "groups": list(identity.groups),
+            "rights": list(identity.rights),
+            "grants": list(identity.grants),
+            "refreshed_at": timezone.now(),
+        },
+    )
+    return {"wiki_identity": record}
+
+
+def store_access_token(backend: Any, user: Any, identity: Identity, **kwargs: Any) -> dict[str, Any]:
+    """Save the access token encrypted, replacing the user's previous one for this wiki."""
+    credentials = backend.access_credentials
+    if credentials is None:
+        return {}
+    token = AccessToken(user=user, wiki=identity.issuer)
+    token.set_credentials(credentials.key, credentials.secret)
+    defaults = {
+        "wiki_url": backend.index_url(),
+        "consumer_key": backend.consumer().key,
+        "oauth_version": 1,
+        "encrypted": token.encrypted,
+        "key_id": crypto.primary_key_id(),
+        "fingerprint": fingerprint(credentials.key),
+        "grants": list(identity.grants),
+        "status": AccessToken.Status.VALID,
+        "status_reason": "",
+        "last_verified": timezone.now(),
+        "expires_at": None,
+    }
+    token, _ = AccessToken.objects.update_or_create(user=user, wiki=identity.issuer, defaults=defaults)
+    return {"access_token_record": token}

@@ -1,0 +1,65 @@
+"""Login start and completion views: social-auth's, with every failure ending on a friendly page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from social_core.exceptions import AuthCanceled, SocialAuthBaseException
+from social_django import views as social_views
+
+from mwsso.exceptions import LoginError
+
+logger = logging.getLogger("mwsso.login")
+
+ERROR_TEMPLATE = "mwsso/login_error.html"
+
+
+def begin(request: HttpRequest, backend: str) -> HttpResponse:
+    """POST only (CSRF-protected): ask the wiki for a request token and send the browser there."""
+    return _guarded(social_views.auth, request, backend, step="begin")
+
+
+def complete(request: HttpRequest, backend: str) -> HttpResponse:
+    """Where the wiki sends the browser back: token exchange, identify, pipeline, login."""
+    return _guarded(social_views.complete, request, backend, step="complete")
+
+
+def _guarded(view: Callable[..., HttpResponse], request: HttpRequest, backend: str, *, step: str) -> HttpResponse:
+    try:
+        return view(request, backend)
+    except LoginError as err:
+        return login_error(request, backend, err, step=step)
+    except (SocialAuthBaseException, requests.RequestException) as err:
+        return login_error(request, backend, err, step=step)
+
+
+def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str) -> HttpResponse:
+    """Log one line that says exactly what failed, and show the person what they can do."""
+    if isinstance(err, LoginError):
+        code, reason, detail = err.code_name, err.reason, err.detail
+        status, message, hint = err.http_status, err.user_message, err.retry_hint
+        refusal = reason if err.code_name == "login_refused" else ""
+    else:
+        code = getattr(err, "code", type(err).__name__)
+        reason, detail, refusal = code, type(err).__name__, ""
+        status = 400 if isinstance(err, SocialAuthBaseException) else 502
+        message = "The sign-in was cancelled." if isinstance(err, AuthCanceled) else "The sign-in could not be completed."
+        hint = "Please try again."
+    log = logger.info if code == "login_refused" else logger.warning
+    log("login %s failed: %s [%s] %s", step, code, reason, detail)
+    context: dict[str, Any] = {
+        "message": message,
+        "hint": hint,
+        "refusal": refusal,
+        "error_code": code,
+        "reason": reason,
+        "backend": backend,
+        "begin_url": reverse("social:begin", args=[backend]),
+    }
+    return render(request, ERROR_TEMPLATE, context, status=status)

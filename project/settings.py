@@ -1,0 +1,148 @@
+"""Settings of the mwsso demo site, all from environment variables.
+
+The defaults run against the local provider (``manage.py mwsso_devwiki``) on
+SQLite, so ``make run`` works on a fresh machine. See README.md for a real wiki
+and for production.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from mwsso.app_settings import DEFAULT_PIPELINE
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# The local provider's demo consumer (public, for development only).
+DEVWIKI_URL = "http://127.0.0.1:8001/w/index.php"
+DEVWIKI_CONSUMER_KEY = "9d1c6c1e8f3b4a7e9f2d5b6a8c0e1f23"
+DEVWIKI_CONSUMER_SECRET = "4b8e2f9a1c7d3e5f6a0b9c8d7e6f5a4b3c2d1e0f"
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-7c1f0e5b9a2d4c8e")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "social_django",
+    "mwsso",
+    "project",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+    )
+}
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+AUTHENTICATION_BACKENDS = [
+    "mwsso.backends.MediaWikiOAuth",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Sign in with Wikipedia -------------------------------------------------
+SOCIAL_AUTH_MEDIAWIKI_URL = os.environ.get("MWSSO_WIKI_URL", DEVWIKI_URL)
+SOCIAL_AUTH_MEDIAWIKI_KEY = os.environ.get("MWSSO_CONSUMER_KEY", DEVWIKI_CONSUMER_KEY)
+SOCIAL_AUTH_MEDIAWIKI_SECRET = os.environ.get("MWSSO_CONSUMER_SECRET", DEVWIKI_CONSUMER_SECRET)
+# "oob" uses the callback registered with the consumer; a path is made absolute from the request.
+# The local wiki's demo consumer allows a callback prefix on any port of 127.0.0.1; a real consumer usually wants "oob".
+_LOCAL_WIKI = SOCIAL_AUTH_MEDIAWIKI_URL.startswith(("http://127.0.0.1:", "http://localhost:"))
+SOCIAL_AUTH_MEDIAWIKI_CALLBACK = os.environ.get("MWSSO_CALLBACK", "/complete/mediawiki/" if _LOCAL_WIKI else "oob")
+SOCIAL_AUTH_PIPELINE = DEFAULT_PIPELINE
+SOCIAL_AUTH_JSONFIELD_ENABLED = True
+
+MWSSO_TOKEN_KEYS = env_list("MWSSO_TOKEN_KEYS")
+MWSSO_USER_AGENT = os.environ.get(
+    "MWSSO_USER_AGENT", "mwsso-demo/0.1 (https://github.com/mwsso/mwsso; demo site, mwsso@example.org)"
+)
+MWSSO_ALLOWED_WIKIS = env_list("MWSSO_ALLOWED_WIKIS")
+MWSSO_BLOCKED_USERS = os.environ.get("MWSSO_BLOCKED_USERS", "deny")
+
+LOGIN_URL = "/"
+LOGIN_REDIRECT_URL = "/profile/"
+LOGOUT_REDIRECT_URL = "/"
+
+# --- Security ----------------------------------------------------------------
+SECURE_HTTPS = env_bool("DJANGO_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_HTTPS
+SECURE_SSL_REDIRECT = SECURE_HTTPS
+SECURE_HSTS_SECONDS = 31536000 if SECURE_HTTPS else 0
+if SECURE_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+# Lax (not Strict) so the session cookie comes back on the wiki's top-level redirect to /complete/.
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "mwsso": {"handlers": ["console"], "level": os.environ.get("MWSSO_LOG_LEVEL", "INFO"), "propagate": True},
+    },
+}

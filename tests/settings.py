@@ -1,0 +1,11 @@
+"""Test settings: the demo site's, with fixed keys and a database chosen by DATABASE_URL (SQLite by default)."""
+
+from project.settings import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = "tests-only-secret-key-0123456789abcdef0123456789abcdef"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MWSSO_TOKEN_KEYS = ["dGVzdHMtb25seS1rZXktMDAwMDAwMDAwMDAwMDAwMDA=", "b2xkLXRlc3Qta2V5LTExMTExMTExMTExMTExMTExMTA="]
+MWSSO_USER_AGENT = "mwsso-tests/0.1 (tests; mwsso@example.org)"
+MWSSO_HTTP_TIMEOUT = 5.0
+STORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
