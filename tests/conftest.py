@@ -1,0 +1,81 @@
+"""Shared fixtures: the local wiki over real HTTP, settings pointing at it, and a full login helper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+
+from mwsso import http
+from mwsso.devwiki.testing import DevWiki, authorize, running_devwiki
+
+# The local wiki's built-in test consumer: approved, callback prefix http://127.0.0.1:1/complete/mediawiki/ (any port).
+TEST_CONSUMER_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+TEST_CONSUMER_SECRET = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3"
+SITE_HOST = "127.0.0.1:8000"
+
+
+@pytest.fixture(scope="session")
+def _devwiki_server() -> Iterator[DevWiki]:
+    with running_devwiki() as wiki:
+        yield wiki
+
+
+@pytest.fixture
+def devwiki(_devwiki_server: DevWiki) -> Iterator[DevWiki]:
+    """The local wiki, back to its configured state for each test."""
+    _devwiki_server.reset()
+    yield _devwiki_server
+    _devwiki_server.reset()
+
+
+@pytest.fixture
+def wiki_settings(settings, devwiki: DevWiki):  # type: ignore[no-untyped-def]
+    """Django settings pointing the backend at the local wiki with the test consumer."""
+    settings.SOCIAL_AUTH_MEDIAWIKI_URL = devwiki.index_url
+    settings.SOCIAL_AUTH_MEDIAWIKI_KEY = TEST_CONSUMER_KEY
+    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = TEST_CONSUMER_SECRET
+    settings.SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/"
+    http.reset_session()
+    yield settings
+    http.reset_session()
+
+
+@pytest.fixture
+def site_client() -> Client:
+    """A Django test client on the host the wiki's callback rule accepts (127.0.0.1)."""
+    return Client(HTTP_HOST=SITE_HOST)
+
+
+def start_login(client: Client, next_url: str = "") -> str:
+    """POST the sign-in button; returns the wiki's authorize URL the site redirected to."""
+    response = client.post("/login/mediawiki/", {"next": next_url} if next_url else {})
+    assert response.status_code in (302, 303), response.content[:500]
+    return response["Location"]
+
+
+def callback_path(location: str) -> str:
+    """The site-relative part of the wiki's redirect back to us."""
+    parts = urlsplit(location)
+    assert parts.netloc == SITE_HOST, location
+    return f"{parts.path}?{parts.query}"
+
+
+def wiki_login(client: Client, devwiki: DevWiki, user: str = "Alice"):  # type: ignore[no-untyped-def]
+    """The whole sign-in: site → wiki authorize page (Allow as ``user``) → site callback. Returns the callback's response."""
+    authorize_url = start_login(client)
+    allowed = authorize(None, authorize_url, user=user, action="accept")
+    assert allowed.status_code == 302, allowed.text[:500]
+    return client.get(callback_path(allowed.headers["Location"]))
+
+
+@pytest.fixture
+def login(wiki_settings, devwiki: DevWiki):  # type: ignore[no-untyped-def]
+    """``login(client, user="Alice")``: sign ``client`` in through the local wiki."""
+
+    def _login(client: Client, user: str = "Alice"):  # type: ignore[no-untyped-def]
+        return wiki_login(client, devwiki, user)
+
+    return _login
