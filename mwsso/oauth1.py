@@ -66,7 +66,7 @@ def initiate(session: requests.Session, index_url: str, consumer: Consumer, call
     """Get a request token (Special:OAuth/initiate)."""
     auth = OAuth1(consumer.key, consumer.secret, callback_uri=callback)
     response = _send(session, "GET", index_url, "initiate", auth, **kw)
-    return _token_pair(response, "initiate")
+    return parse_token_response(response, "initiate")
 
 
 def authorize_url(index_url: str, consumer_key: str, request_key: str, page: str = "authorize") -> str:
@@ -87,7 +87,7 @@ def exchange(
         verifier=verifier,
     )
     response = _send(session, "POST", index_url, "token", auth, **kw)
-    return _token_pair(response, "token")
+    return parse_token_response(response, "token")
 
 
 def identify(session: requests.Session, index_url: str, consumer: Consumer, access: TokenPair, **kw: Any) -> tuple[str, str]:
@@ -101,12 +101,17 @@ def identify(session: requests.Session, index_url: str, consumer: Consumer, acce
         nonce=nonce,
     )
     response = _send(session, "POST", index_url, "identify", auth, **kw)
+    return parse_identify_response(response), nonce
+
+
+def parse_identify_response(response: requests.Response) -> str:
+    """The raw JWT of an identify answer, or the wiki's refusal (JSON ``{"error", "message"}``)."""
     body = _text(response, "identify").strip()
     if body.startswith("{"):
         raise _refusal(body, "identify")
     if not re.fullmatch(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*", body):
         raise ProtocolError("bad_response", "identify", f"the answer is not a JWT ({_describe(response)})")
-    return body, nonce
+    return body
 
 
 def _send(session: requests.Session, method: str, index_url: str, step: str, auth: OAuth1, **kw: Any) -> requests.Response:
@@ -131,7 +136,8 @@ def _text(response: requests.Response, step: str) -> str:
         raise ProtocolError("bad_response", step, "the answer is not UTF-8 text") from err
 
 
-def _token_pair(response: requests.Response, step: str) -> TokenPair:
+def parse_token_response(response: requests.Response, step: str) -> TokenPair:
+    """A token from an initiate or token answer (form-encoded or JSON), or the wiki's refusal."""
     body = _text(response, step).strip()
     if body.startswith("{"):
         try:

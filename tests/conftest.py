@@ -79,3 +79,9 @@ def login(wiki_settings, devwiki: DevWiki):  # type: ignore[no-untyped-def]
         return wiki_login(client, devwiki, user)
 
     return _login
+
+
+@pytest.fixture
+def client_factory():  # type: ignore[no-untyped-def]
+    """Make more browsers (test clients with their own cookies) on the site's host."""
+    return lambda: Client(HTTP_HOST=SITE_HOST)

@@ -1,0 +1,268 @@
+"""The whole sign-in against the local wiki over real HTTP: users, renames, tokens, callbacks."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from social_django.models import UserSocialAuth
+
+import mwsso
+from mwsso.devwiki.testing import authorize
+from mwsso.models import AccessToken, WikiIdentity
+from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, callback_path, start_login
+
+pytestmark = pytest.mark.django_db(transaction=False)
+User = get_user_model()
+
+
+def signed_in_username(client) -> str | None:  # type: ignore[no-untyped-def]
+    user_id = client.session.get("_auth_user_id")
+    return User.objects.get(pk=user_id).username if user_id else None
+
+
+def test_full_login_creates_user_identity_and_encrypted_token(login, site_client, devwiki):
+    response = login(site_client, "Alice")
+    assert response.status_code == 302 and response["Location"] == "/profile/"
+    user = User.objects.get()
+    assert user.username == "Alice"
+    assert not user.has_usable_password()
+    social = UserSocialAuth.objects.get(user=user)
+    assert (social.provider, social.uid) == ("mediawiki", "3")
+    identity = mwsso.identity_for(user)
+    assert identity.wiki == devwiki.server_url
+    assert identity.editcount == 1234 and "autoconfirmed" in identity.groups
+    assert identity.grants and all(isinstance(g, str) for g in identity.grants)
+    token = AccessToken.objects.get(user=user)
+    assert token.status == AccessToken.Status.VALID and token.consumer_key == TEST_CONSUMER_KEY
+    assert token.wiki_url == devwiki.index_url
+    credentials = token.get_credentials()
+    assert credentials.key and credentials.secret
+    # The token works on the wiki: the wiki knows it as Alice's.
+    tokens = devwiki.control("stats")["access_tokens"]
+    assert any(t["key"] == credentials.key and not t["revoked"] for t in tokens)
+    page = site_client.get("/profile/")
+    assert page.status_code == 200 and "Alice" in page.content.decode()
+
+
+def test_second_login_keeps_the_user_and_replaces_the_token_row(login, site_client, devwiki):
+    login(site_client, "Alice")
+    first = AccessToken.objects.get()
+    site_client.post("/logout/")
+    login(site_client, "Alice")
+    assert User.objects.count() == 1 and UserSocialAuth.objects.count() == 1
+    second = AccessToken.objects.get()
+    assert second.pk == first.pk
+    # The wiki gives the same access token again until it is revoked (as MediaWiki does).
+    assert second.get_credentials().key == first.get_credentials().key
+    assert second.updated >= first.updated
+
+
+def test_login_after_revocation_stores_the_new_token(login, site_client, devwiki):
+    login(site_client, "Alice")
+    old_key = AccessToken.objects.get().get_credentials().key
+    devwiki.control("revoke", consumer_key=TEST_CONSUMER_KEY, user="Alice")
+    site_client.post("/logout/")
+    login(site_client, "Alice")
+    token = AccessToken.objects.get()
+    assert token.get_credentials().key != old_key and token.status == AccessToken.Status.VALID
+
+
+def test_rename_on_the_wiki_renames_the_django_user(login, site_client, devwiki):
+    login(site_client, "Alice")
+    devwiki.control("rename", sub="3", new_name="Alice Renamed")
+    site_client.post("/logout/")
+    login(site_client, "Alice Renamed")
+    user = User.objects.get()
+    assert user.username == "Alice Renamed"
+    assert WikiIdentity.objects.get().username == "Alice Renamed"
+
+
+def test_a_renamed_users_old_name_taken_by_another_wiki_user(login, devwiki, client_factory):
+    first, second = client_factory(), client_factory()
+    login(first, "Alice")
+    devwiki.control("rename", sub="3", new_name="Alice Old")
+    devwiki.control("rename", sub="4", new_name="Alice")  # Bob takes the name "Alice"
+    login(second, "Alice")
+    bob = UserSocialAuth.objects.get(uid="4").user
+    alice = UserSocialAuth.objects.get(uid="3").user
+    assert bob.username == "Alice"
+    assert alice.username == "Alice~3"  # stale until Alice signs in again
+    login(first, "Alice Old")
+    alice.refresh_from_db()
+    assert alice.username == "Alice Old"
+
+
+def test_a_local_account_with_the_same_name_is_never_taken_over(login, site_client):
+    local = User.objects.create_user("Alice", password="local-password")
+    login(site_client, "Alice")
+    wiki_user = UserSocialAuth.objects.get(uid="3").user
+    assert wiki_user.pk != local.pk and wiki_user.username == "Alice~3"
+    local.refresh_from_db()
+    assert local.username == "Alice" and local.check_password("local-password")
+
+
+def test_non_ascii_name_with_spaces_is_kept_as_is(login, site_client):
+    response = login(site_client, "Zoë Ünïcode-Test")
+    assert response.status_code == 302
+    assert User.objects.get().username == "Zoë Ünïcode-Test"
+    assert "Zoë Ünïcode-Test" in site_client.get("/profile/").content.decode()
+
+
+def test_blocked_user_is_refused_and_nothing_is_written(login, site_client):
+    response = login(site_client, "Mallory")
+    assert response.status_code == 403
+    assert "blocked" in response.content.decode()
+    assert signed_in_username(site_client) is None
+    assert not User.objects.exists() and not AccessToken.objects.exists() and not WikiIdentity.objects.exists()
+
+
+@pytest.mark.parametrize("sub_type", ["int", "str"])
+def test_numeric_and_string_sub_give_the_same_account(login, site_client, devwiki, sub_type):
+    devwiki.control("set_variant", sub_type=sub_type)
+    login(site_client, "Alice")
+    assert UserSocialAuth.objects.get().uid == "3"
+
+
+def test_grants_list_variant(login, site_client, devwiki):
+    devwiki.control("set_variant", grants_format="list")
+    login(site_client, "Alice")
+    assert "basic" in WikiIdentity.objects.get().grants
+
+
+def test_cancel_on_the_wiki_then_a_fresh_login_works(wiki_settings, site_client, devwiki):
+    authorize_url = start_login(site_client)
+    cancelled = authorize(None, authorize_url, user="Alice", action="cancel")
+    assert cancelled.status_code == 200 and "Location" not in cancelled.headers
+    assert signed_in_username(site_client) is None
+    authorize_url = start_login(site_client)
+    allowed = authorize(None, authorize_url, user="Alice", action="accept")
+    response = site_client.get(callback_path(allowed.headers["Location"]))
+    assert response.status_code == 302 and signed_in_username(site_client) == "Alice"
+
+
+def test_login_start_needs_post(wiki_settings, site_client):
+    assert site_client.get("/login/mediawiki/").status_code == 405
+
+
+def test_login_start_is_csrf_protected(wiki_settings, devwiki):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1:8000")
+    assert client.post("/login/mediawiki/").status_code == 403
+    assert devwiki.control("stats")["requests"].get("initiate", 0) == 0
+
+
+def test_authorize_url_names_the_request_token_and_consumer(wiki_settings, site_client, devwiki):
+    url = urlsplit(start_login(site_client))
+    query = parse_qs(url.query)
+    assert f"{url.scheme}://{url.netloc}{url.path}" == devwiki.index_url
+    assert query["title"] == ["Special:OAuth/authorize"]
+    assert query["oauth_consumer_key"] == [TEST_CONSUMER_KEY]
+    assert len(query["oauth_token"][0]) >= 16
+
+
+# --- forged, replayed and incomplete callbacks ---------------------------------
+
+
+def allowed_callback(client, devwiki) -> str:  # type: ignore[no-untyped-def]
+    allowed = authorize(None, start_login(client), user="Alice", action="accept")
+    return callback_path(allowed.headers["Location"])
+
+
+def assert_refused(response, reason: str) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == 400, response.status_code
+    body = response.content.decode()
+    assert "Sign-in failed" in body and reason in body
+    assert not User.objects.exists() and not AccessToken.objects.exists()
+
+
+def test_replayed_callback_is_refused(wiki_settings, site_client, devwiki):
+    path = allowed_callback(site_client, devwiki)
+    assert site_client.get(path).status_code == 302
+    site_client.post("/logout/")
+    User.objects.all().delete()
+    assert_refused(site_client.get(path), "no_pending_login")
+
+
+def test_callback_in_another_browser_is_refused(wiki_settings, site_client, devwiki, client_factory):
+    path = allowed_callback(site_client, devwiki)
+    assert_refused(client_factory().get(path), "no_pending_login")
+    # The right browser can still finish.
+    assert site_client.get(path).status_code == 302
+
+
+def test_callback_with_a_forged_token_is_refused(wiki_settings, site_client, devwiki):
+    path = allowed_callback(site_client, devwiki)
+    query = parse_qs(urlsplit(path).query)
+    forged = urlencode({"oauth_token": "f" * 32, "oauth_verifier": query["oauth_verifier"][0]})
+    assert_refused(site_client.get(f"/complete/mediawiki/?{forged}"), "token_mismatch")
+
+
+@pytest.mark.parametrize("drop", ["oauth_token", "oauth_verifier"])
+def test_callback_missing_a_parameter_is_refused(wiki_settings, site_client, devwiki, drop):
+    path = allowed_callback(site_client, devwiki)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items() if k != drop}
+    response = site_client.get(f"/complete/mediawiki/?{urlencode(query)}")
+    assert_refused(response, "missing_token" if drop == "oauth_token" else "missing_verifier")
+
+
+def test_callback_with_a_wrong_verifier_is_refused_by_the_wiki(wiki_settings, site_client, devwiki):
+    path = allowed_callback(site_client, devwiki)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
+    query["oauth_verifier"] = "0" * 32
+    response = site_client.get(f"/complete/mediawiki/?{urlencode(query)}")
+    assert response.status_code == 502
+    assert "mwoauthdatastore-bad-verifier" in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_callback_with_no_session_at_all(wiki_settings, site_client):
+    response = site_client.get("/complete/mediawiki/?oauth_token=abc&oauth_verifier=def")
+    assert_refused(response, "no_pending_login")
+
+
+# --- what the database and the pages hold -----------------------------------------
+
+
+def test_the_raw_database_never_holds_the_token_in_plain_text(login, site_client):
+    login(site_client, "Alice")
+    credentials = AccessToken.objects.get().get_credentials()
+    dump = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (table names from introspection)
+            dump.extend(repr(row) for row in cursor.fetchall())
+    text = "\n".join(dump)
+    assert credentials.key not in text and credentials.secret not in text
+    assert TEST_CONSUMER_SECRET not in text
+    assert UserSocialAuth.objects.get().extra_data.keys() <= {"wiki", "username", "auth_time"}
+
+
+def test_no_secret_in_pages_logs_or_reprs(login, site_client, caplog):
+    caplog.set_level("DEBUG")
+    login(site_client, "Alice")
+    token = AccessToken.objects.get()
+    credentials = token.get_credentials()
+    pages = [site_client.get(url).content.decode() for url in ("/", "/profile/")]
+    texts = [*pages, caplog.text, repr(token), str(token), repr(credentials), str(credentials)]
+    for secret in (credentials.key, credentials.secret, TEST_CONSUMER_SECRET):
+        assert all(secret not in text for text in texts)
+
+
+def test_queries_per_login_stay_bounded(login, site_client, django_assert_max_num_queries):
+    # First login: user, association, identity, token and session rows.
+    with django_assert_max_num_queries(24):
+        login(site_client, "Alice")
+    site_client.post("/logout/")
+    with django_assert_max_num_queries(20):
+        login(site_client, "Alice")
+
+
+def test_wiki_round_trips_per_login(login, site_client, devwiki):
+    login(site_client, "Alice")
+    requests = devwiki.control("stats")["requests"]
+    assert requests.get("initiate") == 1 and requests.get("token") == 1 and requests.get("identify") == 1
+    assert requests.get("api", 0) == 0
