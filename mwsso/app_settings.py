@@ -119,7 +119,7 @@ class AppSettings:
 
     @property
     def MIN_ACCOUNT_AGE_DAYS(self) -> int:
-        """Minimum age of the wiki account, in days, to sign in."""
+        """Minimum age of the wiki account, in days, to sign in (an account with no registration date is old)."""
         return int(_get("MIN_ACCOUNT_AGE_DAYS"))
 
     @property
@@ -129,7 +129,7 @@ class AppSettings:
 
     @property
     def REQUIRED_GRANTS(self) -> list[str]:
-        """Grants the user must have given the consumer (e.g. ``["editpage"]``)."""
+        """Grants the user must have given the consumer (e.g. ``["editpage"]``); a wiki that lists none fails this rule."""
         return list(_get("REQUIRED_GRANTS"))
 
     @property
@@ -144,12 +144,12 @@ class AppSettings:
 
     @property
     def STAFF_GROUPS(self) -> list[str]:
-        """Wiki groups that make a user ``is_staff`` (revoked when the wiki group is gone)."""
+        """Wiki groups that make a user ``is_staff`` (revoked when the wiki group is gone; empty: the flag is not touched)."""
         return list(_get("STAFF_GROUPS"))
 
     @property
     def SUPERUSER_GROUPS(self) -> list[str]:
-        """Wiki groups that make a user ``is_superuser`` (revoked when the wiki group is gone)."""
+        """Wiki groups that make a user ``is_superuser`` (revoked when the wiki group is gone; empty: the flag is not touched)."""
         return list(_get("SUPERUSER_GROUPS"))
 
     @property

@@ -97,3 +97,103 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             checks.Error("'social_django' must be in INSTALLED_APPS.", hint="mwsso stores the wiki account link with it.", id="mwsso.E006")
         )
     return messages
+
+
+# --- Access policy and group mapping (mwsso.policy) ---------------------------
+
+
+def _raw(name: str) -> Any:
+    # The raw value: app_settings' typed properties would coerce (or crash on) the mistakes checked here.
+    from mwsso.app_settings import DEFAULTS
+
+    return getattr(settings, f"MWSSO_{name}", DEFAULTS[name])
+
+
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) and item for item in value)
+
+
+def _eligibility_check_checks() -> list[checks.CheckMessage]:
+    from django.utils.module_loading import import_string
+
+    path = _raw("ELIGIBILITY_CHECK")
+    if not path:
+        return []
+    try:
+        hook = import_string(path)
+    except Exception as err:  # any import-time failure of the site's module is a configuration error
+        return [
+            checks.Error(
+                f"MWSSO_ELIGIBILITY_CHECK {path!r} cannot be imported ({type(err).__name__}: {err}).",
+                hint="Give the dotted path of a function check(identity) -> None | str, e.g. 'mysite.policy.check'.",
+                id="mwsso.E010",
+            )
+        ]
+    if not callable(hook):
+        return [
+            checks.Error(
+                f"MWSSO_ELIGIBILITY_CHECK {path!r} is not callable.",
+                hint="It must name a function check(identity) -> None | str.",
+                id="mwsso.E011",
+            )
+        ]
+    return []
+
+
+@checks.register()
+def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    from django.contrib.auth import get_user_model
+
+    messages = _eligibility_check_checks()
+    for name in ("MIN_EDITCOUNT", "MIN_ACCOUNT_AGE_DAYS"):
+        value = _raw(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            messages.append(
+                checks.Error(f"MWSSO_{name} must be a whole number, 0 or more.", hint="The default, 0, disables the rule.", id="mwsso.E012")
+            )
+    for name in ("REQUIRED_GRANTS", "STAFF_GROUPS", "SUPERUSER_GROUPS"):
+        if not _is_text_list(_raw(name)):
+            messages.append(
+                checks.Error(
+                    f"MWSSO_{name} must be a list of names.",
+                    hint=f'Write a list even for one name: MWSSO_{name} = ["{"editpage" if name == "REQUIRED_GRANTS" else "sysop"}"].',
+                    id="mwsso.E013",
+                )
+            )
+    group_map = _raw("GROUP_MAP")
+    if not isinstance(group_map, dict) or not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in group_map.items()):
+        messages.append(
+            checks.Error(
+                "MWSSO_GROUP_MAP must map wiki group names to Django group names.",
+                hint='For example {"sysop": "Wiki admins", "bureaucrat": "Wiki admins"}.',
+                id="mwsso.E014",
+            )
+        )
+    messages.extend(user_model_policy_checks(get_user_model()))
+    staff, superuser = _raw("STAFF_GROUPS"), _raw("SUPERUSER_GROUPS")
+    if _is_text_list(staff) and _is_text_list(superuser):
+        not_staff = [group for group in superuser if group not in staff]
+        if not_staff:
+            messages.append(
+                checks.Warning(
+                    f"Wiki groups {not_staff} make users superusers but not staff: they cannot sign in to the admin.",
+                    hint="Add them to MWSSO_STAFF_GROUPS too, unless superusers should stay out of the admin.",
+                    id="mwsso.W010",
+                )
+            )
+    return messages
+
+
+def user_model_policy_checks(user_model: Any) -> list[checks.CheckMessage]:
+    """Group settings need the user model fields they manage (PermissionsMixin's)."""
+    field_names = {field.name for field in user_model._meta.get_fields()}
+    return [
+        checks.Error(
+            f"MWSSO_{name} is set but {user_model._meta.label} has no {field!r} field.",
+            hint="Use a user model with PermissionsMixin, or leave the setting empty.",
+            obj=user_model,
+            id="mwsso.E015",
+        )
+        for name, field in (("GROUP_MAP", "groups"), ("STAFF_GROUPS", "is_staff"), ("SUPERUSER_GROUPS", "is_superuser"))
+        if _raw(name) and field not in field_names
+    ]

@@ -1,36 +1,183 @@
-"""Who may sign in and what they become: pipeline steps over the identity the wiki vouched for."""
+"""Who may sign in and what they become: pipeline steps over the identity the wiki vouched for.
+
+Steps (see ``mwsso.app_settings.DEFAULT_PIPELINE``; each can be moved, dropped or replaced):
+
+- ``check_access_policy`` runs before any user is created and refuses a login
+  that fails a rule (``MWSSO_BLOCKED_USERS``, ``MWSSO_MIN_EDITCOUNT``,
+  ``MWSSO_MIN_ACCOUNT_AGE_DAYS``, ``MWSSO_REQUIRE_CONFIRMED_EMAIL``,
+  ``MWSSO_REQUIRED_GRANTS``, ``MWSSO_ELIGIBILITY_CHECK``). The rules themselves
+  are pure functions in ``mwsso.rules``.
+- ``sync_groups`` makes Django group membership and ``is_staff``/``is_superuser``
+  follow the user's wiki groups (``MWSSO_GROUP_MAP``, ``MWSSO_STAFF_GROUPS``,
+  ``MWSSO_SUPERUSER_GROUPS``).
+- ``send_identity_refreshed`` sends ``mwsso.signals.identity_refreshed``.
+
+The backend runs the pipeline in one transaction, so a refusal writes nothing.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from mwsso import signals
+from django.contrib.auth import logout
+from django.contrib.auth.models import Group
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+from social_django.models import UserSocialAuth
+
+from mwsso import rules, signals
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import LoginRefused
 from mwsso.identity import Identity
+from mwsso.rules import Refusal
 
 logger = logging.getLogger("mwsso.login")
 
+HOOK_FAILED = Refusal(
+    "eligibility_check_failed",
+    "This site could not check whether your account may sign in. Please try again later.",
+)
 
-def refusal_reason(identity: Identity) -> str | None:
-    """The first unmet rule, in plain words, or None when the identity may sign in."""
-    if identity.blocked and app_settings.BLOCKED_USERS != "allow":
-        return f"Your account is blocked on {identity.issuer}."
-    return None
+
+def current_policy() -> rules.Policy:
+    """The built-in rules' thresholds, from the ``MWSSO_*`` settings as they are now."""
+    return rules.Policy(
+        blocked_users=app_settings.BLOCKED_USERS,
+        min_editcount=app_settings.MIN_EDITCOUNT,
+        min_account_age_days=app_settings.MIN_ACCOUNT_AGE_DAYS,
+        require_confirmed_email=app_settings.REQUIRE_CONFIRMED_EMAIL,
+        required_grants=tuple(app_settings.REQUIRED_GRANTS),
+    )
+
+
+def eligibility_check() -> Callable[[Identity], str | None] | None:
+    """The site's ``MWSSO_ELIGIBILITY_CHECK`` callable, or None. System check mwsso.E010 vets the path."""
+    path = app_settings.ELIGIBILITY_CHECK
+    return import_string(path) if path else None
+
+
+def _run_hook(identity: Identity) -> Refusal | None:
+    try:
+        check = eligibility_check()
+        if check is None:
+            return None
+        result = check(identity)
+        if result is None:
+            return None
+        if not isinstance(result, str) or not result.strip():
+            raise TypeError(f"{app_settings.ELIGIBILITY_CHECK} returned {type(result).__name__}, not None or a reason")
+    except Exception:
+        # A broken hook must not let everyone in: refuse, and tell the operator in the log.
+        logger.exception("MWSSO_ELIGIBILITY_CHECK failed for wiki user %s (%s)", identity.sub, identity.username)
+        return HOOK_FAILED
+    return Refusal("eligibility_check", result.strip())
+
+
+def refusals(identity: Identity, now: datetime | None = None) -> list[Refusal]:
+    """Every unmet rule for ``identity``; the site's hook runs only when the built-in rules pass."""
+    found = rules.refusals(identity, current_policy(), now or datetime.now(UTC))
+    if found:
+        return found
+    hook = _run_hook(identity)
+    return [hook] if hook is not None else []
+
+
+def refusal_reason(identity: Identity, now: datetime | None = None) -> str | None:
+    """The unmet rules in plain words, or None when the identity may sign in."""
+    found = refusals(identity, now)
+    return rules.refusal_message(found) if found else None
 
 
 def check_access_policy(backend: Any, identity: Identity, **kwargs: Any) -> None:
-    reason = refusal_reason(identity)
-    if reason is not None:
-        logger.warning("login refused for wiki user %s (%s): %s", identity.sub, identity.username, reason)
-        signals.login_refused.send(sender=backend.__class__, identity=identity, reason=reason)
-        raise LoginRefused(backend, reason, reason=reason, stage="pipeline")
+    """Pipeline step: refuse the login (``LoginRefused``) when a rule is unmet; runs before any user exists."""
+    found = refusals(identity)
+    if not found:
+        return
+    reason = rules.refusal_message(found)
+    codes = ", ".join(refusal.rule for refusal in found)
+    logger.warning(
+        "login refused for wiki user %s (%s) on %s: %s", identity.sub, identity.username, identity.issuer, codes
+    )
+    signals.login_refused.send(sender=backend.__class__, identity=identity, reason=reason)
+    raise LoginRefused(backend, f"unmet rules: {codes}", reason=reason, stage="pipeline")
+
+
+def end_refused_session(request: HttpRequest, err: LoginRefused) -> bool:
+    """Sign out a browser that is signed in as the wiki user just refused; returns whether it did.
+
+    Called by the error view, outside the pipeline's transaction (a session
+    deleted inside it would be restored by the rollback). Someone signed in as
+    another account (e.g. linking a second wiki account) stays signed in: the
+    refusal is not about them.
+    """
+    user = getattr(request, "user", None)
+    backend = getattr(err, "backend", None)
+    identity = getattr(backend, "identity", None)
+    if user is None or not user.is_authenticated or identity is None:
+        return False
+    linked = UserSocialAuth.objects.filter(user=user, provider=backend.name, uid=identity.sub).exists()
+    if not linked:
+        return False
+    logout(request)
+    logger.info("signed out user %s: wiki user %s was refused at login", user.pk, identity.sub)
+    return True
 
 
 def sync_groups(user: Any, identity: Identity, **kwargs: Any) -> None:
-    return None
+    """Pipeline step: mapped Django groups and the staff/superuser flags follow the wiki groups.
+
+    Only groups named in ``MWSSO_GROUP_MAP`` are added or removed; a flag is
+    managed only while its setting lists a wiki group. Nothing is written when
+    nothing changed.
+    """
+    if user is None:
+        return
+    _sync_mapped_groups(user, identity.groups, app_settings.GROUP_MAP)
+    _sync_flags(user, identity.groups)
+
+
+def mapped_groups(wiki_groups: Iterable[str], group_map: dict[str, str]) -> set[str]:
+    """The Django groups a user with ``wiki_groups`` belongs to under ``group_map``."""
+    return {group_map[group] for group in wiki_groups if group in group_map}
+
+
+def _sync_mapped_groups(user: Any, wiki_groups: Iterable[str], group_map: dict[str, str]) -> None:
+    managed = set(group_map.values())
+    if not managed or not hasattr(user, "groups"):
+        return
+    wanted = mapped_groups(wiki_groups, group_map)
+    current = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
+    to_add, to_remove = wanted - current, current - wanted
+    if to_add:
+        existing = {group.name: group for group in Group.objects.filter(name__in=to_add)}
+        for name in sorted(to_add - existing.keys()):
+            existing[name], _ = Group.objects.get_or_create(name=name)
+        user.groups.add(*existing.values())
+    if to_remove:
+        user.groups.remove(*Group.objects.filter(name__in=to_remove))
+    if to_add or to_remove:
+        logger.info("user %s: added to groups %s, removed from %s", user.pk, sorted(to_add), sorted(to_remove))
+
+
+def _sync_flags(user: Any, wiki_groups: Iterable[str]) -> None:
+    groups = set(wiki_groups)
+    changed: list[str] = []
+    for field, granting in (("is_staff", app_settings.STAFF_GROUPS), ("is_superuser", app_settings.SUPERUSER_GROUPS)):
+        # An empty setting leaves the flag to the site (its own superusers stay superusers).
+        if not granting or not hasattr(user, field):
+            continue
+        wanted = bool(groups & set(granting))
+        if getattr(user, field) != wanted:
+            setattr(user, field, wanted)
+            changed.append(field)
+    if changed:
+        user.save(update_fields=changed)
+        logger.info("user %s: %s now %s", user.pk, ", ".join(changed), [getattr(user, f) for f in changed])
 
 
 def send_identity_refreshed(backend: Any, user: Any, identity: Identity, is_new: bool = False, **kwargs: Any) -> None:
+    """Pipeline step: send ``identity_refreshed(user, identity, created)`` after a successful login."""
     signals.identity_refreshed.send(sender=backend.__class__, user=user, identity=identity, created=is_new)

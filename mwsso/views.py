@@ -13,7 +13,8 @@ from django.urls import reverse
 from social_core.exceptions import AuthCanceled, SocialAuthBaseException
 from social_django import views as social_views
 
-from mwsso.exceptions import LoginError
+from mwsso import policy
+from mwsso.exceptions import LoginError, LoginRefused
 
 logger = logging.getLogger("mwsso.login")
 
@@ -41,6 +42,9 @@ def _guarded(view: Callable[..., HttpResponse], request: HttpRequest, backend: s
 
 def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str) -> HttpResponse:
     """Log one line that says exactly what failed, and show the person what they can do."""
+    if isinstance(err, LoginRefused):
+        # Outside the pipeline's transaction, so the rollback cannot bring the session back.
+        policy.end_refused_session(request, err)
     if isinstance(err, LoginError):
         code, reason, detail = err.code_name, err.reason, err.detail
         status, message, hint = err.http_status, err.user_message, err.retry_hint

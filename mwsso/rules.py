@@ -1,0 +1,119 @@
+"""Who may sign in: pure rules over the identity a wiki vouched for.
+
+No Django here: each rule takes the identity, its threshold and (for the age
+rule) the clock as arguments, and returns a ``Refusal`` or None, so every rule
+can be tested alone with a fake clock. ``mwsso.policy`` reads the settings and
+runs these inside the social-auth pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from mwsso.identity import Identity
+
+BLOCKED_USERS_CHOICES = ("deny", "allow")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One unmet rule: ``rule`` is a stable code (for logs and tests), ``message`` is for the person."""
+
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The built-in rules' thresholds; the defaults let everyone in except blocked users."""
+
+    blocked_users: str = "deny"
+    min_editcount: int = 0
+    min_account_age_days: int = 0
+    require_confirmed_email: bool = False
+    required_grants: tuple[str, ...] = ()
+
+
+def wiki_name(issuer: str) -> str:
+    """How a wiki is named to people: its host (``en.wikipedia.org``), not its full URL."""
+    return urlsplit(issuer).netloc or issuer
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def blocked(identity: Identity, blocked_users: str = "deny") -> Refusal | None:
+    if identity.blocked and blocked_users != "allow":
+        return Refusal("blocked", f"Your account is blocked on {wiki_name(identity.issuer)}.")
+    return None
+
+
+def min_editcount(identity: Identity, minimum: int) -> Refusal | None:
+    if identity.editcount >= minimum:
+        return None
+    return Refusal(
+        "min_editcount",
+        f"You need at least {_plural(minimum, 'edit')} on {wiki_name(identity.issuer)}; you have {identity.editcount}.",
+    )
+
+
+def min_account_age(identity: Identity, days: int, now: datetime) -> Refusal | None:
+    # Accounts older than 2005 have no registration date: they are as old as accounts get.
+    if days <= 0 or identity.registered is None:
+        return None
+    age = now - identity.registered
+    if age >= timedelta(days=days):
+        return None
+    whole_days = max(age.days, 0)
+    current = "less than a day old" if whole_days == 0 else f"{_plural(whole_days, 'day')} old"
+    return Refusal(
+        "min_account_age",
+        f"Your account on {wiki_name(identity.issuer)} must be at least {_plural(days, 'day')} old; it is {current}.",
+    )
+
+
+def confirmed_email(identity: Identity, required: bool) -> Refusal | None:
+    if not required or identity.confirmed_email:
+        return None
+    return Refusal(
+        "confirmed_email",
+        f"You need a confirmed email address on {wiki_name(identity.issuer)} "
+        "(set one in your preferences there and confirm it).",
+    )
+
+
+def required_grants(identity: Identity, grants: Iterable[str]) -> Refusal | None:
+    # A wiki too old to list grants in identify lists none: the rule then refuses (fail closed).
+    missing = [grant for grant in grants if grant not in identity.grants]
+    if not missing:
+        return None
+    return Refusal(
+        "required_grants",
+        f"This site needs permissions you have not granted it on {wiki_name(identity.issuer)}: {', '.join(missing)}.",
+    )
+
+
+def refusals(identity: Identity, policy: Policy, now: datetime) -> list[Refusal]:
+    """Every unmet built-in rule, in a fixed order; empty when the identity may sign in.
+
+    A block is reported alone: the other rules do not matter while it lasts.
+    """
+    block = blocked(identity, policy.blocked_users)
+    if block is not None:
+        return [block]
+    found = [
+        min_editcount(identity, policy.min_editcount),
+        min_account_age(identity, policy.min_account_age_days, now),
+        confirmed_email(identity, policy.require_confirmed_email),
+        required_grants(identity, policy.required_grants),
+    ]
+    return [refusal for refusal in found if refusal is not None]
+
+
+def refusal_message(found: Iterable[Refusal]) -> str:
+    """The refusals as one text for the error page (each message is a full sentence)."""
+    return " ".join(refusal.message for refusal in found)
