@@ -27,52 +27,137 @@ _PAGE_GRANTS = ["basic", "editpage", "createeditmovepage"]
 _ANY_PORT_CALLBACK = "http://127.0.0.1:1/complete/mediawiki/"
 
 BUILTIN_CONSUMERS: list[dict[str, Any]] = [
-    {"key": DEMO_CONSUMER_KEY, "secret": DEMO_CONSUMER_SECRET, "name": "mwsso demo",
-     "callback": "http://127.0.0.1:8000/complete/mediawiki/", "callback_is_prefix": True,
-     "grants": _PAGE_GRANTS, "description": "The mwsso demo site (make run)."},
-    {"key": TEST_CONSUMER_KEY, "secret": TEST_CONSUMER_SECRET, "name": "mwsso tests",
-     "callback": _ANY_PORT_CALLBACK, "callback_is_prefix": True, "grants": _PAGE_GRANTS,
-     "description": "Test suites; port 1 in the callback allows any port."},
-    {"key": UNAPPROVED_CONSUMER_KEY, "secret": UNAPPROVED_CONSUMER_SECRET,
-     "name": "mwsso unapproved", "callback": _ANY_PORT_CALLBACK, "callback_is_prefix": True,
-     "grants": ["basic", "editpage"], "approved": False,
-     "description": "Proposed but never approved."},
-    {"key": PRIVATE_CONSUMER_KEY, "secret": PRIVATE_CONSUMER_SECRET,
-     "name": "mwsso private info", "callback": _ANY_PORT_CALLBACK, "callback_is_prefix": True,
-     "grants": ["mwoauth-authonlyprivate"],
-     "description": "Authentication only, with real name and email address."},
+    {
+        "key": DEMO_CONSUMER_KEY,
+        "secret": DEMO_CONSUMER_SECRET,
+        "name": "mwsso demo",
+        "callback": "http://127.0.0.1:8000/complete/mediawiki/",
+        "callback_is_prefix": True,
+        "grants": _PAGE_GRANTS,
+        "description": "The mwsso demo site (make run).",
+    },
+    {
+        "key": TEST_CONSUMER_KEY,
+        "secret": TEST_CONSUMER_SECRET,
+        "name": "mwsso tests",
+        "callback": _ANY_PORT_CALLBACK,
+        "callback_is_prefix": True,
+        "grants": _PAGE_GRANTS,
+        "description": "Test suites; port 1 in the callback allows any port.",
+    },
+    {
+        "key": UNAPPROVED_CONSUMER_KEY,
+        "secret": UNAPPROVED_CONSUMER_SECRET,
+        "name": "mwsso unapproved",
+        "callback": _ANY_PORT_CALLBACK,
+        "callback_is_prefix": True,
+        "grants": ["basic", "editpage"],
+        "approved": False,
+        "description": "Proposed but never approved.",
+    },
+    {
+        "key": PRIVATE_CONSUMER_KEY,
+        "secret": PRIVATE_CONSUMER_SECRET,
+        "name": "mwsso private info",
+        "callback": _ANY_PORT_CALLBACK,
+        "callback_is_prefix": True,
+        "grants": ["mwoauth-authonlyprivate"],
+        "description": "Authentication only, with real name and email address.",
+    },
 ]
 
 BUILTIN_USERS: list[dict[str, Any]] = [
-    {"sub": 1, "name": "Admin Sysop", "groups": ["bureaucrat", "interface-admin", "sysop"],
-     "editcount": 50000, "registered": "20080115093000", "email": "admin@example.org",
-     "email_confirmed": True, "realname": "Ada Sysop"},
-    {"sub": 3, "name": "Alice", "editcount": 1234, "registered": "20150301120000",
-     "email": "alice@example.org", "email_confirmed": True, "realname": "Alice Example"},
-    {"sub": 4, "name": "Bob", "editcount": 87, "registered": "20190612080000",
-     "email": "bob@example.org", "email_confirmed": True, "realname": ""},
-    {"sub": 5, "name": "Mallory", "editcount": 12, "registered": "20200404040404",
-     "email": "mallory@example.org", "email_confirmed": False, "blocked": True,
-     "block_reason": "Vandalism"},
-    {"sub": 7, "name": "Newbie", "editcount": 0, "registered": "now",
-     "email": "newbie@example.org", "email_confirmed": False},
-    {"sub": 11, "name": "Zoë Ünïcode-Test", "editcount": 42, "registered": "20210909090909",
-     "email": "zoe@example.org", "email_confirmed": True, "realname": "Zoë Ünïcode"},
+    {
+        "sub": 1,
+        "name": "Admin Sysop",
+        "groups": ["bureaucrat", "interface-admin", "sysop"],
+        "editcount": 50000,
+        "registered": "20080115093000",
+        "email": "admin@example.org",
+        "email_confirmed": True,
+        "realname": "Ada Sysop",
+    },
+    {
+        "sub": 3,
+        "name": "Alice",
+        "editcount": 1234,
+        "registered": "20150301120000",
+        "email": "alice@example.org",
+        "email_confirmed": True,
+        "realname": "Alice Example",
+    },
+    {
+        "sub": 4,
+        "name": "Bob",
+        "editcount": 87,
+        "registered": "20190612080000",
+        "email": "bob@example.org",
+        "email_confirmed": True,
+        "realname": "",
+    },
+    {
+        "sub": 5,
+        "name": "Mallory",
+        "editcount": 12,
+        "registered": "20200404040404",
+        "email": "mallory@example.org",
+        "email_confirmed": False,
+        "blocked": True,
+        "block_reason": "Vandalism",
+    },
+    {
+        "sub": 7,
+        "name": "Newbie",
+        "editcount": 0,
+        "registered": "now",
+        "email": "newbie@example.org",
+        "email_confirmed": False,
+    },
+    {
+        "sub": 11,
+        "name": "Zoë Ünïcode-Test",
+        "editcount": 42,
+        "registered": "20210909090909",
+        "email": "zoe@example.org",
+        "email_confirmed": True,
+        "realname": "Zoë Ünïcode",
+    },
 ]
 
 _SEED_TITLES = [
-    "Main Page", "Sandbox", "Apple", "Apricot", "Banana", "Blackberry", "Cherry", "Coconut",
-    "Damson", "Date", "Elderberry", "Fig", "Gooseberry", "Grape", "Guava", "Kiwi", "Lemon",
-    "Lime", "Mango", "Nectarine", "Orange", "Papaya", "Peach", "Pear", "Plum", "Quince",
+    "Main Page",
+    "Sandbox",
+    "Apple",
+    "Apricot",
+    "Banana",
+    "Blackberry",
+    "Cherry",
+    "Coconut",
+    "Damson",
+    "Date",
+    "Elderberry",
+    "Fig",
+    "Gooseberry",
+    "Grape",
+    "Guava",
+    "Kiwi",
+    "Lemon",
+    "Lime",
+    "Mango",
+    "Nectarine",
+    "Orange",
+    "Papaya",
+    "Peach",
+    "Pear",
+    "Plum",
+    "Quince",
 ]
 BUILTIN_PAGES: list[dict[str, str]] = [
-    {"title": t, "text": f"'''{t}''' is a page on the mwsso development wiki."}
-    for t in _SEED_TITLES
+    {"title": t, "text": f"'''{t}''' is a page on the mwsso development wiki."} for t in _SEED_TITLES
 ]
 
 JWT_VARIANTS = {"sub_type": ("str", "int"), "grants_format": ("object", "list")}
-DEFAULT_VARIANT: dict[str, Any] = {"sub_type": "str", "grants_format": "object",
-                                   "email_verified": True}
+DEFAULT_VARIANT: dict[str, Any] = {"sub_type": "str", "grants_format": "object", "email_verified": True}
 
 
 class ConfigError(ValueError):
@@ -135,9 +220,14 @@ def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, 
     for name, allowed in JWT_VARIANTS.items():
         if jwt[name] not in allowed:
             raise ConfigError(f"jwt.{name} must be one of {', '.join(allowed)}")
-    config = {"server": given.get("server"), "consumers": list(consumers.values()),
-              "users": list(users.values()), "pages": pages, "jwt": jwt,
-              "secret": given.get("secret")}
+    config = {
+        "server": given.get("server"),
+        "consumers": list(consumers.values()),
+        "users": list(users.values()),
+        "pages": pages,
+        "jwt": jwt,
+        "secret": given.get("secret"),
+    }
     for spec in config["consumers"]:
         make_consumer(spec)  # validate now rather than on first request
     for spec in config["users"]:

@@ -65,9 +65,13 @@ class Consumer:
     def public(self) -> dict[str, Any]:
         """Everything but the secret."""
         return {
-            "key": self.key, "name": self.name, "callback": self.callback,
-            "callback_is_prefix": self.callback_is_prefix, "grants": list(self.grants),
-            "approved": self.approved, "owner_only": self.owner_only,
+            "key": self.key,
+            "name": self.name,
+            "callback": self.callback,
+            "callback_is_prefix": self.callback_is_prefix,
+            "grants": list(self.grants),
+            "approved": self.approved,
+            "owner_only": self.owner_only,
         }
 
 
@@ -110,10 +114,16 @@ class User:
 
     def public(self, now: float) -> dict[str, Any]:
         return {
-            "sub": self.sub, "name": self.name, "groups": self.effective_groups(now),
-            "editcount": self.editcount, "registered": self.registered,
-            "email": self.email, "email_confirmed": self.email_confirmed,
-            "realname": self.realname, "blocked": self.blocked, "hidden": self.hidden,
+            "sub": self.sub,
+            "name": self.name,
+            "groups": self.effective_groups(now),
+            "editcount": self.editcount,
+            "registered": self.registered,
+            "email": self.email,
+            "email_confirmed": self.email_confirmed,
+            "realname": self.realname,
+            "blocked": self.blocked,
+            "hidden": self.hidden,
         }
 
 
@@ -122,8 +132,8 @@ class RequestToken:
     key: str
     secret: str
     consumer_key: str
-    callback: str | None
-    created: float
+    callback: str | None  # consumed by the first authorization, like the wiki's cache entry
+    expires: float
     verifier: str | None = None
     access_key: str | None = None
     used: bool = False

@@ -1,0 +1,139 @@
+"""Runtime control actions, shared by ``Store.control`` and ``POST /_devwiki/control``.
+
+Each action takes keyword parameters and returns a JSON-serialisable dict.
+Bad input raises ControlError, which the endpoint answers with HTTP 400.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .config import JWT_VARIANTS, ConfigError, make_consumer, make_user
+from .faults import FaultError
+
+if TYPE_CHECKING:
+    from .models import User
+    from .store import Store
+
+
+class ControlError(ValueError):
+    """A control action was unknown or given unusable parameters."""
+
+
+def _user(store: Store, ref: Any) -> User:
+    user = store.user(ref)
+    if user is None:
+        raise ControlError(f"no such user: {ref!r}")
+    return user
+
+
+def _reset(store: Store) -> dict[str, Any]:
+    store.reset()
+    return {}
+
+
+def _revoke(store: Store, consumer_key: str, user: Any) -> dict[str, Any]:
+    access = store.revoke(consumer_key, _user(store, user))
+    if access is None:
+        raise ControlError("that user has no access token for that consumer")
+    return {"revoked": access.key}
+
+
+def _issue_token(store: Store, consumer_key: str, user: Any) -> dict[str, Any]:
+    """Owner-only style: hand out an access token without a handshake (for API tests)."""
+    consumer = store.consumer(consumer_key)
+    if consumer is None:
+        raise ControlError(f"no such consumer: {consumer_key}")
+    access = store.issue_access_token(consumer, _user(store, user))
+    return {"key": access.key, "secret": access.secret}
+
+
+def _rename(store: Store, sub: Any, new_name: str) -> dict[str, Any]:
+    user = _user(store, int(sub))
+    old = user.name
+    store.update_user(user, name=new_name)
+    return {"sub": user.sub, "old_name": old, "new_name": new_name}
+
+
+def _block(store: Store, user: Any, blocked: bool = True, reason: str = "") -> dict[str, Any]:
+    target = _user(store, user)
+    store.update_user(target, blocked=bool(blocked), block_reason=reason or ("Devwiki test block" if blocked else ""))
+    return {"sub": target.sub, "blocked": target.blocked}
+
+
+def _set_variant(store: Store, **variant: Any) -> dict[str, Any]:
+    for name, value in variant.items():
+        allowed = JWT_VARIANTS.get(name, (True, False) if name == "email_verified" else None)
+        if allowed is None or value not in allowed:
+            raise ControlError(f"unknown variant {name}={value!r}")
+    store.variant.update(variant)
+    return {"variant": dict(store.variant)}
+
+
+def _set_jwt_fault(store: Store, fault: str | None, count: int | None = None) -> dict[str, Any]:
+    store.faults.set_jwt(fault, count)
+    return {}
+
+
+def _set_fault(store: Store, step: str, kind: str | None, **options: Any) -> dict[str, Any]:
+    store.faults.set(step, kind, **options)
+    return {}
+
+
+def _set_maxlag(store: Store, lag: float, count: int | None = None) -> dict[str, Any]:
+    store.faults.set_maxlag(lag, count)
+    return {}
+
+
+def _add_consumer(store: Store, **spec: Any) -> dict[str, Any]:
+    spec.setdefault("key", secrets.token_hex(16))
+    spec.setdefault("secret", secrets.token_hex(20))
+    spec.setdefault("name", f"Consumer {spec['key'][:8]}")
+    consumer = make_consumer(spec)
+    store.add_consumer(consumer)
+    return {**consumer.public(), "secret": consumer.secret}
+
+
+def _add_user(store: Store, **spec: Any) -> dict[str, Any]:
+    if "name" not in spec:
+        raise ControlError("add_user needs a name")
+    spec.setdefault("sub", store.next_sub())
+    user = make_user(spec, store.now())
+    store.add_user(user)
+    return user.public(store.now())
+
+
+def _stats(store: Store) -> dict[str, Any]:
+    return store.stats()
+
+
+ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {
+    "reset": _reset,
+    "revoke": _revoke,
+    "issue_token": _issue_token,
+    "rename": _rename,
+    "block": _block,
+    "set_variant": _set_variant,
+    "set_jwt_fault": _set_jwt_fault,
+    "set_fault": _set_fault,
+    "set_maxlag": _set_maxlag,
+    "add_consumer": _add_consumer,
+    "add_user": _add_user,
+    "stats": _stats,
+}
+
+
+def run(store: Store, action: str, params: dict[str, Any]) -> dict[str, Any]:
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise ControlError(f"unknown action {action!r}; known: {', '.join(sorted(ACTIONS))}")
+    try:
+        return {"ok": True, **handler(store, **params)}
+    except TypeError as err:
+        raise ControlError(f"{action}: {err}") from err
+    except (ConfigError, FaultError, ValueError) as err:
+        if isinstance(err, ControlError):
+            raise
+        raise ControlError(f"{action}: {err}") from err

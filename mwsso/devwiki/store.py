@@ -1,0 +1,235 @@
+"""The devwiki's whole state, in memory and thread-safe.
+
+Every public method takes the lock, so HTTP handler threads, test code and the
+control endpoint can use one Store at the same time.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import control
+from .config import load_config, make_consumer, make_user
+from .faults import Faults
+from .models import AccessToken, Consumer, RequestToken, User
+from .oauth1 import MWOAuthError
+from .wikipages import PageStore
+
+REQUEST_TOKEN_TTL = 600
+NONCE_TTL = 300
+
+
+def new_key() -> str:
+    """32 hex digits, like MWCryptRand::generateHex(32)."""
+    return secrets.token_hex(16)
+
+
+class Store:
+    """Consumers, users, tokens, nonces, pages, switches and counters of one devwiki."""
+
+    def __init__(
+        self, config: dict[str, Any] | str | Path | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.config = load_config(config)
+        self.clock = clock  # tests may swap in a fake clock
+        self.server = (self.config["server"] or "").rstrip("/")  # set by the server on bind
+        self.secret = self.config["secret"] or secrets.token_hex(16)
+        self.faults = Faults()
+        self._lock = threading.RLock()
+        self.reset()
+
+    def now(self) -> float:
+        return self.clock()
+
+    def reset(self) -> None:
+        """Back to the configured state: no tokens, no faults, seeded pages, zero counters."""
+        now = self.now()
+        with self._lock:
+            self._consumers = {c["key"]: make_consumer(c) for c in self.config["consumers"]}
+            self._users = {int(u["sub"]): make_user(u, now) for u in self.config["users"]}
+            self.pages = PageStore(self.config["pages"], now)
+            self.variant = dict(self.config["jwt"])
+            self._request_tokens: dict[str, RequestToken] = {}
+            self._access_tokens: dict[str, AccessToken] = {}
+            self._current: dict[tuple[str, int], str] = {}
+            self._nonces: dict[tuple[str, str | None, str], float] = {}
+            self._next_prune = now + NONCE_TTL
+            self.counters: Counter[str] = Counter()
+        self.faults.clear()
+
+    def control(self, action: str, **params: Any) -> dict[str, Any]:
+        """Run a control action (the same ones POST /_devwiki/control accepts)."""
+        return control.run(self, action, params)
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self.counters[name] += 1
+
+    # Consumers and users
+
+    def consumer(self, key: str) -> Consumer | None:
+        with self._lock:
+            return self._consumers.get(key)
+
+    def consumers(self) -> list[Consumer]:
+        with self._lock:
+            return list(self._consumers.values())
+
+    def add_consumer(self, consumer: Consumer) -> None:
+        with self._lock:
+            self._consumers[consumer.key] = consumer
+
+    def users(self) -> list[User]:
+        with self._lock:
+            return sorted(self._users.values(), key=lambda u: u.sub)
+
+    def user(self, ref: int | str | None) -> User | None:
+        """A user by central id (int or digits) or by name (spaces or underscores)."""
+        if ref is None:
+            return None
+        with self._lock:
+            if isinstance(ref, int) or str(ref).isdigit():
+                return self._users.get(int(ref))
+            name = str(ref).replace("_", " ").strip()
+            return next((u for u in self._users.values() if u.name == name), None)
+
+    def add_user(self, user: User) -> None:
+        with self._lock:
+            if any(u.name == user.name and u.sub != user.sub for u in self._users.values()):
+                raise ValueError(f"a user named {user.name!r} already exists")
+            self._users[user.sub] = user
+
+    def update_user(self, user: User, **fields: Any) -> None:
+        with self._lock:
+            name = fields.get("name")
+            if name is not None and any(u.name == name and u.sub != user.sub for u in self._users.values()):
+                raise ValueError(f"a user named {name!r} already exists")
+            for field_name, value in fields.items():
+                setattr(user, field_name, value)
+
+    def next_sub(self) -> int:
+        with self._lock:
+            return max(self._users, default=0) + 1
+
+    # Nonces
+
+    def nonce_seen(self, consumer_key: str, token_key: str | None, nonce: str, timestamp: int) -> bool:
+        """Record the nonce and say whether it was already used (MWOAuthDataStore::lookup_nonce)."""
+        key = (consumer_key, token_key, nonce)
+        now = self.now()
+        with self._lock:
+            if now > self._next_prune:
+                self._nonces = {k: exp for k, exp in self._nonces.items() if exp > now}
+                self._next_prune = now + 60
+            expiry = self._nonces.get(key)
+            if expiry is not None and expiry > now:
+                return True
+            self._nonces[key] = timestamp + NONCE_TTL
+            return False
+
+    # Handshake
+
+    def new_request_token(self, consumer: Consumer, callback: str) -> RequestToken:
+        token = RequestToken(new_key(), new_key(), consumer.key, callback, self.now() + REQUEST_TOKEN_TTL)
+        with self._lock:
+            self._request_tokens[token.key] = token
+        return token
+
+    def request_token(self, consumer_key: str, key: str | None) -> RequestToken:
+        """The live request token of this consumer, or the wiki's error for it."""
+        with self._lock:
+            token = self._request_tokens.get(key or "")
+            if token is None or token.consumer_key != consumer_key or token.expires < self.now():
+                raise MWOAuthError("mwoauthdatastore-request-token-not-found")
+            if token.used:
+                raise MWOAuthError("mwoauthdatastore-request-token-already-used")
+            return token
+
+    def consumer_key_of(self, request_key: str | None) -> str | None:
+        with self._lock:
+            token = self._request_tokens.get(request_key or "")
+            return token.consumer_key if token else None
+
+    def authorize(self, consumer: Consumer, request_key: str | None, user: User) -> tuple[str, str]:
+        """Record the user's consent; return (callback from initiate, verifier)."""
+        with self._lock:
+            token = self.request_token(consumer.key, request_key)
+            if token.callback is None:
+                raise MWOAuthError("mwoauthdatastore-callback-not-found")
+            access = self.issue_access_token(consumer, user)
+            token.verifier = new_key()
+            token.access_key = access.key
+            token.expires = self.now() + REQUEST_TOKEN_TTL
+            callback, token.callback = token.callback, None
+            return callback, token.verifier
+
+    def exchange(self, token: RequestToken, verifier: str | None) -> AccessToken:
+        """Trade an authorized request token for its access token (once)."""
+        with self._lock:
+            if not token.verifier or not token.access_key:
+                raise MWOAuthError("mwoauthdatastore-bad-token")
+            if verifier != token.verifier:
+                raise MWOAuthError("mwoauthdatastore-bad-verifier")  # token stays usable
+            access = self._access_tokens.get(token.access_key)
+            if access is None or access.revoked:
+                raise MWOAuthError("mwoauthdatastore-access-token-not-found")
+            token.used = True
+            token.expires = self.now() + REQUEST_TOKEN_TTL
+            return access
+
+    def issue_access_token(self, consumer: Consumer, user: User) -> AccessToken:
+        """The user's current access token for this consumer; a new one only after revocation."""
+        with self._lock:
+            key = self._current.get((consumer.key, user.sub))
+            if key is not None:
+                access = self._access_tokens[key]
+                access.grants = consumer.stored_grants()
+                return access
+            access = AccessToken(new_key(), secrets.token_hex(20), consumer.key, user.sub, consumer.stored_grants())
+            self._access_tokens[access.key] = access
+            self._current[(consumer.key, user.sub)] = access.key
+            return access
+
+    def has_authorized(self, consumer: Consumer, user: User) -> bool:
+        with self._lock:
+            return (consumer.key, user.sub) in self._current
+
+    def access_token(self, key: str) -> AccessToken | None:
+        with self._lock:
+            access = self._access_tokens.get(key)
+            return None if access is None or access.revoked else access
+
+    def revoke(self, consumer_key: str, user: User) -> AccessToken | None:
+        with self._lock:
+            key = self._current.pop((consumer_key, user.sub), None)
+            if key is None:
+                return None
+            access = self._access_tokens[key]
+            access.revoked = True
+            return access
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "counters": dict(self.counters),
+                "access_tokens": [
+                    {
+                        "key": a.key,
+                        "consumer_key": a.consumer_key,
+                        "sub": a.sub,
+                        "user": self._users[a.sub].name if a.sub in self._users else None,
+                        "revoked": a.revoked,
+                    }
+                    for a in self._access_tokens.values()
+                ],
+                "request_tokens": len(self._request_tokens),
+                "pages": len(self.pages),
+                "faults": self.faults.describe(),
+                "variant": dict(self.variant),
+            }
