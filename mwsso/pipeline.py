@@ -42,7 +42,10 @@ def create_or_update_user(
     try:
         with transaction.atomic():
             user = _new_user(uid, identity)
-            social = UserSocialAuth.objects.create(user=user, provider=backend.name, uid=uid, extra_data={})
+            # id_key as social_user looks it up; without it the next login takes social-core's legacy-migration path and fails.
+            social = UserSocialAuth.objects.create(
+                user=user, provider=backend.name, uid=uid, id_key=backend.id_key(), extra_data={}
+            )
     except IntegrityError:
         # Another login of the same wiki user won the race; sign in as the user it created.
         social = UserSocialAuth.objects.select_related("user").get(provider=backend.name, uid=uid)
