@@ -8,6 +8,7 @@ method, signature (src/Lib/OAuthServer.php, src/Backend/MWOAuthServer.php).
 from __future__ import annotations
 
 import hmac
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -126,7 +127,8 @@ def sign(method: str, url: str, params: dict[str, str], consumer_secret: str, to
     base = signature.signature_base_string(
         method, signature.base_string_uri(url), signature.normalize_parameters(pairs)
     )
-    return signature.sign_hmac_sha1(base, consumer_secret, token_secret)
+    secrets = SimpleNamespace(client_secret=consumer_secret, resource_owner_secret=token_secret)
+    return signature.sign_hmac_sha1_with_client(base, secrets)
 
 
 def verify_request(store: Store, req: Request, params: dict[str, str]):

@@ -44,7 +44,8 @@ def layout(title: str, body: str, subtitle: str = "", server: str = "") -> str:
         f"<title>{esc(title)} - devwiki</title><style>{_CSS}</style></head><body>"
         f'<header><a class="logo" href="{esc(server)}/wiki/Main_Page">devwiki</a>'
         f'<span class="tag">local MediaWiki OAuth provider (mwsso)</span></header>'
-        f'<main><h1 id="firstHeading">{esc(title)}</h1>{sub}{body}</main></body></html>'
+        f'<main><h1 id="firstHeading">{esc(title)}</h1>{sub}<div id="mw-content-text">{body}</div>'
+        f"</main></body></html>"
     )
 
 
@@ -102,7 +103,11 @@ def authorize_page(
     server: str,
     now: float,
 ) -> str:
-    """The authorization dialog; field names and ids are the real form's (plus wpUser)."""
+    """The authorization dialog; field names and ids are the real form's.
+
+    Laid out like HTMLForm does it (header text, errors, fields, buttons); the
+    "Log in as" user picker is the devwiki's own addition.
+    """
     error_html = f'<div class="error">{error.html()}</div>' if error else ""
     radios = []
     for user in users:
@@ -123,11 +128,11 @@ def authorize_page(
     }
     hidden_html = "".join(f'<input type="hidden" name="{k}" value="{esc(v)}">' for k, v in hidden.items())
     body = (
-        f'{error_html}<form id="mw-mwoauth-authorize-form" method="post" '
+        f'<form id="mw-mwoauth-authorize-form" method="post" '
         f'action="{esc(server)}/w/index.php?title=Special:OAuth/{subpage}">'
-        f'<fieldset class="users"><legend>Log in as</legend>{"".join(radios)}</fieldset>'
         f'<div id="mw-mwoauth-authorize-dialog">'
-        f"{_description(consumer, selected.name if selected else 'there')}</div>{hidden_html}"
+        f"{_description(consumer, selected.name if selected else 'there')}</div>{error_html}"
+        f'<fieldset class="users"><legend>Log in as</legend>{"".join(radios)}</fieldset>{hidden_html}'
         f'<div class="buttons"><button type="submit" name="accept" value="Allow" '
         f'id="mw-mwoauth-accept" class="progressive">Allow</button>'
         f'<button type="submit" name="cancel" value="Cancel" id="mw-mwoauth-cancel">Cancel'

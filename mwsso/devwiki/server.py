@@ -117,8 +117,9 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 1024
 
-    def __init__(self, address: tuple[str, int], app: WSGIApp) -> None:
+    def __init__(self, address: tuple[str, int], app: WSGIApp, store: Store) -> None:
         self.app = app
+        self.store = store
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -126,6 +127,7 @@ class _Server(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
+        self.store.count("connections")  # lets tests see keep-alive at work
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
@@ -153,7 +155,7 @@ class DevWikiServer:
     def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 0) -> None:
         self.store = store
         server_class = _Server6 if ":" in host else _Server
-        self.httpd = server_class((host, port), make_app(store))
+        self.httpd = server_class((host, port), make_app(store), store)
         self.port = self.httpd.server_address[1]
         # a wildcard bind address is not a URL anyone can open; name loopback instead
         shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(  # noqa: S104

@@ -1,0 +1,173 @@
+"""Fixtures for the devwiki's own suite: a running devwiki, the recorded responses, independent clients.
+
+The clients here are requests + requests_oauthlib and PyJWT only, never mwsso's
+own client code, so these tests check the provider against the protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+from requests_oauthlib import OAuth1, OAuth1Session
+
+from mwsso.devwiki import config
+from mwsso.devwiki.testing import DevWiki, authorize, running_devwiki
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+RECORDED = SHARED / "recorded" / "mediawiki-1.39-oauth-responses.json"
+CLAIMS = SHARED / "recorded" / "mediawiki-1.39-claims.json"
+
+TEST = (config.TEST_CONSUMER_KEY, config.TEST_CONSUMER_SECRET)
+DEMO = (config.DEMO_CONSUMER_KEY, config.DEMO_CONSUMER_SECRET)
+UNAPPROVED = (config.UNAPPROVED_CONSUMER_KEY, config.UNAPPROVED_CONSUMER_SECRET)
+PRIVATE = (config.PRIVATE_CONSUMER_KEY, config.PRIVATE_CONSUMER_SECRET)
+CALLBACK = "http://127.0.0.1:9000/complete/mediawiki/"
+HEX32 = re.compile(r"[0-9a-f]{32}")
+
+
+@pytest.fixture(scope="session")
+def wiki_server() -> Iterator[DevWiki]:
+    with running_devwiki() as wiki:
+        yield wiki
+
+
+@pytest.fixture
+def wiki(wiki_server: DevWiki) -> Iterator[DevWiki]:
+    """A devwiki in its configured state (no tokens, no faults, seeded pages)."""
+    wiki_server.reset()
+    yield wiki_server
+    wiki_server.reset()
+
+
+@pytest.fixture(scope="session")
+def recorded() -> dict[str, dict[str, Any]]:
+    return json.loads(RECORDED.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def recorded_claims() -> dict[str, Any]:
+    return json.loads(CLAIMS.read_text(encoding="utf-8"))
+
+
+def special(wiki: DevWiki, subpage: str) -> str:
+    return f"{wiki.index_url}?title=Special:OAuth/{subpage}"
+
+
+def initiate(
+    wiki: DevWiki, consumer: tuple[str, str] = TEST, callback: str = "oob", fmt: str | None = "json", **kw: Any
+) -> requests.Response:
+    params = {"format": fmt} if fmt else {}
+    auth = OAuth1(*consumer, callback_uri=callback, **kw)
+    return requests.post(special(wiki, "initiate"), params=params, auth=auth, timeout=5)
+
+
+def token_step(
+    wiki: DevWiki,
+    request_key: str,
+    request_secret: str,
+    verifier: str,
+    consumer: tuple[str, str] = TEST,
+    fmt: str | None = "json",
+    **kw: Any,
+) -> requests.Response:
+    params = {"format": fmt} if fmt else {}
+    auth = OAuth1(*consumer, request_key, request_secret, verifier=verifier, **kw)
+    return requests.post(special(wiki, "token"), params=params, auth=auth, timeout=5)
+
+
+def authorize_url(wiki: DevWiki, request_key: str, consumer_key: str = TEST[0], subpage: str = "authorize") -> str:
+    return f"{special(wiki, subpage)}&oauth_token={request_key}&oauth_consumer_key={consumer_key}"
+
+
+def authorized_request_token(
+    wiki: DevWiki, user: str = "Alice", consumer: tuple[str, str] = TEST, callback: str = CALLBACK
+) -> tuple[str, str, str]:
+    """initiate + Allow: (request key, request secret, verifier)."""
+    answer = initiate(wiki, consumer, callback).json()
+    allowed = authorize(None, authorize_url(wiki, answer["key"], consumer[0]), user=user)
+    assert allowed.status_code == 302, allowed.text[:300]
+    verifier = dict(parse_qsl(urlsplit(allowed.headers["Location"]).query))["oauth_verifier"]
+    return answer["key"], answer["secret"], verifier
+
+
+def handshake(wiki: DevWiki, user: str = "Alice", consumer: tuple[str, str] = TEST) -> tuple[str, str]:
+    """The whole OAuth 1.0a dance with requests_oauthlib; returns (access key, access secret)."""
+    oauth = OAuth1Session(*consumer, callback_uri=CALLBACK)
+    request_token = oauth.fetch_request_token(special(wiki, "initiate"), timeout=5)
+    allowed = authorize(None, authorize_url(wiki, request_token["oauth_token"], consumer[0]), user=user)
+    assert allowed.status_code == 302, allowed.text[:300]
+    oauth.parse_authorization_response(allowed.headers["Location"])
+    access = oauth.fetch_access_token(special(wiki, "token"), timeout=5)
+    return access["oauth_token"], access["oauth_token_secret"]
+
+
+def signed(consumer: tuple[str, str], access: tuple[str, str], **kw: Any) -> OAuth1:
+    return OAuth1(*consumer, *access, **kw)
+
+
+def identify(wiki: DevWiki, consumer: tuple[str, str], access: tuple[str, str], **kw: Any) -> requests.Response:
+    return requests.post(special(wiki, "identify"), auth=signed(consumer, access, **kw), timeout=5)
+
+
+def api(
+    wiki: DevWiki, params: dict[str, str], auth: OAuth1 | None = None, method: str = "GET", **kw: Any
+) -> requests.Response:
+    params = {"format": "json", **params}
+    if method == "POST":
+        return requests.post(wiki.api_url, data=params, auth=auth, timeout=5, **kw)
+    return requests.get(wiki.api_url, params=params, auth=auth, timeout=5, **kw)
+
+
+class _Text(HTMLParser):
+    """h1 and #mw-content-text as text, joined like the recorder did; optionally skipping one element."""
+
+    def __init__(self, skip_class: str | None) -> None:
+        super().__init__()
+        self.skip_class = skip_class
+        self.title: list[str] = []
+        self.content: list[str] = []
+        self._in_h1 = False
+        self._content_depth = 0
+        self._skip_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        if tag == "h1":
+            self._in_h1 = True
+        if self._content_depth and tag not in ("input", "br", "meta"):
+            self._content_depth += 1
+            if self._skip_depth or (self.skip_class and attr.get("class") == self.skip_class):
+                self._skip_depth += 1
+        elif attr.get("id") == "mw-content-text":
+            self._content_depth = 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "h1":
+            self._in_h1 = False
+        if self._content_depth:
+            self._content_depth -= 1
+            if self._skip_depth:
+                self._skip_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._in_h1:
+            self.title.append(data)
+        elif self._content_depth and not self._skip_depth:
+            self.content.append(data)
+
+
+def page_text(html: str, skip_class: str | None = "users") -> str:
+    """``"<h1> :: <content>"`` the way the recorded "[HTML page]" bodies were written down."""
+    parser = _Text(skip_class)
+    parser.feed(html)
+    title = " ".join(" ".join(parser.title).split())
+    content = " ".join(" ".join(parser.content).split())
+    return f"[HTML page] {title} :: {content}"
