@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     # Token storage
     "TOKEN_KEYS": [],
     "LAST_USED_INTERVAL": 60,
+    "VERIFY_CONCURRENCY": 4,
     # Access policy
     "BLOCKED_USERS": "deny",
     "MIN_EDITCOUNT": 0,
@@ -106,6 +107,11 @@ class AppSettings:
     def LAST_USED_INTERVAL(self) -> int:
         """Seconds between two writes of an access token's ``last_used`` (avoids a write per API call)."""
         return int(_get("LAST_USED_INTERVAL"))
+
+    @property
+    def VERIFY_CONCURRENCY(self) -> int:
+        """Identify calls in flight at once when checking stored tokens (admin action, ``mwsso_tokens verify``)."""
+        return max(1, int(_get("VERIFY_CONCURRENCY")))
 
     @property
     def BLOCKED_USERS(self) -> str:

@@ -1,0 +1,145 @@
+"""Purging stored access tokens and re-encrypting them under a new key, in batches."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from mwsso import crypto
+from mwsso.exceptions import TokenUnreadable
+from mwsso.models import AccessToken
+
+logger = logging.getLogger(__name__)
+
+Status = AccessToken.Status
+
+
+# -- purging ------------------------------------------------------------------
+def purge_queryset(
+    *,
+    statuses: Iterable[str] | None = None,
+    unused_days: int | None = None,
+    queryset: QuerySet[AccessToken] | None = None,
+) -> QuerySet[AccessToken]:
+    """Tokens with one of ``statuses`` OR unused for ``unused_days`` days; by default the revoked and invalid ones."""
+    statuses = list(statuses or ())
+    if not statuses and unused_days is None:
+        statuses = [Status.REVOKED, Status.INVALID]
+    criteria = Q(status__in=statuses) if statuses else Q()
+    if unused_days is not None:
+        cutoff = timezone.now() - timedelta(days=unused_days)
+        criteria |= Q(last_used__lt=cutoff) | Q(last_used__isnull=True, created__lt=cutoff)
+    return (AccessToken.objects.all() if queryset is None else queryset).filter(criteria)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    count: int
+    by_status: dict[str, int]
+    dry_run: bool
+
+
+def purge_tokens(
+    *,
+    statuses: Iterable[str] | None = None,
+    unused_days: int | None = None,
+    queryset: QuerySet[AccessToken] | None = None,
+    dry_run: bool = False,
+    batch_size: int = 500,
+) -> PurgeResult:
+    """Delete the tokens ``purge_queryset`` selects (nothing with ``dry_run``), in batches."""
+    selected = purge_queryset(statuses=statuses, unused_days=unused_days, queryset=queryset)
+    by_status = dict(selected.order_by().values_list("status").annotate(n=Count("pk")))
+    if dry_run:
+        return PurgeResult(sum(by_status.values()), by_status, True)
+    deleted: Counter[str] = Counter()
+    while pks := list(selected.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            # The criteria are applied again: a token re-authorised meanwhile stays.
+            batch = selected.filter(pk__in=pks)
+            deleted.update(batch.values_list("status", flat=True))
+            batch.delete()
+    logger.info("purged %s access tokens (%s)", deleted.total(), dict(deleted))
+    return PurgeResult(deleted.total(), dict(deleted), False)
+
+
+# -- rotating keys ------------------------------------------------------------
+class RotationStopped(TokenUnreadable):
+    """Rotation met a token no configured key can decrypt; nothing was changed for it."""
+
+    def __init__(self, token_id: int, key_id: str, rotated: int) -> None:
+        super().__init__(f"access token {token_id} (encrypted with key id {key_id}) cannot be decrypted")
+        self.token_id = token_id
+        self.key_id = key_id
+        self.rotated = rotated
+
+
+@dataclass
+class RotateResult:
+    rotated: int = 0
+    batches: int = 0
+    unreadable: list[int] = field(default_factory=list)
+
+
+def rotate_keys(
+    batch_size: int = 500,
+    *,
+    skip_unreadable: bool = False,
+    progress: Callable[[RotateResult], None] | None = None,
+) -> RotateResult:
+    """Re-encrypt every token not yet under the first key of ``MWSSO_TOKEN_KEYS``.
+
+    Each batch commits on its own; a rerun picks up the tokens whose ``key_id``
+    is not the primary one, so an interrupted rotation just continues. A token
+    is written only if its ciphertext did not change meanwhile, so a concurrent
+    login is never overwritten. An unreadable token stops the run (raising
+    ``RotationStopped``) unless ``skip_unreadable``: it is then left as it is and
+    reported, never deleted.
+    """
+    primary = crypto.primary_key_id()
+    result = RotateResult()
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            pending = AccessToken.objects.select_for_update().filter(pk__gt=last_pk).exclude(key_id=primary)
+            batch = list(pending.order_by("pk").only("pk", "encrypted", "key_id")[:batch_size])
+            if not batch:
+                break
+            for token in batch:
+                try:
+                    plaintext = crypto.decrypt(token.encrypted)
+                except crypto.InvalidToken:
+                    if not skip_unreadable:
+                        raise RotationStopped(token.pk, token.key_id, result.rotated) from None
+                    result.unreadable.append(token.pk)
+                    continue
+                changed = AccessToken.objects.filter(pk=token.pk, encrypted=token.encrypted)
+                result.rotated += changed.update(encrypted=crypto.encrypt(plaintext), key_id=primary)
+            last_pk = batch[-1].pk
+        result.batches += 1
+        if progress is not None:
+            progress(result)
+    logger.info("re-encrypted %s access tokens with key id %s", result.rotated, primary)
+    return result
+
+
+@dataclass(frozen=True)
+class KeyUsage:
+    key_id: str
+    position: int | None  # index in MWSSO_TOKEN_KEYS (0: the primary key); None: no configured key has this id
+    tokens: int
+
+
+def key_usage() -> list[KeyUsage]:
+    """How many tokens each key encrypts: an old key can go once it encrypts none."""
+    positions = {crypto.key_id(key): index for index, key in reversed(list(enumerate(crypto.configured_keys())))}
+    counts = dict(AccessToken.objects.order_by().values_list("key_id").annotate(n=Count("pk")))
+    ids = sorted(set(positions) | set(counts), key=lambda kid: (positions.get(kid, len(positions)), kid))
+    return [KeyUsage(kid, positions.get(kid), counts.get(kid, 0)) for kid in ids]

@@ -1,0 +1,99 @@
+"""Selecting stored access tokens (the filters the admin and the command share) and exporting them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from mwsso.models import AccessToken, WikiIdentity
+
+
+# -- selecting ----------------------------------------------------------------
+def with_wiki_username(queryset: QuerySet[AccessToken]) -> QuerySet[AccessToken]:
+    """Annotate ``wiki_username``: the username the wiki last vouched for, for the token's user and wiki."""
+    identity = WikiIdentity.objects.filter(user=OuterRef("user"), wiki=OuterRef("wiki"))
+    return queryset.annotate(wiki_username=Subquery(identity.values("username")[:1]))
+
+
+def filter_by_grant(queryset: QuerySet[AccessToken], grant: str) -> QuerySet[AccessToken]:
+    """Tokens whose grants include ``grant``.
+
+    JSON ``contains`` does not exist on SQLite, so this matches the quoted grant
+    in the JSON text, which SQLite and PostgreSQL both render as ``["a", "b"]``.
+    """
+    return queryset.filter(grants__icontains=f'"{grant}"')
+
+
+def all_grants() -> list[str]:
+    """Every grant some stored token has, sorted (the admin's grant filter offers these)."""
+    grants: set[str] = set()
+    for value in AccessToken.objects.order_by().values_list("grants", flat=True).distinct():
+        grants.update(item for item in value or () if isinstance(item, str))
+    return sorted(grants)
+
+
+def filter_tokens(
+    queryset: QuerySet[AccessToken] | None = None,
+    *,
+    statuses: Iterable[str] = (),
+    wikis: Iterable[str] = (),
+    grant: str = "",
+    user: str = "",
+) -> QuerySet[AccessToken]:
+    """The command's filters, like the admin's: status, wiki, grant, and user (Django or wiki username)."""
+    queryset = AccessToken.objects.all() if queryset is None else queryset
+    if statuses := list(statuses):
+        queryset = queryset.filter(status__in=statuses)
+    if wikis := [wiki.rstrip("/") for wiki in wikis]:
+        queryset = queryset.filter(Q(wiki__in=wikis) | Q(wiki_url__in=wikis))
+    if grant:
+        queryset = filter_by_grant(queryset, grant)
+    if user:
+        username_field = f"user__{get_user_model().USERNAME_FIELD}"
+        by_identity = WikiIdentity.objects.filter(username=user).values("user")
+        queryset = queryset.filter(Q(**{username_field: user}) | Q(user__in=by_identity))
+    return queryset
+
+
+# -- exporting ----------------------------------------------------------------
+EXPORT_FIELDS = (
+    "id", "user_id", "username", "wiki_username", "wiki", "wiki_url", "consumer_key", "oauth_version",
+    "fingerprint", "key_id", "grants", "status", "status_reason", "created", "updated", "last_used",
+    "last_verified", "expires_at",
+)  # fmt: skip
+
+
+def export_rows(queryset: QuerySet[AccessToken]) -> Iterator[list[str]]:
+    """The header, then one row of non-secret fields per token (CSV-safe: no cell starts a formula)."""
+    yield list(EXPORT_FIELDS)
+    username_field = get_user_model().USERNAME_FIELD
+    for token in with_wiki_username(queryset).select_related("user").order_by("pk").iterator(chunk_size=500):
+        values = {
+            "username": getattr(token.user, username_field),
+            "grants": " ".join(token.grants or ()),
+        }
+        row = []
+        for name in EXPORT_FIELDS:
+            value = values[name] if name in values else getattr(token, name)
+            row.append(_cell(value))
+        yield row
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    # Spreadsheets run cells starting with these as formulas (CSV injection); wiki usernames may.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def manage_grants_url(wiki_url: str) -> str:
+    """Where the token's user can revoke the grant themselves (Special:OAuthManageMyGrants on that wiki).
+
+    Built on index.php rather than ``/wiki/``: the article path differs between wikis, index.php does not.
+    """
+    separator = "&" if "?" in wiki_url else "?"
+    return f"{wiki_url}{separator}title=Special:OAuthManageMyGrants"

@@ -1,0 +1,196 @@
+"""Checking stored access tokens with the wiki (Special:OAuth/identify), a bounded number at a time."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from mwsso import http, oauth1
+from mwsso.app_settings import app_settings
+from mwsso.exceptions import TokenUnreadable
+from mwsso.identity import InvalidIdentity, verify_identify_jwt
+from mwsso.models import AccessToken, WikiIdentity
+from mwsso.signals import token_invalidated
+
+logger = logging.getLogger(__name__)
+
+Status = AccessToken.Status
+# What the wiki answers for a token the user revoked (or that it never issued).
+REVOKED_CODES = ("mwoauthdatastore-access-token-not-found", "mwoauth-access-token-not-found")
+REVOKED_PREFIX = "mwoauth-invalid-authorization"
+# Tokens fetched from the database at a time while verifying (bounds memory, not concurrency).
+VERIFY_CHUNK = 200
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What the wiki said about one token. ``reason`` is the wiki's (or our) explanation; never a secret."""
+
+    token_id: int
+    status: str
+    reason: str = ""
+    username: str = ""
+    grants: tuple[str, ...] | None = None
+    checked_at: datetime = field(default_factory=timezone.now)
+
+
+def configured_consumer() -> oauth1.Consumer:
+    """The site's consumer (social-core's ``SOCIAL_AUTH_MEDIAWIKI_KEY`` / ``_SECRET``)."""
+    key = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", "") or ""
+    secret = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_SECRET", "") or ""
+    return oauth1.Consumer(str(key), str(secret))
+
+
+def is_revocation(wiki_code: str) -> bool:
+    return wiki_code in REVOKED_CODES or wiki_code.startswith(REVOKED_PREFIX)
+
+
+def check_token(token: AccessToken, *, expected_sub: str | None = None) -> VerifyResult:
+    """Ask the wiki (Special:OAuth/identify) whether ``token`` still works. Touches no database.
+
+    ``expected_sub`` is the central user id the token's user had at their last login;
+    a token that identifies someone else is invalid.
+    """
+
+    def result(status: str, reason: str = "", **kwargs: object) -> VerifyResult:
+        return VerifyResult(token.pk, status, reason[:500], **kwargs)  # type: ignore[arg-type]
+
+    if token.oauth_version != 1:
+        return result(Status.ERROR, "only OAuth 1.0a tokens can be verified")
+    consumer = configured_consumer()
+    if not consumer.key or not consumer.secret:
+        return result(Status.ERROR, "SOCIAL_AUTH_MEDIAWIKI_KEY and SOCIAL_AUTH_MEDIAWIKI_SECRET are not set")
+    if token.consumer_key != consumer.key:
+        return result(
+            Status.ERROR, f"issued to consumer {token.consumer_key}; this site is configured with {consumer.key}"
+        )
+    try:
+        credentials = token.get_credentials()
+    except TokenUnreadable:
+        return result(Status.INVALID, "cannot be decrypted with any key in MWSSO_TOKEN_KEYS")
+    access = oauth1.TokenPair(credentials.key, credentials.secret)
+    kwargs = {"timeout": app_settings.HTTP_TIMEOUT, "headers": {"User-Agent": app_settings.USER_AGENT}}
+    try:
+        jwt, nonce = oauth1.identify(http.get_session(), token.wiki_url, consumer, access, **kwargs)
+    except oauth1.ProtocolError as err:
+        status = Status.REVOKED if err.kind == "refused" and is_revocation(err.wiki_code) else Status.ERROR
+        code = f"{err.wiki_code}: " if err.wiki_code else ""
+        return result(status, f"{code}{err.message}")
+    try:
+        identity = verify_identify_jwt(
+            jwt,
+            consumer_key=consumer.key,
+            consumer_secret=consumer.secret,
+            issuer=token.wiki,
+            nonce=nonce,
+            leeway=app_settings.JWT_LEEWAY,
+        )
+    except InvalidIdentity as err:
+        return result(Status.ERROR, f"the wiki's answer was rejected ({err})")
+    if expected_sub is not None and identity.sub != expected_sub:
+        reason = f"belongs to wiki user {identity.username} (id {identity.sub}), not to this user (id {expected_sub})"
+        return result(Status.INVALID, reason)
+    return result(Status.VALID, username=identity.username, grants=identity.grants)
+
+
+def record_result(token: AccessToken, result: VerifyResult) -> bool:
+    """Store ``result`` on ``token``; False if the token was replaced (a new login) while it was being checked."""
+    values: dict[str, object] = {
+        "status": result.status,
+        "status_reason": result.reason,
+        "last_verified": result.checked_at,
+        "updated": timezone.now(),
+    }
+    if result.grants is not None:
+        values["grants"] = list(result.grants)
+    was_usable = token.is_usable
+    # Matching the fingerprint too: a login that stored a new token meanwhile must not be marked revoked.
+    if not AccessToken.objects.filter(pk=token.pk, fingerprint=token.fingerprint).update(**values):
+        logger.info("access token %s changed while being verified; result dropped", token.pk)
+        return False
+    for name, value in values.items():
+        setattr(token, name, value)
+    logger.info(
+        "verified access token %s (%s) of user %s on %s: %s %s",
+        token.pk, token.fingerprint, token.user_id, token.wiki, result.status, result.reason,
+    )  # fmt: skip
+    if was_usable and not token.is_usable:
+        token_invalidated.send(sender=AccessToken, token=token, reason=result.reason)
+    return True
+
+
+def _with_expected_sub(queryset: QuerySet[AccessToken]) -> QuerySet[AccessToken]:
+    identity = WikiIdentity.objects.filter(user=OuterRef("user"), wiki=OuterRef("wiki"))
+    return queryset.annotate(expected_sub=Subquery(identity.values("sub")[:1]))
+
+
+def verify_token(token: AccessToken) -> VerifyResult:
+    """Check one token with the wiki and store the outcome (status, reason, ``last_verified``)."""
+    expected = WikiIdentity.objects.filter(user_id=token.user_id, wiki=token.wiki).values_list("sub", flat=True)
+    result = check_token(token, expected_sub=expected.first())
+    record_result(token, result)
+    return result
+
+
+@dataclass
+class VerifySummary:
+    """Counts per status, and the tokens that are not valid."""
+
+    total: int = 0
+    done: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    problems: list[VerifyResult] = field(default_factory=list)
+
+    def add(self, result: VerifyResult) -> None:
+        self.done += 1
+        self.counts[result.status] += 1
+        if result.status != Status.VALID:
+            self.problems.append(result)
+
+    @property
+    def exit_code(self) -> int:
+        """0: all valid; 1: some revoked or invalid; 2: some could not be checked (wiki unreachable, …)."""
+        if self.counts[Status.ERROR]:
+            return 2
+        return 1 if self.counts[Status.REVOKED] or self.counts[Status.INVALID] else 0
+
+
+def _safe_check(token: AccessToken) -> VerifyResult:
+    try:
+        return check_token(token, expected_sub=getattr(token, "expected_sub", None))
+    except Exception as err:  # one broken token must not stop the others
+        logger.exception("verifying access token %s failed", token.pk)
+        return VerifyResult(token.pk, Status.ERROR, f"unexpected error ({type(err).__name__})")
+
+
+def verify_tokens(
+    queryset: QuerySet[AccessToken],
+    concurrency: int = 4,
+    progress: Callable[[VerifySummary, VerifyResult], None] | None = None,
+) -> VerifySummary:
+    """Verify every token of ``queryset``, ``concurrency`` identify calls at a time.
+
+    Only the wiki calls run in threads; the database is read and written from
+    the calling thread, so this works on any database and inside a transaction.
+    """
+    pks = list(queryset.order_by("pk").values_list("pk", flat=True))
+    summary = VerifySummary(total=len(pks))
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="mwsso-verify") as pool:
+        for start in range(0, len(pks), VERIFY_CHUNK):
+            chunk = _with_expected_sub(AccessToken.objects.filter(pk__in=pks[start : start + VERIFY_CHUNK]))
+            futures = {pool.submit(_safe_check, token): token for token in chunk}
+            for future in as_completed(futures):
+                result = future.result()
+                record_result(futures[future], result)
+                summary.add(result)
+                if progress is not None:
+                    progress(summary, result)
+    return summary
