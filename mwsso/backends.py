@@ -45,7 +45,8 @@ class MediaWikiOAuth(BaseOAuth1):
 
     name = "mediawiki"
     title = "Wikipedia"
-    ID_KEY = "sub"
+    # social-core's stock MediaWiki backend's key: associations it created are found as they are.
+    ID_KEY = "userID"
     EXTRA_DATA: list = []
     SEND_USER_AGENT = True
 
@@ -177,4 +178,4 @@ class MediaWikiOAuth(BaseOAuth1):
 
     def extra_data(self, user: Any, uid: str, response: dict[str, Any], details: dict[str, Any], pipeline_kwargs: dict[str, Any]) -> dict[str, Any]:
         # Never the access token: it lives encrypted in mwsso.models.AccessToken.
-        return {"wiki": response.get("issuer"), "username": response.get("username")}
+        return {"wiki": response.get("issuer"), "username": response.get("username"), self.ID_KEY: uid}

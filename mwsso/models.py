@@ -115,11 +115,18 @@ class AccessToken(models.Model):
     def __repr__(self) -> str:
         return f"<AccessToken {self.pk} {self.fingerprint} {self.status}>"
 
+    @staticmethod
+    def credential_fields(key: str, secret: str) -> dict[str, str]:
+        """The stored form of a token: encrypted with the primary key, plus its key id and fingerprint."""
+        return {
+            "encrypted": crypto.encrypt(json.dumps({"key": key, "secret": secret})),
+            "key_id": crypto.primary_key_id(),
+            "fingerprint": fingerprint(key),
+        }
+
     def set_credentials(self, key: str, secret: str) -> None:
-        payload = json.dumps({"key": key, "secret": secret})
-        self.encrypted = crypto.encrypt(payload)
-        self.key_id = crypto.primary_key_id()
-        self.fingerprint = fingerprint(key)
+        for name, value in self.credential_fields(key, secret).items():
+            setattr(self, name, value)
 
     def get_credentials(self) -> Credentials:
         """Decrypt; raises ``TokenUnreadable`` when no configured key can (a lost or removed key)."""
