@@ -43,7 +43,11 @@ def create_or_update_user(
             user = _new_user(uid, identity)
             # id_key as social_user looks it up; without it the next login takes social-core's legacy-migration path and fails.
             social = UserSocialAuth.objects.create(
-                user=user, provider=backend.name, uid=uid, id_key=backend.id_key(), extra_data={}
+                user=user,
+                provider=backend.name,
+                uid=uid,
+                id_key=backend.id_key(),
+                extra_data=backend.extra_data(user, uid, kwargs.get("response") or {}, {}, kwargs),
             )
     except IntegrityError:
         # Another login of the same wiki user won the race; sign in as the user it created.
@@ -105,6 +109,18 @@ def _claim_username(name: str, uid: str, user_pk: Any) -> str:
     User.objects.filter(pk=holder.pk).update(**{field: _suffixed(name, stale.uid)})
     logger.info("moved stale username %r of wiki user %s aside for wiki user %s", name, stale.uid, uid)
     return name
+
+
+def store_extra_data(backend: Any, social: Any, uid: str, response: dict[str, Any], **kwargs: Any) -> None:
+    """Keep only non-secret facts in ``UserSocialAuth.extra_data``.
+
+    Rows written by social-core's stock backend hold the access token in plain
+    text; they are cleaned at the user's next login.
+    """
+    wanted = backend.extra_data(None, uid, response, {}, kwargs)
+    if social is not None and social.extra_data != wanted:
+        social.extra_data = wanted
+        social.save(update_fields=["extra_data"])
 
 
 def _save_for_user(model: Any, user: Any, wiki: str, values: dict[str, Any], is_new: bool) -> Any:

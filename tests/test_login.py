@@ -238,7 +238,7 @@ def test_the_raw_database_never_holds_the_token_in_plain_text(login, site_client
     text = "\n".join(dump)
     assert credentials.key not in text and credentials.secret not in text
     assert TEST_CONSUMER_SECRET not in text
-    assert UserSocialAuth.objects.get().extra_data.keys() <= {"wiki", "username", "auth_time"}
+    assert UserSocialAuth.objects.get().extra_data.keys() <= {"wiki", "username", "userID"}
 
 
 def test_no_secret_in_pages_logs_or_reprs(login, site_client, caplog):
@@ -269,3 +269,20 @@ def test_wiki_round_trips_per_login(login, site_client, devwiki):
     requests = devwiki.control("stats")["counters"]
     assert requests.get("initiate") == 1 and requests.get("token") == 1 and requests.get("identify") == 1
     assert requests.get("api", 0) == 0
+
+
+@pytest.mark.parametrize("id_key", ["userID", ""])
+def test_users_of_social_cores_stock_backend_keep_their_accounts(login, site_client, id_key):
+    # A row as social-core's MediaWiki backend wrote it (its extra_data even held the token in plain text).
+    old = User.objects.create_user("Alice")
+    UserSocialAuth.objects.create(
+        user=old, provider="mediawiki", uid="3", id_key=id_key,
+        extra_data={"userID": "3", "access_token": {"oauth_token": "old", "oauth_token_secret": "old-secret"}},
+    )
+    response = login(site_client, "Alice")
+    assert response.status_code == 302
+    assert User.objects.get() == old
+    social = UserSocialAuth.objects.get()
+    assert social.user == old and social.uid == "3"
+    assert "access_token" not in social.extra_data and "old-secret" not in str(social.extra_data)
+    assert AccessToken.objects.get().user == old
