@@ -25,6 +25,7 @@ DEFAULT_PIPELINE = (
     "social_core.pipeline.social_auth.social_user",
     "mwsso.pipeline.create_or_update_user",
     "social_core.pipeline.social_auth.associate_user",
+    "mwsso.pipeline.store_extra_data",
     "mwsso.pipeline.store_identity",
     "mwsso.pipeline.store_access_token",
     "mwsso.policy.sync_groups",
