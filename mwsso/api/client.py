@@ -1,0 +1,277 @@
+"""``Client``: the MediaWiki Action API, called as one user with their stored token.
+
+Every request goes through the process's pooled session (``mwsso.http``) with
+mwsso's timeout and User-Agent, carries ``format=json``, ``formatversion=2``,
+``assert=user`` and ``maxlag``, is signed afresh on each attempt, and sends
+writes as POST bodies so nothing secret lands in a URL. A client is cheap; make
+one per request or task (it caches a CSRF token, so do not share it between
+threads).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import requests
+
+from mwsso import http
+from mwsso.api import tokens
+from mwsso.api.errors import (
+    APIError,
+    BadResponse,
+    BadToken,
+    MaxLagExceeded,
+    NotAllowedWiki,
+    RateLimited,
+    SignatureRejected,
+    TokenInvalid,
+    WikiUnavailable,
+    error_class,
+    scrub,
+)
+from mwsso.api.signing import Signer
+from mwsso.app_settings import app_settings
+from mwsso.models import AccessToken
+
+logger = logging.getLogger("mwsso.api")
+
+RETRY_STATUSES = (429, 503)
+# Refusals of a signature that say nothing about the token itself (our clock, a replayed nonce).
+_NOT_THE_TOKENS_FAULT = ("expired timestamp", "nonce already used")
+
+
+class Client:
+    """Action API calls to ``api_url`` signed by ``signer``; ``token`` (if any) gets ``last_used`` and status updates."""
+
+    def __init__(
+        self,
+        api_url: str,
+        signer: Signer,
+        *,
+        token: AccessToken | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api_url = api_url
+        self.signer = signer
+        self.token = token
+        self._sleep = sleep
+        self._csrf: str | None = None
+
+    @property
+    def index_url(self) -> str:
+        """The wiki's index.php beside ``api_url``, for links such as ``?oldid=<revid>``."""
+        return self.api_url.rsplit("/", 1)[0] + "/index.php"
+
+    def __repr__(self) -> str:
+        who = f" token={self.token.fingerprint}" if self.token is not None else ""
+        return f"<mwsso.api.Client {self.api_url}{who}>"
+
+    # -- calls ------------------------------------------------------------
+    def get(self, **params: Any) -> dict[str, Any]:
+        """A read (``action=query``, ``parse``, …); parameters go in the URL."""
+        return self.request("GET", params)
+
+    def post(self, **params: Any) -> dict[str, Any]:
+        """A write; parameters go in the form body.
+
+        Pass ``token=client.csrf_token()``: if the wiki answers ``badtoken``, the client fetches a
+        fresh CSRF token and retries once.
+        """
+        return self.request("POST", params)
+
+    def request(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """One API call with the defaults, retries and error mapping; returns the decoded JSON."""
+        try:
+            return self._call(method, params)
+        except BadToken:
+            if self._csrf is None or params.get("token") != self._csrf:
+                raise
+            logger.info("badtoken from %s; fetching a fresh CSRF token and retrying once", self.api_url)
+            self._csrf = None
+            return self._call(method, {**params, "token": self.csrf_token()})
+
+    def csrf_token(self) -> str:
+        """The user's CSRF token on this wiki, fetched once per client."""
+        if self._csrf is None:
+            data = self.get(action="query", meta="tokens", type="csrf")
+            token = ((data.get("query") or {}).get("tokens") or {}).get("csrftoken")
+            if not isinstance(token, str) or token in ("", "+\\"):
+                # "+\" is the anonymous token: the wiki did not see the user.
+                raise BadResponse("mwsso-no-csrf-token", "the wiki sent no CSRF token for this user")
+            self._csrf = token
+        return self._csrf
+
+    def edit(self, title: str, text: str, summary: str, **kw: Any) -> int | None:
+        """Save ``text`` as ``title``; returns the new revision id (None when the text was already that).
+
+        ``kw`` are further action=edit parameters (``baserevid``, ``minor``, ``createonly``, …);
+        ``EditConflict`` is raised when ``baserevid``/``starttimestamp`` is stale.
+        """
+        data = self.post(action="edit", title=title, text=text, summary=summary, **kw, token=self.csrf_token())
+        result = data.get("edit")
+        if not isinstance(result, dict) or result.get("result") != "Success":
+            # Captchas, abuse filters and spam blacklists answer "Failure" without an error.
+            detail = result.get("result") if isinstance(result, dict) else "no edit result"
+            raise APIError("mwsso-edit-failed", self._scrub(f"the wiki did not save the edit ({detail})"))
+        if result.get("nochange"):
+            return None
+        try:
+            return int(result["newrevid"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise BadResponse("mwsso-bad-response", "the edit result has no newrevid") from err
+
+    def query(self, **params: Any) -> Iterator[dict[str, Any]]:
+        """``action=query`` following ``continue``: yields each response, fetching the next only when asked."""
+        continuation: dict[str, Any] = {}
+        while True:
+            data = self.get(**{**params, **continuation, "action": "query"})
+            yield data
+            following = data.get("continue")
+            if not isinstance(following, dict) or not following:
+                return
+            if following == continuation:
+                raise BadResponse("mwsso-bad-continue", "the wiki sent the same continuation twice")
+            continuation = following
+
+    # -- one call, with retries -------------------------------------------
+    def _call(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        merged: dict[str, Any] = {
+            "format": "json",
+            "formatversion": 2,
+            "assert": "user",
+            "maxlag": app_settings.API_MAXLAG,
+        }
+        merged.update(params)
+        encoded = encode_params(merged)
+        action = encoded.get("action", "?")
+        max_retries = max(0, app_settings.API_MAX_RETRIES)
+        for attempt in range(max_retries + 1):
+            response = self._send(method, encoded)
+            status = response.status_code
+            if status in RETRY_STATUSES:
+                data, error, retry_why = {}, None, f"HTTP {status}"
+            else:
+                data = self._decode(response)
+                error = _error_of(data)
+                retry_why = "maxlag" if error is not None and error[0] == "maxlag" else ""
+            if retry_why and attempt < max_retries:
+                wait = retry_wait(response, attempt, app_settings.API_MAX_RETRY_WAIT)
+                logger.warning(
+                    "%s %s action=%s: %s, retry %d/%d in %.1f s",
+                    method, self.api_url, action, retry_why, attempt + 1, max_retries, wait,
+                )  # fmt: skip
+                self._sleep(wait)
+                continue
+            if status in RETRY_STATUSES:
+                cls = RateLimited if status == 429 else WikiUnavailable
+                info = f"the wiki answered HTTP {status} after {attempt + 1} attempts"
+                raise cls(f"http-{status}", info, http_status=status)
+            if error is not None:
+                raise self._error(error[0], error[1], data, status)
+            if self.token is not None:
+                tokens.touch(self.token)
+            logger.debug("%s %s action=%s: ok", method, self.api_url, action)
+            return data
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+    def _send(self, method: str, encoded: dict[str, str]) -> requests.Response:
+        where = "params" if method == "GET" else "data"
+        try:
+            # A new auth object per attempt: a fresh nonce and timestamp for every request.
+            return http.request(method, self.api_url, auth=self.signer.auth(), **{where: encoded})
+        except requests.Timeout as err:
+            raise WikiUnavailable("mwsso-timeout", f"{self.api_url} did not answer in time") from err
+        except requests.RequestException as err:
+            raise WikiUnavailable(
+                "mwsso-unreachable", f"{self.api_url} could not be reached ({type(err).__name__})"
+            ) from err
+
+    def _decode(self, response: requests.Response) -> dict[str, Any]:
+        status = response.status_code
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and (_error_of(data) is not None or 200 <= status < 300):
+            return data
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        detail = f"HTTP {status}, {kind}, {len(response.content)} bytes"
+        if status >= 500:
+            raise WikiUnavailable(f"http-{status}", f"the wiki answered {detail}", http_status=status)
+        if 300 <= status < 400:
+            raise BadResponse("mwsso-redirect", f"the wiki redirected the API call ({detail})", http_status=status)
+        raise BadResponse("mwsso-bad-response", f"the answer is not the API's JSON ({detail})", http_status=status)
+
+    def _error(self, code: str, info: str, data: dict[str, Any], status: int) -> APIError:
+        info = self._scrub(info)
+        if code == "mwoauth-invalid-authorization-wrong-wiki":
+            # The consumer is limited to other wikis: nothing is wrong with the token.
+            return NotAllowedWiki(code, info, http_status=status)
+        if code.startswith("mwoauth-invalid-authorization"):
+            if any(marker in info.lower() for marker in _NOT_THE_TOKENS_FAULT):
+                return SignatureRejected(code, info, http_status=status)
+            if self.token is not None:
+                new_status = tokens.invalidate(self.token, code, info)
+            else:
+                new_status = tokens.revoked_or_invalid(code, info)
+            return TokenInvalid(code, info, status=new_status, http_status=status)
+        if code == "maxlag":
+            lag = (data.get("error") or {}).get("lag") if isinstance(data.get("error"), dict) else None
+            return MaxLagExceeded(code, info, lag=lag, http_status=status)
+        return error_class(code)(code, info, http_status=status)
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, (*self.signer.secrets, self._csrf or ""))
+
+
+def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
+    """Python values as the API reads them: lists joined with ``|``, True as ``1``, False and None left out."""
+    encoded: dict[str, str] = {}
+    for name, value in params.items():
+        if value is None or value is False:
+            continue  # the API treats any present boolean parameter as true
+        if value is True:
+            encoded[name] = "1"
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            items = [str(item) for item in value]
+            # MediaWiki's alternative separator for values that contain "|" (U+001F prefix).
+            encoded[name] = "\x1f" + "\x1f".join(items) if any("|" in item for item in items) else "|".join(items)
+        else:
+            encoded[name] = str(value)
+    return encoded
+
+
+def _error_of(data: dict[str, Any]) -> tuple[str, str] | None:
+    """(code, info) of an API error in the default or the ``errorformat=…`` shape, or None."""
+    error = data.get("error")
+    if isinstance(error, dict) and error.get("code"):
+        return str(error["code"]), str(error.get("info") or "")
+    errors = data.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("code"):
+        first = errors[0]
+        return str(first["code"]), str(first.get("text") or first.get("html") or first.get("*") or "")
+    return None
+
+
+def retry_wait(response: requests.Response, attempt: int, cap: float) -> float:
+    """Seconds to wait before retrying: the wiki's ``Retry-After`` (seconds or HTTP date), else 1, 2, 4 …; at most ``cap``."""
+    seconds = _retry_after(response.headers.get("Retry-After") or "")
+    if seconds is None:
+        seconds = float(2**attempt)
+    return max(0.0, min(seconds, cap))
+
+
+def _retry_after(header: str) -> float | None:
+    try:
+        return float(header)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return when.timestamp() - time.time()

@@ -1,0 +1,98 @@
+"""The stored ``AccessToken`` side of API calls: its signer, ``last_used``, and marking it invalid."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from mwsso import signals
+from mwsso.api.errors import TokenUnusable
+from mwsso.api.signing import BearerSigner, OAuth1Signer, Signer
+from mwsso.app_settings import app_settings
+from mwsso.exceptions import TokenUnreadable
+from mwsso.models import AccessToken
+
+logger = logging.getLogger("mwsso.api")
+
+# The extension's text for a token the user revoked (or that never existed): mwoauthdatastore-access-token-not-found.
+_REVOKED_MARKERS = ("no approved grant", "access-token-not-found")
+
+
+def signer_for(token: AccessToken) -> Signer:
+    """The signer for a stored token; ``TokenUnusable`` if it cannot be decrypted or belongs to another consumer."""
+    if token.oauth_version == 1:
+        consumer_key = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", "") or "")
+        consumer_secret = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_SECRET", "") or "")
+        if not consumer_key or token.consumer_key != consumer_key:
+            # Signing with our consumer would fail on the wiki anyway; say why instead.
+            raise TokenUnusable(
+                "mwsso-consumer-mismatch",
+                f"access token {token.fingerprint} was issued to consumer {token.consumer_key}, "
+                "not to this site's SOCIAL_AUTH_MEDIAWIKI_KEY",
+            )
+    try:
+        credentials = token.get_credentials()
+    except TokenUnreadable as err:
+        raise TokenUnusable(
+            "mwsso-token-unreadable", f"access token {token.fingerprint} cannot be decrypted with MWSSO_TOKEN_KEYS"
+        ) from err
+    if token.oauth_version == 2:
+        return BearerSigner(credentials.key)
+    return OAuth1Signer(consumer_key, consumer_secret, credentials.key, credentials.secret)
+
+
+def touch(token: AccessToken) -> None:
+    """Record that ``token`` worked just now, writing at most once per ``MWSSO_LAST_USED_INTERVAL`` per token.
+
+    The conditional UPDATE lets concurrent processes race harmlessly: only one of them writes.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=app_settings.LAST_USED_INTERVAL)
+    rows = AccessToken.objects.filter(pk=token.pk)
+    if token.status == AccessToken.Status.ERROR:
+        # The last check of this token failed (the wiki was down); this call just proved it works.
+        changes = {"last_used": now, "status": AccessToken.Status.VALID, "status_reason": "", "last_verified": now}
+        rows.filter(status=AccessToken.Status.ERROR).update(**changes)
+    elif token.last_used is None or token.last_used < cutoff:
+        changes = {"last_used": now}
+        rows.filter(Q(last_used__isnull=True) | Q(last_used__lt=cutoff)).update(**changes)
+    else:
+        return
+    # Whether this process wrote or a concurrent one did, the value is recent now.
+    for name, value in changes.items():
+        setattr(token, name, value)
+
+
+def revoked_or_invalid(code: str, info: str) -> str:
+    """The status a token gets for one of the wiki's ``mwoauth-invalid-authorization*`` errors."""
+    text = f"{code} {info}".lower()
+    return AccessToken.Status.REVOKED if any(m in text for m in _REVOKED_MARKERS) else AccessToken.Status.INVALID
+
+
+def invalidate(token: AccessToken, code: str, info: str) -> str:
+    """Mark ``token`` revoked or invalid and send ``token_invalidated`` (once, by the process that flips it).
+
+    ``info`` must already be scrubbed of secrets. Returns the new status.
+    """
+    status = revoked_or_invalid(code, info)
+    reason = f"{code}: {info}"[:500]
+    now = timezone.now()
+    # Matching the fingerprint: a new login that replaced the token meanwhile must stay valid.
+    rows = AccessToken.objects.filter(pk=token.pk, fingerprint=token.fingerprint).exclude(status=status)
+    changed = rows.update(status=status, status_reason=reason, last_verified=now, updated=now)
+    token.status, token.status_reason, token.last_verified, token.updated = status, reason, now, now
+    logger.warning(
+        "access token %s of user %s on %s refused by the wiki (%s); marked %s",
+        token.fingerprint,
+        token.user_id,
+        token.wiki,
+        code,
+        status,
+    )
+    if changed:
+        signals.token_invalidated.send(sender=AccessToken, token=token, reason=reason)
+    return status

@@ -1,0 +1,66 @@
+"""``for_user``: a client bound to a user's stored access token, on their own wiki or another of its farm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F, OuterRef, Subquery
+
+from mwsso.api import tokens, wikis
+from mwsso.api.client import Client
+from mwsso.api.errors import NotAllowedWiki, NoToken, TokenInvalid
+from mwsso.app_settings import app_settings
+from mwsso.models import AccessToken, WikiIdentity
+
+
+def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
+    """A ``Client`` that acts as ``user`` on ``wiki`` (default: the wiki they last signed in with).
+
+    ``wiki`` is a server (``https://de.wikipedia.org``), a host name, or an index.php/api.php URL.
+    Raises ``NoToken`` (never signed in), ``TokenInvalid`` (the wiki refused the token before:
+    sign in again), ``TokenUnusable`` (cannot be decrypted, or issued to another consumer) or
+    ``NotAllowedWiki`` (neither the token's wiki nor allowed by ``MWSSO_ALLOWED_WIKIS``).
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise NoToken("mwsso-no-token", "anonymous users have no access token")
+    # The wiki of the user's latest sign-in first (its identity was refreshed last).
+    last_login = WikiIdentity.objects.filter(user=OuterRef("user"), wiki=OuterRef("wiki")).values("refreshed_at")[:1]
+    stored = list(
+        AccessToken.objects.filter(user=user)
+        .annotate(last_login=Subquery(last_login))
+        .order_by(F("last_login").desc(nulls_last=True), "-created")
+    )
+    if not stored:
+        raise NoToken("mwsso-no-token", f"user {user.pk} has no wiki access token")
+    token = stored[0]
+    if wiki is None:
+        target = wikis.endpoint(wikis.api_url_from_index(token.wiki_url))
+    else:
+        try:
+            target = wikis.resolve(wiki, token.wiki_url)
+        except wikis.InvalidWiki as err:
+            raise NotAllowedWiki("mwsso-invalid-wiki", str(err)) from err
+        # A token issued by that very wiki beats one from elsewhere in the farm.
+        token = next((t for t in stored if any(e.server == target.server for e in _endpoints(t))), token)
+        if not wikis.is_allowed(target, _endpoints(token), app_settings.ALLOWED_WIKIS):
+            raise NotAllowedWiki(
+                "mwsso-not-allowed-wiki",
+                f"{target.server} is not {token.wiki} and matches no MWSSO_ALLOWED_WIKIS pattern",
+            )
+    if not token.is_usable:
+        raise TokenInvalid(
+            f"mwsso-token-{token.status}",
+            f"access token {token.fingerprint} on {token.wiki} is {token.status}: {token.status_reason}",
+            status=token.status,
+        )
+    return Client(target.api_url, tokens.signer_for(token), token=token, **client_kw)
+
+
+def _endpoints(token: AccessToken) -> list[wikis.Endpoint]:
+    """The token's wiki as the site reaches it (its index.php URL) and as the wiki names itself (its server)."""
+    found = [wikis.endpoint(wikis.api_url_from_index(token.wiki_url))]
+    try:
+        found.append(wikis.resolve(token.wiki, token.wiki_url))
+    except wikis.InvalidWiki:
+        pass
+    return found

@@ -1,0 +1,132 @@
+"""Which api.php a call goes to, and whether a user's token may be sent there (pure, no Django).
+
+A consumer registered on a wiki farm's central wiki (meta.wikimedia.org) works on
+every wiki of the farm, so ``for_user(user, "https://de.wikipedia.org")`` is
+legitimate; sending a user's signed requests to an arbitrary host is not. A
+target is allowed when it is the token's own wiki or matches one of
+``MWSSO_ALLOWED_WIKIS``: ``[scheme://]host[:port]`` with shell wildcards
+(``*.wikipedia.org``, ``https://*.wikimedia.org``, ``127.0.0.1:*``). Without a
+scheme a pattern allows the scheme of the user's own wiki (no https → http
+downgrade); without a port it allows only the scheme's default port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from posixpath import dirname
+from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class InvalidWiki(ValueError):
+    """The wiki was not given as a usable http(s) URL or host name."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a wiki's Action API is: ``api_url`` plus the parts the allow-list looks at."""
+
+    api_url: str
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def netloc(self) -> str:
+        """``host`` or ``host:port`` when the port is not the scheme's default."""
+        return self.host if self.port == DEFAULT_PORTS[self.scheme] else f"{self.host}:{self.port}"
+
+    @property
+    def server(self) -> str:
+        return f"{self.scheme}://{self.netloc}"
+
+
+def endpoint(url: str) -> Endpoint:
+    """Parse an absolute api.php URL."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise InvalidWiki(f"not an http(s) URL: {url!r}")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidWiki("a wiki URL may not carry a user name or password")
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError as err:
+        raise InvalidWiki(f"bad port in {url!r}") from err
+    host = parts.hostname.lower()
+    netloc = host if port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    if ":" in host:  # IPv6 literal
+        netloc = f"[{host}]" if port == DEFAULT_PORTS[scheme] else f"[{host}]:{port}"
+    return Endpoint(urlunsplit((scheme, netloc, parts.path, "", "")), scheme, host, port)
+
+
+def api_url_from_index(index_url: str) -> str:
+    """``…/w/index.php`` → ``…/w/api.php`` (the script path both entry points share)."""
+    parts = urlsplit(index_url)
+    return urlunsplit((parts.scheme, parts.netloc, _script_dir(parts.path) + "/api.php", "", ""))
+
+
+def resolve(wiki: str, home_index_url: str) -> Endpoint:
+    """The api.php endpoint of ``wiki``, given as a server, a host name, or an index.php/api.php URL.
+
+    A bare server (``https://de.wikipedia.org``) gets the script path of the user's own wiki
+    (``/w`` on Wikimedia wikis); a bare host name also gets its scheme.
+    """
+    home = urlsplit(home_index_url)
+    text = wiki.strip()
+    if not text:
+        raise InvalidWiki("empty wiki")
+    if "://" not in text:
+        text = f"{home.scheme}://{text}"
+    parts = urlsplit(text)
+    path = parts.path.rstrip("/")
+    if path.endswith("/api.php"):
+        pass
+    elif path.endswith(".php"):
+        path = _script_dir(path) + "/api.php"
+    elif path:
+        path = f"{path}/api.php"  # a script path such as /w or /mediawiki
+    else:
+        path = _script_dir(home.path) + "/api.php"
+    return endpoint(urlunsplit((parts.scheme, parts.netloc, path, "", "")))
+
+
+def _script_dir(path: str) -> str:
+    return dirname(path) if path.endswith(".php") else path.rstrip("/")
+
+
+def is_allowed(target: Endpoint, home: Iterable[Endpoint], patterns: Iterable[str]) -> bool:
+    """True when ``target`` is one of the ``home`` wiki's hosts or matches an allow-list pattern."""
+    homes = list(home)
+    if any((h.scheme, h.host, h.port) == (target.scheme, target.host, target.port) for h in homes):
+        return True
+    home_schemes = {h.scheme for h in homes}
+    return any(_matches(target, pattern, home_schemes) for pattern in patterns)
+
+
+def _matches(target: Endpoint, pattern: str, home_schemes: set[str]) -> bool:
+    text = pattern.strip().lower()
+    if not text:
+        return False
+    if "://" in text:
+        scheme, _, text = text.partition("://")
+        if scheme != target.scheme:
+            return False
+    elif target.scheme not in home_schemes:
+        return False
+    text = text.split("/", 1)[0]
+    host_glob, sep, port_glob = text.rpartition(":") if _has_port(text) else (text, "", "")
+    if not sep:
+        port_ok = target.port == DEFAULT_PORTS[target.scheme]
+    else:
+        port_ok = fnmatchcase(str(target.port), port_glob)
+    return port_ok and fnmatchcase(target.host, host_glob.strip("[]"))
+
+
+def _has_port(text: str) -> bool:
+    if text.startswith("["):  # [::1]:8080
+        return "]:" in text
+    return text.count(":") == 1
