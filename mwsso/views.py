@@ -34,9 +34,8 @@ def complete(request: HttpRequest, backend: str) -> HttpResponse:
 def _guarded(view: Callable[..., HttpResponse], request: HttpRequest, backend: str, *, step: str) -> HttpResponse:
     try:
         return view(request, backend)
-    except LoginError as err:
-        return login_error(request, backend, err, step=step)
     except (SocialAuthBaseException, requests.RequestException) as err:
+        # LoginError is one of social-core's; anything else is a bug and should surface as one.
         return login_error(request, backend, err, step=step)
 
 
