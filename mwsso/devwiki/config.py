@@ -173,7 +173,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
             return tomllib.loads(raw.decode("utf-8"))
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {err}") from err
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'JSON'}: {err}") from err
 
 
 def make_consumer(spec: dict[str, Any]) -> Consumer:

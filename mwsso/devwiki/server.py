@@ -135,6 +135,14 @@ class _Server(ThreadingHTTPServer):
             self._connections.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client that timed out or hung up is normal here (slow/drop faults, keep-alive)
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            log.debug("devwiki: client went away: %s", error)
+            return
+        log.exception("devwiki: error while serving a connection")
+
     def close_connections(self) -> None:
         with self._connections_lock:
             connections = list(self._connections)

@@ -121,9 +121,10 @@ def api(
     wiki: DevWiki, params: dict[str, str], auth: OAuth1 | None = None, method: str = "GET", **kw: Any
 ) -> requests.Response:
     params = {"format": "json", **params}
+    kw.setdefault("timeout", 5)
     if method == "POST":
-        return requests.post(wiki.api_url, data=params, auth=auth, timeout=5, **kw)
-    return requests.get(wiki.api_url, params=params, auth=auth, timeout=5, **kw)
+        return requests.post(wiki.api_url, data=params, auth=auth, **kw)
+    return requests.get(wiki.api_url, params=params, auth=auth, **kw)
 
 
 class _Text(HTMLParser):
