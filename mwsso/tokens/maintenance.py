@@ -112,6 +112,7 @@ def rotate_keys(
             batch = list(pending.order_by("pk").only("pk", "encrypted", "key_id")[:batch_size])
             if not batch:
                 break
+            rotated = 0
             for token in batch:
                 try:
                     plaintext = crypto.decrypt(token.encrypted)
@@ -121,8 +122,10 @@ def rotate_keys(
                     result.unreadable.append(token.pk)
                     continue
                 changed = AccessToken.objects.filter(pk=token.pk, encrypted=token.encrypted)
-                result.rotated += changed.update(encrypted=crypto.encrypt(plaintext), key_id=primary)
+                rotated += changed.update(encrypted=crypto.encrypt(plaintext), key_id=primary)
             last_pk = batch[-1].pk
+        # Counted once committed: a batch rolled back by RotationStopped re-encrypted nothing.
+        result.rotated += rotated
         result.batches += 1
         if progress is not None:
             progress(result)

@@ -63,6 +63,10 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
     def result(status: str, reason: str = "", **kwargs: object) -> VerifyResult:
         return VerifyResult(token.pk, status, reason[:500], **kwargs)  # type: ignore[arg-type]
 
+    try:
+        credentials = token.get_credentials()
+    except TokenUnreadable:
+        return result(Status.INVALID, "cannot be decrypted with any key in MWSSO_TOKEN_KEYS")
     if token.oauth_version != 1:
         return result(Status.ERROR, "only OAuth 1.0a tokens can be verified")
     consumer = configured_consumer()
@@ -72,10 +76,6 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
         return result(
             Status.ERROR, f"issued to consumer {token.consumer_key}; this site is configured with {consumer.key}"
         )
-    try:
-        credentials = token.get_credentials()
-    except TokenUnreadable:
-        return result(Status.INVALID, "cannot be decrypted with any key in MWSSO_TOKEN_KEYS")
     access = oauth1.TokenPair(credentials.key, credentials.secret)
     kwargs = {"timeout": app_settings.HTTP_TIMEOUT, "headers": {"User-Agent": app_settings.USER_AGENT}}
     try:
