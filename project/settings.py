@@ -108,6 +108,9 @@ MWSSO_TOKEN_KEYS = env_list("MWSSO_TOKEN_KEYS")
 MWSSO_USER_AGENT = os.environ.get(
     "MWSSO_USER_AGENT", "mwsso-demo/0.1 (https://github.com/mwsso/mwsso; demo site, mwsso@example.org)"
 )
+if os.environ.get("MWSSO_HTTP_TIMEOUT"):
+    # Seconds to wait for the wiki; unset keeps mwsso's default. Keep it well under gunicorn's --timeout.
+    MWSSO_HTTP_TIMEOUT = float(os.environ["MWSSO_HTTP_TIMEOUT"])
 MWSSO_ALLOWED_WIKIS = env_list("MWSSO_ALLOWED_WIKIS")
 MWSSO_BLOCKED_USERS = os.environ.get("MWSSO_BLOCKED_USERS", "deny")
 
