@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 import mwsso
 from mwsso.models import AccessToken
+from project import wiki
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -18,6 +20,22 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
+    # First: the live API call may change the token's status and last_used shown below.
+    live = wiki.profile_context(request)
     identity = mwsso.identity_for(request.user)
     token = AccessToken.objects.filter(user=request.user).order_by("-updated").first()
-    return render(request, "profile.html", {"identity": identity, "token": token})
+    return render(request, "profile.html", {"identity": identity, "token": token, **live})
+
+
+@login_required
+@require_POST
+def sandbox_edit(request: HttpRequest) -> HttpResponse:
+    """Edit the user's sandbox page on the wiki through ``mwsso.api``; the profile page shows the outcome."""
+    form = wiki.SandboxForm(request.POST)
+    if form.is_valid():
+        result = wiki.edit_sandbox(request.user, form.cleaned_data["text"])
+    else:
+        result = {"error": "Please write some text (at most 2000 characters)."}
+    # Post/redirect/get: a reload of the profile page must not edit the wiki again.
+    request.session[wiki.SANDBOX_SESSION_KEY] = result
+    return redirect("profile")

@@ -123,11 +123,22 @@ def test_writes_are_post_bodies_and_nothing_secret_is_in_a_url(alice, devwiki):
 
 
 def test_each_attempt_is_signed_afresh(alice, devwiki, sleeps):
-    # The wiki refuses a reused nonce, so retries only succeed with new signatures.
-    devwiki.control("set_fault", step="api", kind="html", count=2)
+    # The wiki records each nonce before it checks maxlag and refuses a reused one, so retries
+    # after maxlag only succeed with new signatures.
+    devwiki.control("set_maxlag", lag=12, count=2)
     data = client_for(alice, sleeps).get(action="query", meta="userinfo")
     assert data["query"]["userinfo"]["name"] == "Alice"
     assert api_calls(devwiki) == 3
+
+
+def test_oauth2_tokens_are_sent_as_bearer_tokens(alice, devwiki):
+    client = api.Client(devwiki.api_url, api.BearerSigner("an-oauth2-access-token"))
+    with pytest.raises(api.TokenInvalid) as caught:  # the local wiki has no OAuth 2 yet, as REL1_39 without it
+        client.get(action="query", meta="userinfo")
+    assert caught.value.info.endswith("Invalid access token") and caught.value.status == AccessToken.Status.INVALID
+    assert "an-oauth2-access-token" not in repr(client.signer) + str(caught.value)
+    AccessToken.objects.filter(user=alice).update(oauth_version=2)
+    assert isinstance(api.for_user(alice).signer, api.BearerSigner)
 
 
 # -- CSRF and edits --------------------------------------------------------------

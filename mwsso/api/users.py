@@ -8,7 +8,7 @@ from django.db.models import F, OuterRef, Subquery
 
 from mwsso.api import tokens, wikis
 from mwsso.api.client import Client
-from mwsso.api.errors import NotAllowedWiki, NoToken, TokenInvalid
+from mwsso.api.errors import NotAllowedWiki, NoToken, TokenInvalid, TokenUnusable
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken, WikiIdentity
 
@@ -34,7 +34,7 @@ def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
         raise NoToken("mwsso-no-token", f"user {user.pk} has no wiki access token")
     token = stored[0]
     if wiki is None:
-        target = wikis.endpoint(wikis.api_url_from_index(token.wiki_url))
+        target = _endpoints(token)[0]
     else:
         try:
             target = wikis.resolve(wiki, token.wiki_url)
@@ -58,7 +58,10 @@ def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
 
 def _endpoints(token: AccessToken) -> list[wikis.Endpoint]:
     """The token's wiki as the site reaches it (its index.php URL) and as the wiki names itself (its server)."""
-    found = [wikis.endpoint(wikis.api_url_from_index(token.wiki_url))]
+    try:
+        found = [wikis.endpoint(wikis.api_url_from_index(token.wiki_url))]
+    except wikis.InvalidWiki as err:
+        raise TokenUnusable("mwsso-bad-wiki-url", f"access token {token.fingerprint} has no usable wiki URL") from err
     try:
         found.append(wikis.resolve(token.wiki, token.wiki_url))
     except wikis.InvalidWiki:
