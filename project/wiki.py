@@ -1,8 +1,7 @@
 """The demo profile page's live wiki data: userinfo through ``mwsso.api`` and a sandbox edit.
 
-Every failure becomes a friendly sentence for the page; nothing here ever shows
-a token or a secret (the API errors are already scrubbed, and only their
-``user_message`` reaches the page).
+Every failure becomes a friendly sentence for the page: the error class's fixed
+``user_message``, never the wiki's raw text, so no token or secret can reach it.
 """
 
 from __future__ import annotations
@@ -34,11 +33,6 @@ class SandboxForm(forms.Form):
     )
 
 
-def error_message(err: api.APIError) -> str:
-    """What the page says about a failed call: the error class's fixed sentence, never the wiki's raw text."""
-    return err.user_message
-
-
 def userinfo_context(user: Any) -> dict[str, Any]:
     """``userinfo`` (the wiki's meta=userinfo for ``user``) or ``userinfo_error`` explaining why not."""
     try:
@@ -48,7 +42,7 @@ def userinfo_context(user: Any) -> dict[str, Any]:
         logger.info("userinfo of user %s failed: %s", user.pk, err)
         return {
             "userinfo": None,
-            "userinfo_error": error_message(err),
+            "userinfo_error": err.user_message,
             "userinfo_sign_in_again": isinstance(err, api.SignInRequired),
         }
     except (KeyError, TypeError):
@@ -72,7 +66,7 @@ def edit_sandbox(user: Any, text: str) -> dict[str, Any]:
         revid = client.edit(title, text, SANDBOX_SUMMARY)
     except api.APIError as err:
         logger.info("sandbox edit of user %s failed: %s", user.pk, err)
-        return {"title": title, "error": error_message(err), "sign_in_again": isinstance(err, api.SignInRequired)}
+        return {"title": title, "error": err.user_message, "sign_in_again": isinstance(err, api.SignInRequired)}
     if revid is None:
         return {"title": title, "revid": None, "nochange": True}
     return {"title": title, "revid": revid, "url": f"{client.index_url}?oldid={revid}"}

@@ -470,6 +470,9 @@ def test_urls_with_credentials_are_refused(alice):
     with pytest.raises(api.NotAllowedWiki) as caught:
         api.for_user(alice, "http://user:s3cr3t-pw@127.0.0.1:1/w/api.php")
     assert "s3cr3t-pw" not in str(caught.value)
+    with pytest.raises(api.NotAllowedWiki) as caught:
+        api.for_user(alice, "ftp://user:s3cr3t-pw@127.0.0.1:1/")
+    assert "s3cr3t-pw" not in str(caught.value)
 
 
 # -- secrets -------------------------------------------------------------------------

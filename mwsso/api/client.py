@@ -176,7 +176,7 @@ class Client:
                 tokens.touch(self.token)
             logger.debug("%s %s action=%s: ok", method, self.api_url, action)
             return data
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _send(self, method: str, encoded: dict[str, str]) -> requests.Response:
         where = "params" if method == "GET" else "data"
@@ -220,8 +220,10 @@ class Client:
                 new_status = tokens.revoked_or_invalid(code, info)
             return TokenInvalid(code, info, status=new_status, http_status=status)
         if code == "maxlag":
-            lag = (data.get("error") or {}).get("lag") if isinstance(data.get("error"), dict) else None
-            return MaxLagExceeded(code, info, lag=lag, http_status=status)
+            error = data.get("error")
+            return MaxLagExceeded(
+                code, info, lag=error.get("lag") if isinstance(error, dict) else None, http_status=status
+            )
         return error_class(code)(code, info, http_status=status)
 
     def _scrub(self, text: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from mwsso.api.signing import BearerSigner, OAuth1Signer, Signer
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import TokenUnreadable
 from mwsso.models import AccessToken
+from mwsso.tokens import configured_consumer
 
 logger = logging.getLogger("mwsso.api")
 
@@ -24,10 +24,9 @@ _REVOKED_MARKERS = ("no approved grant", "access-token-not-found")
 
 def signer_for(token: AccessToken) -> Signer:
     """The signer for a stored token; ``TokenUnusable`` if it cannot be decrypted or belongs to another consumer."""
+    consumer = configured_consumer()
     if token.oauth_version == 1:
-        consumer_key = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", "") or "")
-        consumer_secret = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_SECRET", "") or "")
-        if not consumer_key or token.consumer_key != consumer_key:
+        if not consumer.key or token.consumer_key != consumer.key:
             # Signing with our consumer would fail on the wiki anyway; say why instead.
             raise TokenUnusable(
                 "mwsso-consumer-mismatch",
@@ -42,7 +41,7 @@ def signer_for(token: AccessToken) -> Signer:
         ) from err
     if token.oauth_version == 2:
         return BearerSigner(credentials.key)
-    return OAuth1Signer(consumer_key, consumer_secret, credentials.key, credentials.secret)
+    return OAuth1Signer(consumer.key, consumer.secret, credentials.key, credentials.secret)
 
 
 def touch(token: AccessToken) -> None:

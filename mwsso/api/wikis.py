@@ -27,40 +27,42 @@ class InvalidWiki(ValueError):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where a wiki's Action API is: ``api_url`` plus the parts the allow-list looks at."""
+    """Where a wiki's Action API is, split into the parts the allow-list looks at."""
 
-    api_url: str
     scheme: str
     host: str
     port: int
+    path: str
 
     @property
     def netloc(self) -> str:
-        """``host`` or ``host:port`` when the port is not the scheme's default."""
-        return self.host if self.port == DEFAULT_PORTS[self.scheme] else f"{self.host}:{self.port}"
+        """``host`` or ``host:port`` when the port is not the scheme's default (IPv6 in brackets)."""
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        return shown if self.port == DEFAULT_PORTS[self.scheme] else f"{shown}:{self.port}"
 
     @property
     def server(self) -> str:
         return f"{self.scheme}://{self.netloc}"
 
+    @property
+    def api_url(self) -> str:
+        return f"{self.server}{self.path}"
+
 
 def endpoint(url: str) -> Endpoint:
     """Parse an absolute api.php URL."""
+    # The URL itself is never echoed: it might carry a password.
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
-        raise InvalidWiki(f"not an http(s) URL: {url!r}")
     if parts.username is not None or parts.password is not None:
         raise InvalidWiki("a wiki URL may not carry a user name or password")
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise InvalidWiki("not an http(s) URL with a host name")
     try:
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError as err:
-        raise InvalidWiki(f"bad port in {url!r}") from err
-    host = parts.hostname.lower()
-    netloc = host if port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    if ":" in host:  # IPv6 literal
-        netloc = f"[{host}]" if port == DEFAULT_PORTS[scheme] else f"[{host}]:{port}"
-    return Endpoint(urlunsplit((scheme, netloc, parts.path, "", "")), scheme, host, port)
+        raise InvalidWiki(f"bad port for {parts.hostname}") from err
+    return Endpoint(scheme, parts.hostname.lower(), port, parts.path)
 
 
 def api_url_from_index(index_url: str) -> str:
@@ -101,7 +103,7 @@ def _script_dir(path: str) -> str:
 def is_allowed(target: Endpoint, home: Iterable[Endpoint], patterns: Iterable[str]) -> bool:
     """True when ``target`` is one of the ``home`` wiki's hosts or matches an allow-list pattern."""
     homes = list(home)
-    if any((h.scheme, h.host, h.port) == (target.scheme, target.host, target.port) for h in homes):
+    if any(h.server == target.server for h in homes):
         return True
     home_schemes = {h.scheme for h in homes}
     return any(_matches(target, pattern, home_schemes) for pattern in patterns)
