@@ -120,3 +120,13 @@ def test_sandbox_edit_is_post_only_csrf_protected_and_needs_a_login(alice_client
     anonymous = Client(HTTP_HOST=SITE_HOST).post("/profile/sandbox/", {"text": "anon"})
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/?next=")
     assert devwiki.control("stats")["counters"].get("api:edit", 0) == 0
+
+
+def test_profile_page_shows_identity_token_live_userinfo_and_sandbox_form(alice_client):
+    html = alice_client.get("/profile/").content.decode()
+    assert '<span id="wiki-username">Alice</span>' in html
+    assert 'id="api-username">Alice<' in html and 'id="api-editcount">1234<' in html
+    assert 'action="/profile/sandbox/"' in html and "Fingerprint" in html
+    credentials = AccessToken.objects.get().get_credentials()
+    for secret in (credentials.key, credentials.secret, TEST_CONSUMER_SECRET):
+        assert secret not in html
