@@ -345,3 +345,23 @@ def test_verify_runs_a_bounded_number_of_identify_calls_at_once(wiki_settings, d
     assert summary.counts[Status.VALID] == 6 and summary.exit_code == 0 and seen == [1, 2, 3, 4, 5, 6]
     # Two rounds of three: not one at a time (2.4 s), not all six at once (0.4 s).
     assert 0.75 < elapsed < 1.9, elapsed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("mwoauth-invalid-authorization", Status.REVOKED),
+        ("mwoauth-invalid-authorization-blocked-user", Status.REVOKED),
+        ("mwoauthdatastore-access-token-not-found", Status.REVOKED),
+        ("mwoauth-db-readonly", Status.ERROR),  # the wiki's problem, not the token's
+        ("mwoauthserver-bad-consumer-key", Status.ERROR),
+    ],
+)
+def test_the_wikis_error_code_decides_revoked_or_error(signed_in, devwiki, code, status):
+    devwiki.control("set_fault", step="identify", kind="error", code=code)
+    result = verify_token(signed_in["Bob"])
+    assert result.status == status and result.reason.startswith(f"{code}: ")
+    stored = AccessToken.objects.get(pk=signed_in["Bob"].pk)
+    assert (stored.status, stored.status_reason) == (status, result.reason)
+    assert stored.last_verified == result.checked_at
