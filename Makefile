@@ -27,6 +27,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The whole suite on PostgreSQL (pytest-django creates and drops test_mwsso); .ci/run does both and more.
+test-postgres: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/mwsso} $(PY) -m pytest $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(PY) -m ruff check mwsso project tests bench
 
