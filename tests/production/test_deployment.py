@@ -30,6 +30,8 @@ def test_login_writes_postgres_rows_and_a_redis_session(prod: Deployment) -> Non
     browser = Browser(prod.site.url, "alice")
     outcome = browser.login("Alice")
     assert outcome.ok and outcome.username == "Alice", outcome
+    # The profile's live API call signed with the token just stored in PostgreSQL.
+    assert '<dd id="api-username">Alice</dd>' in browser.get("/profile/").text
     users = prod.db.rows("SELECT id, username, password FROM auth_user")
     assert [(name, password.startswith("!")) for _, name, password in users] == [("Alice", True)]
     user_id = users[0][0]
