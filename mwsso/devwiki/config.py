@@ -156,8 +156,12 @@ BUILTIN_PAGES: list[dict[str, str]] = [
     {"title": t, "text": f"'''{t}''' is a page on the mwsso development wiki."} for t in _SEED_TITLES
 ]
 
-JWT_VARIANTS = {"sub_type": ("str", "int"), "grants_format": ("object", "list")}
-DEFAULT_VARIANT: dict[str, Any] = {"sub_type": "str", "grants_format": "object", "email_verified": True}
+# identify JWT variants seen in the wild: name -> allowed values (the first is the default)
+JWT_VARIANTS: dict[str, tuple[Any, ...]] = {
+    "sub_type": ("str", "int"),
+    "grants_format": ("object", "list"),
+    "email_verified": (True, False),
+}
 
 
 class ConfigError(ValueError):
@@ -195,6 +199,14 @@ def make_user(spec: dict[str, Any], now: float | None = None) -> User:
     return user
 
 
+def check_variant(variant: dict[str, Any]) -> None:
+    for name, value in variant.items():
+        allowed = JWT_VARIANTS.get(name)
+        if allowed is None or value not in allowed or type(value) is not type(allowed[0]):
+            choices = ", ".join(json.dumps(a) for a in allowed or ())
+            raise ConfigError(f"jwt variant {name}={value!r} unknown; choose one of: {choices or 'none'}")
+
+
 def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, Any]:
     """Return a complete config: built-ins (unless ``builtins = false``) plus ``source``.
 
@@ -216,10 +228,9 @@ def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, 
             raise ConfigError("every user needs a sub and a name")
         users[int(u["sub"])] = u
     pages = list(BUILTIN_PAGES if use_builtins else []) + list(given.get("pages", []))
-    jwt = {**DEFAULT_VARIANT, **given.get("jwt", {})}
-    for name, allowed in JWT_VARIANTS.items():
-        if jwt[name] not in allowed:
-            raise ConfigError(f"jwt.{name} must be one of {', '.join(allowed)}")
+    jwt = {name: allowed[0] for name, allowed in JWT_VARIANTS.items()}
+    jwt.update(given.get("jwt", {}))
+    check_variant(jwt)
     config = {
         "server": given.get("server"),
         "consumers": list(consumers.values()),

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .config import JWT_VARIANTS, ConfigError, make_consumer, make_user
+from .config import ConfigError, check_variant, make_consumer, make_user
 from .faults import FaultError
 
 if TYPE_CHECKING:
@@ -64,10 +64,7 @@ def _block(store: Store, user: Any, blocked: bool = True, reason: str = "") -> d
 
 
 def _set_variant(store: Store, **variant: Any) -> dict[str, Any]:
-    for name, value in variant.items():
-        allowed = JWT_VARIANTS.get(name, (True, False) if name == "email_verified" else None)
-        if allowed is None or value not in allowed:
-            raise ControlError(f"unknown variant {name}={value!r}")
+    check_variant(variant)
     store.variant.update(variant)
     return {"variant": dict(store.variant)}
 

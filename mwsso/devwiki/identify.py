@@ -58,7 +58,7 @@ def _profile(store: Store, user: User, access: AccessToken, hidden: bool) -> dic
         "editcount": user.editcount,
         "confirmed_email": user.email_confirmed,
     }
-    if store.variant.get("email_verified", True):
+    if store.variant["email_verified"]:
         profile["email_verified"] = user.email_confirmed
     profile.update(
         {

@@ -21,7 +21,8 @@ class Request:
     def __init__(self, environ: dict[str, Any]) -> None:
         self.environ = environ
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
-        self.path = environ.get("PATH_INFO", "") or "/"
+        # PEP 3333 hands PATH_INFO over as latin-1; page titles in paths are UTF-8
+        self.path = (environ.get("PATH_INFO", "") or "/").encode("latin-1").decode("utf-8", "replace")
         self.query_string = environ.get("QUERY_STRING", "")
         self.query = parse_qsl(self.query_string, keep_blank_values=True)
         self.headers = {
@@ -34,6 +35,7 @@ class Request:
         content_type = self.headers.get("content-type", "").split(";")[0].strip().lower()
         if self.method == "POST" and content_type == FORM_TYPE:
             self.form = parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+        self._values = {**dict(self.query), **dict(self.form)}
 
     @staticmethod
     def _read_body(environ: dict[str, Any]) -> bytes:
@@ -50,13 +52,11 @@ class Request:
         return self.method == "POST"
 
     def values(self) -> dict[str, str]:
-        """GET and POST parameters like PHP's $_POST + $_GET (POST wins)."""
-        merged = dict(self.query)
-        merged.update(self.form)
-        return merged
+        """GET and POST parameters like PHP's $_POST + $_GET (POST wins); a fresh copy."""
+        return dict(self._values)
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        return self.values().get(name, default)
+        return self._values.get(name, default)
 
     def cookie(self, name: str) -> str | None:
         for part in self.headers.get("cookie", "").split(";"):

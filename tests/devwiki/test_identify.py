@@ -181,6 +181,7 @@ def test_jwt_faults_a_client_must_catch_itself(wiki, fault, check):
     assert not check(decode(wiki, identify(wiki, TEST, access, nonce=NONCE + "1").text) | {"nonce": NONCE})
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # 40-char secrets, as on the wiki
 def test_alg_hs512_is_really_hs512_with_the_consumer_secret(wiki):
     access = handshake(wiki, "Alice")
     wiki.control("set_jwt_fault", fault="alg_hs512")
