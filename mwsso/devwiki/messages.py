@@ -123,7 +123,7 @@ class Message:
         self.template, code = MESSAGES.get(key, (f"\u29fc{key}\u29fd", None))
         self.link = help_link(code) if code else ""
 
-    def _render(self, escape_template: bool) -> str:
+    def _render(self, escape_template: bool, escape_params: bool) -> str:
         parts = []
         pos = 0
         for match in _PLACEHOLDER.finditer(self.template):
@@ -134,7 +134,7 @@ class Message:
                 parts.append(self.link)
             else:
                 value = self.params[int(name) - 1] if int(name) <= len(self.params) else ""
-                parts.append(html_escape(value) if escape_template else value)
+                parts.append(html_escape(value) if escape_params else value)
             pos = match.end()
         tail = self.template[pos:]
         parts.append(html_escape(tail) if escape_template else tail)
@@ -142,20 +142,15 @@ class Message:
 
     def text(self) -> str:
         """Message::text(): the source with parameters substituted, nothing escaped."""
-        return self._render(escape_template=False)
+        return self._render(escape_template=False, escape_params=False)
 
     def escaped(self) -> str:
         """Message::escaped(): everything escaped except raw parameters (the help link)."""
-        return self._render(escape_template=True)
+        return self._render(escape_template=True, escape_params=True)
 
     def html(self) -> str:
         """Parsed HTML for a page: the message's own markup kept, parameters escaped."""
-        saved = self.params
-        self.params = [html_escape(p) for p in saved]
-        try:
-            body = self._render(escape_template=False)
-        finally:
-            self.params = saved
+        body = self._render(escape_template=False, escape_params=True)
         return "".join(f"<p>{para.replace(chr(10), '<br>')}</p>" for para in body.split("\n\n"))
 
 

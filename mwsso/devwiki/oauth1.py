@@ -17,7 +17,7 @@ from oauthlib.oauth1.rfc5849 import signature, utils
 from .messages import Message
 
 if TYPE_CHECKING:
-    from .models import Consumer
+    from .models import AccessToken, Consumer
     from .store import Store
     from .wsgi import Request
 
@@ -131,7 +131,7 @@ def sign(method: str, url: str, params: dict[str, str], consumer_secret: str, to
     return signature.sign_hmac_sha1_with_client(base, secrets)
 
 
-def verify_request(store: Store, req: Request, params: dict[str, str]):
+def verify_request(store: Store, req: Request, params: dict[str, str]) -> tuple[Consumer, AccessToken]:
     """Check a request signed with an access token (identify, api.php)."""
     check_version(params)
     consumer = get_consumer(store, params)

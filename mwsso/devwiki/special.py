@@ -103,14 +103,14 @@ def handle(store: Store, req: Request, subpage: str) -> Response:
     """Special:OAuth/<subpage>."""
     if subpage in ("authorize", "authenticate"):
         return authorize.handle(store, req, subpage)
-    fmt = "json" if subpage == "identify" else (req.get("format") or "raw")
-    version = req.get("oauth_version")
-    if version and _php_intval(version) != 1:
-        return show_error(store, Message("mwoauth-oauth-unsupported-version", version), fmt)
     step = _STEPS.get(subpage)
     if step is None:
         return _other(store, req, subpage)
     store.count(subpage)
+    fmt = "json" if subpage == "identify" else (req.get("format") or "raw")
+    version = req.get("oauth_version")
+    if version and _php_intval(version) != 1:
+        return show_error(store, Message("mwoauth-oauth-unsupported-version", version), fmt)
     faulty = fault_response(store, subpage, lambda code: show_error(store, Message(code or "mwoauth-db-readonly"), fmt))
     if faulty is not None:
         return faulty

@@ -243,3 +243,16 @@ def test_identify_for_a_consumer_approval_withdrawn(wiki):
     )
     answer = identify(wiki, TEST, access)
     assert json.loads(answer.text)["error"] == "mwoauth-invalid-authorization-not-approved"
+
+
+def test_pages_escape_names_from_config_and_requests(wiki):
+    evil = "<img src=x onerror=alert(1)>"
+    made = wiki.control("add_consumer", name=evil, callback=CALLBACK, callback_is_prefix=True)
+    key = initiate(wiki, (made["key"], made["secret"]), callback=CALLBACK).json()["key"]
+    wiki.control("add_user", name=evil)
+    dialog = requests.get(authorize_url(wiki, '"><script>', made["key"]), timeout=5)
+    assert 'value="&quot;&gt;&lt;script&gt;"' in dialog.text  # the request token, echoed in a hidden field
+    cancelled = authorize(None, authorize_url(wiki, key, made["key"]), action="cancel")
+    for page in (dialog.text, cancelled.text):
+        assert evil not in page and "<script>" not in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
