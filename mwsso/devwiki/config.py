@@ -31,7 +31,7 @@ BUILTIN_CONSUMERS: list[dict[str, Any]] = [
         "key": DEMO_CONSUMER_KEY,
         "secret": DEMO_CONSUMER_SECRET,
         "name": "mwsso demo",
-        "callback": "http://127.0.0.1:8000/complete/mediawiki/",
+        "callback": _ANY_PORT_CALLBACK,
         "callback_is_prefix": True,
         "grants": _PAGE_GRANTS,
         "description": "The mwsso demo site (make run).",

@@ -39,7 +39,7 @@ def test_built_ins():
     loaded = load_config()
     keys = {c["key"]: c for c in loaded["consumers"]}
     assert keys[config.DEMO_CONSUMER_KEY]["secret"] == config.DEMO_CONSUMER_SECRET
-    assert keys[config.DEMO_CONSUMER_KEY]["callback"] == "http://127.0.0.1:8000/complete/mediawiki/"
+    assert keys[config.DEMO_CONSUMER_KEY]["callback"] == "http://127.0.0.1:1/complete/mediawiki/"
     assert keys[config.UNAPPROVED_CONSUMER_KEY]["approved"] is False
     assert {u["sub"]: u["name"] for u in loaded["users"]} == {
         1: "Admin Sysop",
