@@ -1,7 +1,6 @@
 """mwsso: "Sign in with Wikipedia" for Django, with MediaWiki access tokens kept encrypted."""
 from __future__ import annotations
 
-
 __version__ = "0.1.0"
 
 

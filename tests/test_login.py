@@ -233,7 +233,7 @@ def test_the_raw_database_never_holds_the_token_in_plain_text(login, site_client
     dump = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (table names from introspection)
+            cursor.execute(f'SELECT * FROM "{table}"')
             dump.extend(repr(row) for row in cursor.fetchall())
     text = "\n".join(dump)
     assert credentials.key not in text and credentials.secret not in text

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import requests
 from requests_oauthlib import OAuth1, OAuth1Session
 
 from mwsso.devwiki import config
-from mwsso.devwiki.testing import DevWiki, authorize, running_devwiki
+from mwsso.devwiki.testing import DevWiki, authorize
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
 RECORDED = SHARED / "recorded" / "mediawiki-1.39-oauth-responses.json"
@@ -33,18 +32,10 @@ CALLBACK = "http://127.0.0.1:9000/complete/mediawiki/"
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
-@pytest.fixture(scope="session")
-def wiki_server() -> Iterator[DevWiki]:
-    with running_devwiki() as wiki:
-        yield wiki
-
-
 @pytest.fixture
-def wiki(wiki_server: DevWiki) -> Iterator[DevWiki]:
-    """A devwiki in its configured state (no tokens, no faults, seeded pages)."""
-    wiki_server.reset()
-    yield wiki_server
-    wiki_server.reset()
+def wiki(devwiki: DevWiki) -> DevWiki:
+    """A devwiki in its configured state (no tokens, no faults, seeded pages): the suite-wide one."""
+    return devwiki
 
 
 @pytest.fixture(scope="session")

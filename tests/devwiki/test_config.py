@@ -104,7 +104,7 @@ def test_broken_file(tmp_path):
         load_config(path)
 
 
-def test_configured_server_is_iss_and_signature_base(wiki_server):
+def test_configured_server_is_iss_and_signature_base():
     with running_devwiki() as probe:
         port = probe.server.port
     with running_devwiki({"server": f"http://localhost:{port}"}, port=port) as wiki:
