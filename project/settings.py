@@ -86,6 +86,8 @@ DATABASES = {
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Lets several sites (or test runs) share one Redis database without seeing each other's keys.
+    CACHES["default"]["KEY_PREFIX"] = os.environ.get("REDIS_KEY_PREFIX", "")
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 AUTHENTICATION_BACKENDS = [
@@ -147,5 +149,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "mwsso": {"handlers": ["console"], "level": os.environ.get("MWSSO_LOG_LEVEL", "INFO"), "propagate": True},
+        # Server errors with their traceback on stderr (gunicorn's log); Django only emails them by default.
+        "django.request": {"handlers": ["console"], "level": "ERROR"},
     },
 }

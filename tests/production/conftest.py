@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
-from tests.production.deploy import REPO, Deployment, deploy, unavailable_services
+from tests.production.deploy import REPO, Deployment, deploy, pid_alive, unavailable_services
 from tests.production.report import REPORT
 
 # The site's timeout for each call to the wiki; the "slow" faults wait longer than this.
@@ -28,16 +28,21 @@ def deployment() -> Iterator[Deployment]:
         if os.environ.get("CI") == "true":
             pytest.fail(reason + " (CI=true: these tests must run in CI)", pytrace=False)
         pytest.skip(reason)
-    # Logs of gunicorn, the wiki and manage.py stay behind for a look after a failure (gitignored).
-    logdir = REPO / "artifacts" / "production"
-    shutil.rmtree(logdir, ignore_errors=True)
-    logdir.mkdir(parents=True)
+    # Logs of gunicorn, the wiki and manage.py stay behind for a look after a failure (gitignored);
+    # one folder per test run, so that runs side by side do not mix them; finished runs' folders go.
+    runs = REPO / "artifacts" / "production"
+    for old in runs.glob("run-*"):
+        pid = old.name.removeprefix("run-")
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    logdir = runs / f"run-{os.getpid()}"
+    logdir.mkdir(parents=True, exist_ok=True)
     yield from deploy(logdir, (TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET), timeout=WIKI_TIMEOUT)
 
 
 @pytest.fixture
 def prod(deployment: Deployment) -> Deployment:
-    """The deployment with an empty database, an empty Redis DB and the wiki back to its configured state."""
+    """The deployment with empty tables, no keys in Redis and the wiki back to its configured state."""
     deployment.reset()
     return deployment
 

@@ -31,18 +31,14 @@ from psycopg import sql
 REPO = Path(__file__).resolve().parents[2]
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-# The Redis database the deployment uses (flushed by the tests); other numbers are left alone.
+# The Redis database the deployment uses; each run keeps to its own key prefix in it (see Deployment.run_id).
 REDIS_DB = 5
+DB_PREFIX = "mwsso_prod_test_"
 BROWSER_HEADER = "X-Mwsso-Browser"
 # gunicorn's access log: worker pid, status, method, path, and which test "browser" sent the request.
 ACCESS_LOG_FORMAT = "%(p)s %(s)s %(m)s %(U)s %({x-mwsso-browser}i)s"
 _ACCESS_LINE = re.compile(r"^<(?P<pid>\d+)> (?P<status>\d{3}) (?P<method>\S+) (?P<path>\S+) (?P<browser>\S+)$")
 TABLES = ("auth_user", "social_auth_usersocialauth", "mwsso_wikiidentity", "mwsso_accesstoken")
-
-
-def xdist_suffix() -> str:
-    """Keeps parallel pytest-xdist workers on their own database and Redis DB."""
-    return os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 def unavailable_services(timeout: float = 3.0) -> list[str]:
@@ -129,6 +125,19 @@ class Database:
                 table: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
                 for table in TABLES
             }
+
+    @staticmethod
+    def drop_stale() -> None:
+        """Drop the databases of earlier runs that were killed before they could clean up."""
+        with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True) as conn:
+            names = [
+                name
+                for (name,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (DB_PREFIX + "%",))
+            ]
+        for name in names:
+            pid = name.removeprefix(DB_PREFIX)
+            if pid.isdigit() and not pid_alive(int(pid)):
+                Database(name).drop()
 
     def truncate(self) -> None:
         with psycopg.connect(self.url) as conn:
@@ -333,25 +342,42 @@ class Deployment:
             spec["sub"] = sub
         return int(self.wiki.control("add_user", **spec)["sub"])
 
+    @property
+    def cache_prefix(self) -> str:
+        """What every Redis key of this deployment starts with (Django's ``KEY_PREFIX:version:``)."""
+        return self.env["REDIS_KEY_PREFIX"] + ":"
+
+    def cache_keys(self) -> list[bytes]:
+        return list(self.redis.scan_iter(match=self.cache_prefix + "*", count=1000))
+
+    def clear_cache(self) -> None:
+        for key in self.cache_keys():
+            self.redis.delete(key)
+
     def reset(self) -> None:
-        """Between tests: an empty wiki state, empty tables and an empty Redis DB; same processes."""
+        """Between tests: an empty wiki state, empty tables and no Redis keys; same processes."""
         if self.wiki.proc is None or self.wiki.proc.poll() is not None:
             self.wiki.start()
         self.wiki.control("reset")
         self.db.truncate()
-        self.redis.flushdb()
+        self.clear_cache()
 
 
 def deploy(logdir: Path, consumer: tuple[str, str], timeout: float = 1.0, workers: int = 4) -> Iterator[Deployment]:
-    """Create the database, migrate, collect static files, start the wiki and gunicorn; tear all down after."""
-    suffix = xdist_suffix()
-    db = Database(f"mwsso_prod_test{suffix}")
-    redis_db = REDIS_DB + (int(suffix[2:]) + 1 if suffix.startswith("gw") else 0)
-    redis_url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}"
+    """Create the database, migrate, collect static files, start the wiki and gunicorn; tear all down after.
+
+    Several test runs may share this machine (developers, CI, pytest-xdist
+    workers): each run has its own database, Redis key prefix and ports, named
+    after the process id of the test runner.
+    """
+    run_id = str(os.getpid())
+    Database.drop_stale()
+    db = Database(DB_PREFIX + run_id)
+    redis_url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
     cache = redis.Redis.from_url(redis_url)
-    cache.flushdb()
     wiki_port, site_port = free_port(), free_port()
     env = deployment_env(db.url, redis_url, f"http://127.0.0.1:{wiki_port}/w/index.php", consumer, timeout)
+    env["REDIS_KEY_PREFIX"] = f"mwsso-prod-test-{run_id}"
     db.create()
     wiki = WikiProcess(wiki_port, env, logdir / "devwiki.log")
     site = Site(site_port, env, logdir, workers)
@@ -365,5 +391,6 @@ def deploy(logdir: Path, consumer: tuple[str, str], timeout: float = 1.0, worker
         site.stop()
         wiki.stop()
         db.drop()
-        cache.flushdb()
+        for key in cache.scan_iter(match=env["REDIS_KEY_PREFIX"] + ":*", count=1000):
+            cache.delete(key)
         cache.close()

@@ -13,7 +13,7 @@ from tests.production.deploy import Deployment, pid_alive, wait_for
 
 pytestmark = pytest.mark.production
 
-SESSION_KEY_PREFIX = ":1:django.contrib.sessions.cache"  # Django's cache session backend, KEY_PREFIX "", version 1
+SESSION_KEY = "1:django.contrib.sessions.cache"  # Django's cache session backend (after KEY_PREFIX:), version 1
 
 
 def test_site_runs_on_gunicorn_workers_with_static_files(prod: Deployment) -> None:
@@ -48,11 +48,12 @@ def test_login_writes_postgres_rows_and_a_redis_session(prod: Deployment) -> Non
     assert issued not in str(encrypted)
     # The session lives in Redis (the cache session backend), not in PostgreSQL.
     session_key = browser.http.cookies["sessionid"]
-    assert prod.redis.exists(SESSION_KEY_PREFIX + session_key)
+    session_in_redis = prod.cache_prefix + SESSION_KEY + session_key
+    assert prod.redis.exists(session_in_redis)
     assert prod.db.rows("SELECT count(*) FROM django_session") == [(0,)]
-    assert not any(issued.encode() in (prod.redis.get(key) or b"") for key in prod.redis.scan_iter())
+    assert not any(issued.encode() in (prod.redis.get(key) or b"") for key in prod.cache_keys())
     browser.logout()
-    assert not prod.redis.exists(SESSION_KEY_PREFIX + session_key)
+    assert not prod.redis.exists(session_in_redis)
     assert browser.signed_in_as() is None
 
 
