@@ -13,11 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
-from tests.production.deploy import REPO, Deployment, deploy, pid_alive, unavailable_services
+from tests.production.deploy import REPO, WIKI_TIMEOUT, Deployment, deploy, pid_alive, unavailable_services
 from tests.production.report import REPORT
-
-# The site's timeout for each call to the wiki; the "slow" faults wait longer than this.
-WIKI_TIMEOUT = 1.0
 
 
 @pytest.fixture(scope="session")

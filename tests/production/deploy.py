@@ -34,6 +34,9 @@ REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 # The Redis database the deployment uses; each run keeps to its own key prefix in it (see Deployment.run_id).
 REDIS_DB = 5
 DB_PREFIX = "mwsso_prod_test_"
+# The site's timeout for each call to the wiki (MWSSO_HTTP_TIMEOUT): short, so the "slow" faults stay quick,
+# yet far above what the local wiki needs even with 50 sign-ins at once on 2 cores.
+WIKI_TIMEOUT = 2.0
 BROWSER_HEADER = "X-Mwsso-Browser"
 # gunicorn's access log: worker pid, status, method, path, and which test "browser" sent the request.
 ACCESS_LOG_FORMAT = "%(p)s %(s)s %(m)s %(U)s %({x-mwsso-browser}i)s"
@@ -363,7 +366,9 @@ class Deployment:
         self.clear_cache()
 
 
-def deploy(logdir: Path, consumer: tuple[str, str], timeout: float = 1.0, workers: int = 4) -> Iterator[Deployment]:
+def deploy(
+    logdir: Path, consumer: tuple[str, str], timeout: float = WIKI_TIMEOUT, workers: int = 4
+) -> Iterator[Deployment]:
     """Create the database, migrate, collect static files, start the wiki and gunicorn; tear all down after.
 
     Several test runs may share this machine (developers, CI, pytest-xdist

@@ -16,8 +16,7 @@ import pytest
 import requests
 
 from tests.production.browsers import Browser
-from tests.production.conftest import WIKI_TIMEOUT
-from tests.production.deploy import Deployment, wait_for
+from tests.production.deploy import WIKI_TIMEOUT, Deployment, wait_for
 
 pytestmark = pytest.mark.production
 
