@@ -357,6 +357,17 @@ class Deployment:
         for key in self.cache_keys():
             self.redis.delete(key)
 
+    def server_errors(self, log_start: int, browser_prefix: str) -> list[str]:
+        """Signs of a server error since ``log_start``: tracebacks, worker timeouts, 5xx other than 502."""
+        log = self.site.log_since(log_start)
+        found = [marker for marker in ("Traceback", "WORKER TIMEOUT", "Internal Server Error") if marker in log]
+        found += [
+            f"{h.status} {h.method} {h.path} ({h.browser}, worker {h.pid})"
+            for h in self.site.hits()
+            if h.browser.startswith(browser_prefix) and h.status >= 500 and h.status != 502
+        ]
+        return found
+
     def reset(self) -> None:
         """Between tests: an empty wiki state, empty tables and no Redis keys; same processes."""
         if self.wiki.proc is None or self.wiki.proc.poll() is not None:

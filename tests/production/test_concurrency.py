@@ -59,9 +59,11 @@ def assert_one_of_everything(prod: Deployment, uid: int) -> int:
 def test_fifty_different_users_sign_in_at_once(prod: Deployment) -> None:
     subs = {f"Load Tester {i:02d}": prod.add_wiki_user(f"Load Tester {i:02d}") for i in range(50)}
     browsers = {name: Browser(prod.site.url, f"load-{i:02d}") for i, name in enumerate(subs)}
+    log_start = prod.site.log_size()
     outcomes, elapsed = run_at_once([lambda n=name: browsers[n].login(subs[n]) for name in subs])
 
     assert_clean(outcomes)
+    assert not prod.server_errors(log_start, "load-")
     assert [o.username for o in outcomes] == list(subs), [
         (o.browser, o.status, o.body[:200]) for o in outcomes if not o.ok
     ]
@@ -87,6 +89,7 @@ def test_fifty_different_users_sign_in_at_once(prod: Deployment) -> None:
 def test_ten_parallel_logins_of_the_same_new_user(prod: Deployment) -> None:
     sub = prod.add_wiki_user("Parallel Newcomer")
     browsers = [Browser(prod.site.url, f"same-{i}") for i in range(10)]
+    log_start = prod.site.log_size()
 
     def wave() -> tuple[list[Outcome], float]:
         # Start and allow first, then send all ten callbacks together: the user is created in the callback.
@@ -106,6 +109,7 @@ def test_ten_parallel_logins_of_the_same_new_user(prod: Deployment) -> None:
     second, _ = wave()
     assert_clean(second)
     assert assert_one_of_everything(prod, sub) == user_id and prod.db.counts()["auth_user"] == 1
+    assert not prod.server_errors(log_start, "same-")
     oks = sum(o.ok for o in first + second)
     report(
         f"10 parallel logins of one new wiki user, twice: {oks} of 20 signed in, "
