@@ -9,7 +9,7 @@ from html import unescape
 import requests
 
 from mwsso.devwiki.testing import authorize
-from tests.production.deploy import BROWSER_HEADER
+from tests.production.processes import BROWSER_HEADER
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 WIKI_USERNAME = re.compile(r'<span id="wiki-username">([^<]*)</span>')

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
-from tests.production.deploy import REPO, WIKI_TIMEOUT, Deployment, deploy, pid_alive, unavailable_services
+from tests.production.deploy import WIKI_TIMEOUT, Deployment, deploy
+from tests.production.processes import REPO
 from tests.production.report import REPORT
+from tests.production.services import pid_alive, unavailable_services
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import TEST_CONSUMER_SECRET
 from tests.production.browsers import Browser
-from tests.production.deploy import Deployment, pid_alive, wait_for
+from tests.production.deploy import Deployment
+from tests.production.services import pid_alive, wait_for
 
 pytestmark = pytest.mark.production
 

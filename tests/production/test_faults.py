@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from tests.production.browsers import Browser
-from tests.production.deploy import WIKI_TIMEOUT, Deployment, wait_for
+from tests.production.deploy import WIKI_TIMEOUT, Deployment
+from tests.production.services import wait_for
 
 pytestmark = pytest.mark.production
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from tests.production.deploy import REPO
+from tests.production.processes import REPO
 
 # The two HSTS choices the README leaves to each site.
 LEFT_TO_THE_SITE = {"security.W005", "security.W021"}
