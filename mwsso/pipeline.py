@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
+from mwsso.exceptions import LoginError
 from mwsso.identity import Identity
 from mwsso.models import AccessToken, WikiIdentity
 
@@ -38,27 +39,32 @@ def create_or_update_user(
     if user is not None:
         _update_user(user, uid, identity)
         return {"user": user, "is_new": False}
-    try:
-        with transaction.atomic():
-            user = _new_user(uid, identity)
-            # id_key as social_user looks it up; without it the next login takes social-core's legacy-migration path and fails.
-            social = UserSocialAuth.objects.create(
-                user=user,
-                provider=backend.name,
-                uid=uid,
-                id_key=backend.id_key(),
-                extra_data=backend.extra_data(user, uid, kwargs.get("response") or {}, {}, kwargs),
-            )
-    except IntegrityError:
-        # Another login of the same wiki user won the race; sign in as the user it created.
-        social = UserSocialAuth.objects.select_related("user").get(provider=backend.name, uid=uid)
-        return {"user": social.user, "social": social, "is_new": False, "new_association": False}
-    return {"user": user, "social": social, "is_new": True, "new_association": True}
-
-
-def _new_user(uid: str, identity: Identity) -> Any:
-    User = get_user_model()
     username = _claim_username(identity.username, uid, None)
+    for attempt in (username, _suffixed(identity.username, uid)):
+        try:
+            with transaction.atomic():
+                user = _new_user(attempt, identity)
+                # id_key as social_user looks it up; without it the next login takes social-core's legacy-migration path.
+                social = UserSocialAuth.objects.create(
+                    user=user,
+                    provider=backend.name,
+                    uid=uid,
+                    id_key=backend.id_key(),
+                    extra_data=backend.extra_data(user, uid, kwargs.get("response") or {}, {}, kwargs),
+                )
+            return {"user": user, "social": social, "is_new": True, "new_association": True}
+        except IntegrityError:
+            # Usually another login of the same wiki user won the race: sign in as the user it created.
+            social = UserSocialAuth.objects.select_related("user").filter(provider=backend.name, uid=uid).first()
+            if social is not None:
+                return {"user": social.user, "social": social, "is_new": False, "new_association": False}
+            # Otherwise another account took the name meanwhile: try once more with the suffixed name.
+    logger.warning("could not create a Django user for wiki user %s (%r)", uid, identity.username)
+    raise LoginError(backend, "the account could not be created; please try again", reason="user_not_created", stage="pipeline")
+
+
+def _new_user(username: str, identity: Identity) -> Any:
+    User = get_user_model()
     user = User(**{User.USERNAME_FIELD: username})
     if identity.email and hasattr(user, "email"):
         user.email = identity.email

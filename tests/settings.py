@@ -9,3 +9,5 @@ MWSSO_TOKEN_KEYS = ["dGVzdHMtb25seS1rZXktMDAwMDAwMDAwMDAwMDAwMDA=", "b2xkLXRlc3Q
 MWSSO_USER_AGENT = "mwsso-tests/0.1 (tests; mwsso@example.org)"
 MWSSO_HTTP_TIMEOUT = 5.0
 STORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Tests never collect static files; whitenoise would warn on every request that STATIC_ROOT is missing.
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405

@@ -286,3 +286,25 @@ def test_users_of_social_cores_stock_backend_keep_their_accounts(login, site_cli
     assert social.user == old and social.uid == "3"
     assert "access_token" not in social.extra_data and "old-secret" not in str(social.extra_data)
     assert AccessToken.objects.get().user == old
+
+
+def test_a_name_taken_by_a_local_account_at_the_same_moment(login, site_client):
+    from django.db.models.signals import pre_save
+
+    collisions = []
+
+    def take_the_name_first(sender, instance, **kwargs):  # type: ignore[no-untyped-def]
+        # As if another request created a local "Alice" between our check and our INSERT
+        # (here inside our savepoint, so it is rolled back with it).
+        if instance.pk is None and instance.username == "Alice":
+            collisions.append(instance.username)
+            User.objects.bulk_create([User(username="Alice")])
+
+    pre_save.connect(take_the_name_first, sender=User)
+    try:
+        response = login(site_client, "Alice")
+    finally:
+        pre_save.disconnect(take_the_name_first, sender=User)
+    assert response.status_code == 302
+    assert collisions == ["Alice"]
+    assert UserSocialAuth.objects.get(uid="3").user.username == "Alice~3"
