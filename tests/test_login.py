@@ -308,3 +308,12 @@ def test_a_name_taken_by_a_local_account_at_the_same_moment(login, site_client):
     assert response.status_code == 302
     assert collisions == ["Alice"]
     assert UserSocialAuth.objects.get(uid="3").user.username == "Alice~3"
+
+
+def test_authenticate_page_can_replace_authorize(login, site_client, settings):
+    settings.MWSSO_AUTHORIZE_PAGE = "authenticate"
+    query = parse_qs(urlsplit(start_login(site_client)).query)
+    assert query["title"] == ["Special:OAuth/authenticate"]
+    site_client.post("/logout/")
+    assert login(site_client, "Alice").status_code == 302
+    assert signed_in_username(site_client) == "Alice"
