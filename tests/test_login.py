@@ -317,3 +317,15 @@ def test_authenticate_page_can_replace_authorize(login, site_client, settings):
     site_client.post("/logout/")
     assert login(site_client, "Alice").status_code == 302
     assert signed_in_username(site_client) == "Alice"
+
+
+def test_email_only_when_the_wiki_gives_it(login, site_client, settings, client_factory):
+    login(site_client, "Alice")
+    assert User.objects.get().email == ""  # no private-info grant: the wiki sends no email
+    from mwsso.devwiki.config import PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET
+
+    settings.SOCIAL_AUTH_MEDIAWIKI_KEY = PRIVATE_CONSUMER_KEY
+    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = PRIVATE_CONSUMER_SECRET
+    other = client_factory()
+    assert login(other, "Alice").status_code == 302
+    assert User.objects.get().email == "alice@example.org"
