@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mwsso import crypto
+from mwsso import crypto, signals
 from mwsso.exceptions import TokenUnreadable
 
 
@@ -70,7 +72,7 @@ def fingerprint(token_key: str) -> str:
 
 class AccessTokenQuerySet(models.QuerySet):
     def usable(self) -> AccessTokenQuerySet:
-        return self.filter(status__in=[AccessToken.Status.VALID, AccessToken.Status.ERROR])
+        return self.filter(status__in=USABLE_STATUSES)
 
 
 class AccessToken(models.Model):
@@ -138,4 +140,37 @@ class AccessToken(models.Model):
 
     @property
     def is_usable(self) -> bool:
-        return self.status in (self.Status.VALID, self.Status.ERROR)
+        return self.status in USABLE_STATUSES
+
+    def record_status(
+        self, status: str, reason: str, *, checked_at: datetime | None = None, grants: Iterable[str] | None = None
+    ) -> bool:
+        """Store what the wiki said of this token; False if a new login replaced the token meanwhile.
+
+        ``token_invalidated`` is sent when a usable token becomes unusable, by the one
+        process whose UPDATE made that change, so concurrent callers send it once.
+        """
+        now = timezone.now()
+        values: dict[str, Any] = {
+            "status": status,
+            "status_reason": reason[:500],
+            "last_verified": checked_at or now,
+            "updated": now,
+        }
+        if grants is not None:
+            values["grants"] = list(grants)
+        # The fingerprint too: a token stored by a new login meanwhile must not take this status.
+        rows = AccessToken.objects.filter(pk=self.pk, fingerprint=self.fingerprint)
+        flipped = 0
+        if status not in USABLE_STATUSES:
+            flipped = rows.filter(status__in=USABLE_STATUSES).update(**values)
+        if not flipped and not rows.update(**values):
+            return False
+        for name, value in values.items():
+            setattr(self, name, value)
+        if flipped:
+            signals.token_invalidated.send(sender=AccessToken, token=self, reason=values["status_reason"])
+        return True
+
+
+USABLE_STATUSES = (AccessToken.Status.VALID, AccessToken.Status.ERROR)

@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from mwsso import signals
 from mwsso.api.errors import TokenUnusable
 from mwsso.api.signing import BearerSigner, OAuth1Signer, Signer
 from mwsso.app_settings import app_settings
@@ -73,17 +72,12 @@ def revoked_or_invalid(code: str, info: str) -> str:
 
 
 def invalidate(token: AccessToken, code: str, info: str) -> str:
-    """Mark ``token`` revoked or invalid and send ``token_invalidated`` (once, by the process that flips it).
+    """Mark ``token`` revoked or invalid (``token_invalidated`` is sent once); returns the new status.
 
-    ``info`` must already be scrubbed of secrets. Returns the new status.
+    ``info`` must already be scrubbed of secrets.
     """
     status = revoked_or_invalid(code, info)
-    reason = f"{code}: {info}"[:500]
-    now = timezone.now()
-    # Matching the fingerprint: a new login that replaced the token meanwhile must stay valid.
-    rows = AccessToken.objects.filter(pk=token.pk, fingerprint=token.fingerprint).exclude(status=status)
-    changed = rows.update(status=status, status_reason=reason, last_verified=now, updated=now)
-    token.status, token.status_reason, token.last_verified, token.updated = status, reason, now, now
+    token.record_status(status, f"{code}: {info}")
     logger.warning(
         "access token %s of user %s on %s refused by the wiki (%s); marked %s",
         token.fingerprint,
@@ -92,6 +86,4 @@ def invalidate(token: AccessToken, code: str, info: str) -> str:
         code,
         status,
     )
-    if changed:
-        signals.token_invalidated.send(sender=AccessToken, token=token, reason=reason)
     return status

@@ -18,7 +18,6 @@ from mwsso.app_settings import app_settings
 from mwsso.exceptions import TokenUnreadable
 from mwsso.identity import InvalidIdentity, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
-from mwsso.signals import token_invalidated
 
 logger = logging.getLogger(__name__)
 
@@ -103,27 +102,13 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
 
 def record_result(token: AccessToken, result: VerifyResult) -> bool:
     """Store ``result`` on ``token``; False if the token was replaced (a new login) while it was being checked."""
-    values: dict[str, object] = {
-        "status": result.status,
-        "status_reason": result.reason,
-        "last_verified": result.checked_at,
-        "updated": timezone.now(),
-    }
-    if result.grants is not None:
-        values["grants"] = list(result.grants)
-    was_usable = token.is_usable
-    # Matching the fingerprint too: a login that stored a new token meanwhile must not be marked revoked.
-    if not AccessToken.objects.filter(pk=token.pk, fingerprint=token.fingerprint).update(**values):
+    if not token.record_status(result.status, result.reason, checked_at=result.checked_at, grants=result.grants):
         logger.info("access token %s changed while being verified; result dropped", token.pk)
         return False
-    for name, value in values.items():
-        setattr(token, name, value)
     logger.info(
         "verified access token %s (%s) of user %s on %s: %s %s",
         token.pk, token.fingerprint, token.user_id, token.wiki, result.status, result.reason,
     )  # fmt: skip
-    if was_usable and not token.is_usable:
-        token_invalidated.send(sender=AccessToken, token=token, reason=result.reason)
     return True
 
 
