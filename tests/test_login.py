@@ -329,3 +329,20 @@ def test_email_only_when_the_wiki_gives_it(login, site_client, settings, client_
     other = client_factory()
     assert login(other, "Alice").status_code == 302
     assert User.objects.get().email == "alice@example.org"
+
+
+def test_next_may_not_leave_the_site(wiki_settings, site_client, devwiki):
+    location = start_login(site_client, next_url="https://evil.example/steal")
+    allowed = authorize(None, location, user="Alice")
+    response = site_client.get(callback_path(allowed.headers["Location"]))
+    assert response.status_code == 302 and response["Location"] == "/profile/"
+
+
+def test_next_within_the_site_is_followed(wiki_settings, site_client, devwiki):
+    allowed = authorize(None, start_login(site_client, next_url="/admin/"), user="Alice")
+    assert site_client.get(callback_path(allowed.headers["Location"]))["Location"] == "/admin/"
+
+
+def test_unknown_backend_is_not_found(wiki_settings, site_client):
+    assert site_client.post("/login/nope/").status_code == 404
+    assert site_client.get("/complete/nope/?oauth_token=a&oauth_verifier=b").status_code == 404
