@@ -57,6 +57,22 @@ class ProtocolError(Exception):
         return f"{self.step}: {self.kind}{code}: {self.message}"
 
 
+def signing_auth(consumer: Consumer, token: TokenPair | None = None, **extra: Any) -> OAuth1:
+    """A ``requests`` auth that signs one request HMAC-SHA1 in the Authorization header.
+
+    ``extra`` is requests-oauthlib's: ``callback_uri``, ``verifier``, ``nonce``. A new
+    object per request keeps each nonce and timestamp fresh.
+    """
+    return OAuth1(
+        consumer.key,
+        consumer.secret,
+        resource_owner_key=token.key if token else None,
+        resource_owner_secret=token.secret if token else None,
+        signature_type="AUTH_HEADER",
+        **extra,
+    )
+
+
 def special_page_params(subpage: str) -> dict[str, str]:
     # format=json makes the wiki name its errors (e.g. mwoauth-callback-not-oob-or-prefix).
     return {"title": f"Special:OAuth/{subpage}", "format": "json"}
@@ -64,8 +80,7 @@ def special_page_params(subpage: str) -> dict[str, str]:
 
 def initiate(session: requests.Session, index_url: str, consumer: Consumer, callback: str, **kw: Any) -> TokenPair:
     """Get a request token (Special:OAuth/initiate)."""
-    auth = OAuth1(consumer.key, consumer.secret, callback_uri=callback)
-    response = _send(session, "GET", index_url, "initiate", auth, **kw)
+    response = _send(session, "GET", index_url, "initiate", signing_auth(consumer, callback_uri=callback), **kw)
     return parse_token_response(response, "initiate")
 
 
@@ -79,13 +94,7 @@ def exchange(
     session: requests.Session, index_url: str, consumer: Consumer, request_token: TokenPair, verifier: str, **kw: Any
 ) -> TokenPair:
     """Trade the authorized request token and verifier for an access token (Special:OAuth/token)."""
-    auth = OAuth1(
-        consumer.key,
-        consumer.secret,
-        resource_owner_key=request_token.key,
-        resource_owner_secret=request_token.secret,
-        verifier=verifier,
-    )
+    auth = signing_auth(consumer, request_token, verifier=verifier)
     response = _send(session, "POST", index_url, "token", auth, **kw)
     return parse_token_response(response, "token")
 
@@ -93,14 +102,7 @@ def exchange(
 def identify(session: requests.Session, index_url: str, consumer: Consumer, access: TokenPair, **kw: Any) -> tuple[str, str]:
     """Ask the wiki who the token belongs to; returns (the raw JWT, the nonce we signed with)."""
     nonce = secrets.token_hex(16)
-    auth = OAuth1(
-        consumer.key,
-        consumer.secret,
-        resource_owner_key=access.key,
-        resource_owner_secret=access.secret,
-        nonce=nonce,
-    )
-    response = _send(session, "POST", index_url, "identify", auth, **kw)
+    response = _send(session, "POST", index_url, "identify", signing_auth(consumer, access, nonce=nonce), **kw)
     return parse_identify_response(response), nonce
 
 

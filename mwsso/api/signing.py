@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Protocol
 
 import requests
-from requests_oauthlib import OAuth1
 
 from mwsso.models import fingerprint
+from mwsso.oauth1 import Consumer, TokenPair, signing_auth
 
 
 class Signer(Protocol):
@@ -34,29 +34,20 @@ class OAuth1Signer:
     """OAuth 1.0a HMAC-SHA1 in the Authorization header, with the consumer's and the user's token's secrets."""
 
     def __init__(self, consumer_key: str, consumer_secret: str, token_key: str, token_secret: str) -> None:
-        self._consumer_key = consumer_key
-        self._consumer_secret = consumer_secret
-        self._token_key = token_key
-        self._token_secret = token_secret
+        self._consumer = Consumer(consumer_key, consumer_secret)
+        self._token = TokenPair(token_key, token_secret)
 
     def auth(self) -> requests.auth.AuthBase:
-        # requests-oauthlib makes a new nonce and timestamp each time it signs; a new object per
-        # attempt keeps that true even if a later version caches them.
-        return OAuth1(
-            self._consumer_key,
-            self._consumer_secret,
-            resource_owner_key=self._token_key,
-            resource_owner_secret=self._token_secret,
-            signature_type="AUTH_HEADER",
-        )
+        # A new object per attempt: each retry gets its own nonce and timestamp.
+        return signing_auth(self._consumer, self._token)
 
     @property
     def secrets(self) -> tuple[str, ...]:
         # The token key is not a secret on its own, but nothing we show needs it either.
-        return (self._consumer_secret, self._token_secret, self._token_key)
+        return (self._consumer.secret, self._token.secret, self._token.key)
 
     def __repr__(self) -> str:
-        return f"<OAuth1Signer consumer={self._consumer_key} token={fingerprint(self._token_key)}>"
+        return f"<OAuth1Signer consumer={self._consumer.key} token={fingerprint(self._token.key)}>"
 
     __str__ = __repr__
 
