@@ -65,7 +65,7 @@ class _Recorder(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: list[tuple[str, int]] = []
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         _Recorder.seen.append((self.headers.get("User-Agent", ""), self.client_address[1]))
         self.send_response(200)
         self.send_header("Content-Length", "2")
