@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 from requests_oauthlib import OAuth1
@@ -126,6 +126,15 @@ def _send(session: requests.Session, method: str, index_url: str, step: str, aut
         raise ProtocolError("unavailable", step, f"the wiki could not be reached ({type(err).__name__})") from err
     if response.status_code >= 500 or response.status_code == 429:
         raise ProtocolError("unavailable", step, f"the wiki answered HTTP {response.status_code}")
+    if response.is_redirect:
+        # A signed request cannot follow a redirect (the signature covers the URL): say where to point instead.
+        target = urlsplit(response.headers.get("Location", ""))
+        where = f"{target.scheme}://{target.netloc}{target.path}" if target.netloc else "another address"
+        raise ProtocolError(
+            "bad_response",
+            step,
+            f"the wiki redirected to {where}; set SOCIAL_AUTH_MEDIAWIKI_URL to the wiki's own index.php URL",
+        )
     if response.status_code != 200:
         raise ProtocolError("bad_response", step, f"the wiki answered HTTP {response.status_code}")
     return response

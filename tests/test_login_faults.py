@@ -116,3 +116,26 @@ def test_wrong_consumer_secret_gives_invalid_signature(wiki_settings, site_clien
     response = site_client.post("/login/mediawiki/")
     assert_friendly_failure(response, "wiki_refused", caplog)
     assert "Invalid signature" in caplog.text
+
+
+def test_a_wiki_url_that_redirects_names_where_to_point(wiki_settings, site_client, settings, caplog):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self):  # type: ignore[no-untyped-def]
+            self.send_response(301)
+            self.send_header("Location", "https://wiki.example.org/w/index.php?title=Special:OAuth/initiate&x=1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):  # type: ignore[no-untyped-def]
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    settings.SOCIAL_AUTH_MEDIAWIKI_URL = f"http://127.0.0.1:{server.server_address[1]}/w/index.php"
+    response = site_client.post("/login/mediawiki/")
+    server.server_close()
+    assert_friendly_failure(response, "wiki_bad_response", caplog)
+    assert "redirected to https://wiki.example.org/w/index.php; set SOCIAL_AUTH_MEDIAWIKI_URL" in caplog.text
