@@ -160,7 +160,9 @@ class MediaWikiOAuth(BaseOAuth1):
             stage = {"initiate": "begin", "token": "token_exchange"}.get(err.step, "user_info")
             detail = f"{err.step}: {err.message}"
             if err.kind == "refused":
-                raise WikiRefused(self, detail, wiki_code=err.wiki_code, stage=stage) from err
+                raise WikiRefused(
+                    self, detail, wiki_code=err.wiki_code, wiki_message=err.message, stage=stage
+                ) from err
             raise _PROTOCOL_ERRORS[err.kind](self, detail, reason=f"{err.step}_{err.kind}", stage=stage) from err
 
     # -- what social-core's pipeline sees --------------------------------

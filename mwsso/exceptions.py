@@ -48,9 +48,13 @@ class WikiRefused(LoginError):
     user_message = "The wiki refused the sign-in request."
     http_status = 502
 
-    def __init__(self, backend: Any = None, detail: str = "", *, wiki_code: str = "", stage: str = "unknown") -> None:
+    def __init__(
+        self, backend: Any = None, detail: str = "", *, wiki_code: str = "", wiki_message: str = "", stage: str = "unknown"
+    ) -> None:
         super().__init__(backend, detail, reason=wiki_code or "wiki_error", stage=stage)
         self.wiki_code = wiki_code
+        # The wiki's own words (plain text): shown to the person, since they often say what to fix.
+        self.wiki_message = wiki_message
 
 
 class WikiBadResponse(LoginError):

@@ -60,6 +60,7 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         "message": message,
         "hint": hint,
         "refusal": refusal,
+        "wiki_message": getattr(err, "wiki_message", ""),
         "error_code": code,
         "reason": reason,
         "backend": backend,

@@ -216,6 +216,8 @@ def test_callback_with_a_wrong_verifier_is_refused_by_the_wiki(wiki_settings, si
     response = site_client.get(f"/complete/mediawiki/?{urlencode(query)}")
     assert response.status_code == 502
     assert "mwoauthdatastore-bad-verifier" in response.content.decode()
+    # The wiki's own words, as plain text.
+    assert "The wiki said: The verification code provided was not valid." in response.content.decode()
     assert not User.objects.exists()
 
 

@@ -139,3 +139,4 @@ def test_a_wiki_url_that_redirects_names_where_to_point(wiki_settings, site_clie
     server.server_close()
     assert_friendly_failure(response, "wiki_bad_response", caplog)
     assert "redirected to https://wiki.example.org/w/index.php; set SOCIAL_AUTH_MEDIAWIKI_URL" in caplog.text
+
