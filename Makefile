@@ -36,6 +36,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/login_bench.py
+	$(PY) bench/api_bench.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles artifacts
