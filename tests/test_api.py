@@ -17,6 +17,7 @@ from mwsso.api import wikis
 from mwsso.api.client import encode_params, retry_wait
 from mwsso.devwiki.testing import running_devwiki
 from mwsso.models import AccessToken
+from tests import php_oauth
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -572,3 +573,29 @@ def test_a_working_call_clears_an_error_status(alice, devwiki):
     api.for_user(alice).get(action="query", meta="userinfo")
     token = AccessToken.objects.get(user=alice)
     assert (token.status, token.status_reason) == (AccessToken.Status.VALID, "")
+
+
+# -- against Extension:OAuth's own signature rules (tests/php_oauth.py), not only the local wiki's ------
+
+
+def test_reads_and_form_encoded_writes_verify_under_the_extensions_signature_rules(alice, devwiki):
+    client = api.for_user(alice)
+    sent: list[requests.PreparedRequest] = []
+
+    def record(response, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(response.request)
+
+    tricky = "Zoë 😀 a+b c&d=e %20 ~*!'() 1|2\n"
+    hooks = http.get_session().hooks["response"]
+    hooks.append(record)
+    try:
+        client.get(action="query", list="allpages", apprefix=tricky, aplimit=2)
+        client.edit("Sandbox", tricky, tricky, tags=["a|b", "c"])  # the "|" in a list item makes a U+001F list
+    finally:
+        hooks.remove(record)
+    assert [r.method for r in sent] == ["GET", "GET", "POST"]
+    token_secret = AccessToken.objects.get(user=alice).get_credentials().secret
+    for request in sent:
+        assert php_oauth.signature_is_valid(devwiki.store.server, request, TEST_CONSUMER_SECRET, token_secret)
+    posted = php_oauth.request_parameters(sent[2])
+    assert posted["text"] == tricky and posted["tags"] == "\x1fa|b\x1fc"

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from mwsso.oauth1 import ProtocolError, authorize_url, parse_identify_response, parse_token_response
+from mwsso.devwiki.testing import authorize
+from mwsso.oauth1 import (
+    Consumer,
+    ProtocolError,
+    authorize_url,
+    exchange,
+    identify,
+    initiate,
+    parse_identify_response,
+    parse_token_response,
+)
+from tests import php_oauth
+from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 
 RECORDED = json.loads(
     (Path(__file__).resolve().parents[2] / "shared" / "recorded" / "mediawiki-1.39-oauth-responses.json").read_text()
@@ -90,3 +103,35 @@ def test_unexpected_bodies_are_bad_responses(body):
 def test_authorize_url():
     url = authorize_url("https://meta.wikimedia.org/w/index.php", "ck", "rk")
     assert url == "https://meta.wikimedia.org/w/index.php?title=Special%3AOAuth%2Fauthorize&oauth_token=rk&oauth_consumer_key=ck"
+
+
+# -- what the client sends, checked with Extension:OAuth's own rules (tests/php_oauth.py) ----------
+
+
+def test_handshake_requests_verify_under_the_extensions_signature_rules(devwiki):
+    consumer = Consumer(TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET)
+    session = requests.Session()
+    sent: list[requests.PreparedRequest] = []
+    session.hooks["response"].append(lambda response, **kw: sent.append(response.request))
+    callback = "http://127.0.0.1:8000/complete/mediawiki/?next=/a%20b+c&x=~1"
+    request_token = initiate(session, devwiki.index_url, consumer, callback)
+    allowed = authorize(None, authorize_url(devwiki.index_url, consumer.key, request_token.key), user="Alice")
+    verifier = parse_qs(urlsplit(allowed.headers["Location"]).query)["oauth_verifier"][0]
+    access = exchange(session, devwiki.index_url, consumer, request_token, verifier)
+    identify(session, devwiki.index_url, consumer, access)
+
+    initiated, exchanged, identified = sent
+    token_secrets = ["", request_token.secret, access.secret]
+    for request, token_secret in zip(sent, token_secrets, strict=True):
+        assert php_oauth.signature_is_valid(devwiki.store.server, request, consumer.secret, token_secret)
+        elsewhere = devwiki.store.server.replace("127.0.0.1", "localhost")  # not the wiki's $wgServer
+        assert not php_oauth.signature_is_valid(elsewhere, request, consumer.secret, token_secret)
+        query = parse_qs(urlsplit(request.url).query)
+        assert query["format"] == ["json"] and query["title"][0].startswith("Special:OAuth/")
+    # oauth_callback only in the header: sent in the query too, the wiki keeps one copy and the signature fails.
+    assert initiated.method == "GET" and "oauth_callback" not in initiated.url
+    assert php_oauth.request_parameters(initiated)["oauth_callback"] == callback
+    # token and identify: POST with an empty body, so nothing beyond the query and the header is signed.
+    for request in (exchanged, identified):
+        assert request.method == "POST" and not request.body and "Content-Type" not in request.headers
+    assert php_oauth.request_parameters(exchanged)["oauth_verifier"] == verifier
