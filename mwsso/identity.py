@@ -109,15 +109,16 @@ def verify_identify_jwt(
     """Check every part of an identify JWT and return the identity it carries.
 
     ``issuer`` is the configured wiki's URL (any URL of it; only scheme, host and
-    port count). ``nonce`` is the ``oauth_nonce`` of the identify request.
+    port count, and the scheme only off the default ports). ``nonce`` is the
+    ``oauth_nonce`` of the identify request.
     """
     claims = _verified_claims(token, consumer_secret)
     _check_claims_present(claims)
     _check_audience(claims["aud"], consumer_key)
-    _check_issuer(claims["iss"], issuer)
+    server = _check_issuer(claims["iss"], issuer)
     _check_times(claims, time.time() if now is None else now, leeway)
     _check_nonce(claims["nonce"], nonce)
-    return _identity_from(claims)
+    return _identity_from(claims, server)
 
 
 def _verified_claims(token: str | bytes, secret: str) -> dict[str, Any]:
@@ -170,19 +171,32 @@ def _check_audience(aud: Any, consumer_key: str) -> None:
         raise InvalidIdentity("wrong_audience", f"the identify JWT is for audience {aud!r}, not this consumer")
 
 
-def _check_issuer(iss: Any, expected_url: str) -> None:
+def _check_issuer(iss: Any, expected_url: str) -> str:
+    """The issuing server as a URL, if it is the configured wiki's; else ``InvalidIdentity``."""
     expected = issuer_of(expected_url)
-    actual = None
+    actual = server = None
     if isinstance(iss, str):
-        parts = urlsplit(iss)
+        # A protocol-relative $wgCanonicalServer (//wiki.example.org) gets the configured protocol.
+        server = f"{urlsplit(expected).scheme}:{iss}" if iss.startswith("//") else iss
+        parts = urlsplit(server)
         # The claim is the bare server ($wgCanonicalServer): anything after the host is not our wiki.
         if parts.path in ("", "/") and not parts.query and not parts.fragment and not parts.username:
             try:
-                actual = issuer_of(iss)
+                actual = issuer_of(server)
             except ValueError:
                 actual = None
-    if actual != expected:
+    if actual is None or server is None or not _same_server(actual, expected):
         raise InvalidIdentity("wrong_issuer", f"the identify JWT was issued by {iss!r}, expected {expected!r}")
+    return server.rstrip("/")
+
+
+def _same_server(actual: str, expected: str) -> bool:
+    if actual == expected:
+        return True
+    # Only the protocol differs, both on their default ports: $wgCanonicalServer defaults to
+    # http:// when $wgServer is protocol-relative, even on a wiki reached over https.
+    host, expected_host = actual.partition("://")[2], expected.partition("://")[2]
+    return host == expected_host and ":" not in host.rpartition("]")[2]
 
 
 def _number(claims: dict[str, Any], name: str) -> float:
@@ -206,19 +220,22 @@ def _check_nonce(actual: Any, expected: str) -> None:
         raise InvalidIdentity("nonce_mismatch", "the identify JWT's nonce is not the one we sent (a replayed response?)")
 
 
-def _identity_from(claims: dict[str, Any]) -> Identity:
+def _identity_from(claims: dict[str, Any], issuer: str) -> Identity:
+    confirmed_email = _flag(claims, "confirmed_email")
+    email = _optional_text(claims, "email")
     return Identity(
         sub=_sub(claims["sub"]),
         username=_text(claims, "username"),
-        issuer=claims["iss"].rstrip("/"),
+        issuer=issuer,
         editcount=_count(claims, "editcount"),
-        confirmed_email=_flag(claims, "confirmed_email"),
+        confirmed_email=confirmed_email,
         blocked=_flag(claims, "blocked"),
         registered=_registered(claims["registered"]),
         groups=_strings(claims, "groups"),
         rights=_strings(claims, "rights"),
         grants=_strings(claims, "grants") if "grants" in claims else (),
-        email=_optional_text(claims, "email"),
+        # Wikis before the email_verified change (REL1_39 too) send the address even unconfirmed.
+        email=email if confirmed_email else None,
         realname=_optional_text(claims, "realname"),
         email_verified=_flag(claims, "email_verified") if "email_verified" in claims else None,
     )
@@ -226,6 +243,9 @@ def _identity_from(claims: dict[str, Any]) -> Identity:
 
 def _sub(value: Any) -> str:
     # A number before December 2024, a string since: stored as a string either way.
+    if value is False or value == "":
+        # The local account is not attached to a central one: false on older wikis, "" since (string) cast.
+        raise InvalidIdentity("no_central_account", "the wiki account has no central user id")
     if isinstance(value, bool):
         raise InvalidIdentity("invalid_claim", "the identify JWT's 'sub' is not a user id")
     if isinstance(value, int):

@@ -220,3 +220,50 @@ def test_issuer_of_normalises_scheme_host_and_default_port():
     assert issuer_of("HTTP://LOCALHOST:80/") == "http://localhost"
     with pytest.raises(ValueError):
         issuer_of("ftp://example.org")
+
+
+# -- what real wikis of other versions and configurations send -------------------------------------
+
+
+def test_unconfirmed_email_is_dropped():
+    # Extension:OAuth before the email_verified change (REL1_39 included) sends the address even
+    # when the user never confirmed it (UserStatementProvider: $user->getEmail()).
+    claims = recorded_claims() | {"confirmed_email": False, "email": "victim@example.org", "realname": "M."}
+    identity = verify(sign(claims))
+    assert identity.email is None and identity.confirmed_email is False
+    assert identity.realname == "M."
+
+
+@pytest.mark.parametrize(
+    "iss, wiki",
+    [
+        # $wgCanonicalServer defaults to http:// when $wgServer is protocol-relative (//wiki.example.org).
+        ("http://wiki.example.org", "https://wiki.example.org/w/index.php"),
+        ("https://wiki.example.org", "http://wiki.example.org/w/index.php"),
+        ("//wiki.example.org", "https://wiki.example.org/w/index.php"),
+    ],
+)
+def test_issuer_may_differ_in_protocol_only(iss, wiki):
+    identity = verify(sign(recorded_claims() | {"iss": iss}), issuer=wiki)
+    assert identity.issuer == (iss if iss.startswith("http") else "https:" + iss)
+
+
+@pytest.mark.parametrize(
+    "iss, wiki",
+    [
+        ("https://wiki.example.org:8443", "http://wiki.example.org:8443/w/index.php"),  # same port, two schemes
+        ("http://wiki.example.org:8080", "https://wiki.example.org/w/index.php"),
+        ("//wiki.example.org.evil", "https://wiki.example.org/w/index.php"),
+        ("//wiki.example.org/path", "https://wiki.example.org/w/index.php"),
+        ("ftp://wiki.example.org", "https://wiki.example.org/w/index.php"),
+    ],
+)
+def test_issuer_protocol_leniency_stops_at_the_protocol(iss, wiki):
+    assert reason_of(sign(recorded_claims() | {"iss": iss}), issuer=wiki) == "wrong_issuer"
+
+
+@pytest.mark.parametrize("sub", ["", False])
+def test_local_user_without_a_central_id_is_named_as_such(sub):
+    # Utils::getCentralIdFromLocalUser returns false for a local account not attached to the
+    # central one: older wikis send it as false, current ones cast it to "".
+    assert reason_of(sign(recorded_claims() | {"sub": sub})) == "no_central_account"
