@@ -348,3 +348,17 @@ def test_next_within_the_site_is_followed(wiki_settings, site_client, devwiki):
 def test_unknown_backend_is_not_found(wiki_settings, site_client):
     assert site_client.post("/login/nope/").status_code == 404
     assert site_client.get("/complete/nope/?oauth_token=a&oauth_verifier=b").status_code == 404
+
+
+def test_unconfirmed_email_from_an_older_wiki_is_not_taken(login, site_client, settings, devwiki):
+    # Extension:OAuth before email_verified (REL1_39 too) sends the address even when unconfirmed:
+    # anyone could claim someone else's address there.
+    from mwsso.devwiki.config import PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET
+
+    devwiki.control("set_variant", email="always")
+    settings.SOCIAL_AUTH_MEDIAWIKI_KEY = PRIVATE_CONSUMER_KEY
+    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = PRIVATE_CONSUMER_SECRET
+    assert login(site_client, "Newbie").status_code == 302
+    assert User.objects.get(username="Newbie").email == ""
+    assert login(site_client, "Zoë Ünïcode-Test").status_code == 302
+    assert User.objects.get(username="Zoë Ünïcode-Test").email == "zoe@example.org"

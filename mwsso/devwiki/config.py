@@ -161,6 +161,8 @@ JWT_VARIANTS: dict[str, tuple[Any, ...]] = {
     "sub_type": ("str", "int"),
     "grants_format": ("object", "list"),
     "email_verified": (True, False),
+    # "always": the address even unconfirmed, as before the email_verified change (REL1_39 too)
+    "email": ("if_confirmed", "always"),
 }
 
 

@@ -71,7 +71,8 @@ def _profile(store: Store, user: User, access: AccessToken, hidden: bool) -> dic
     )
     if any(g in catalog.PRIVATE_INFO_GRANTS for g in grant_names):
         profile["realname"] = user.realname
-        profile["email"] = user.email if user.email_confirmed else ""
+        shown = user.email_confirmed or store.variant["email"] == "always"
+        profile["email"] = user.email if shown else ""
     return profile
 
 

@@ -113,6 +113,12 @@ def test_email_verified_can_be_left_out_like_1_39(wiki):
     assert "email_verified" not in claims
 
 
+def test_unconfirmed_email_variant_like_1_39(wiki):
+    wiki.control("set_variant", email="always")
+    claims, _ = claims_for(wiki, "Newbie", PRIVATE)
+    assert (claims["confirmed_email"], claims["email"]) == (False, "newbie@example.org")
+
+
 def test_rename_keeps_sub(wiki):
     before, _ = claims_for(wiki, "Bob")
     wiki.control("rename", sub=4, new_name="Robert")
