@@ -51,7 +51,8 @@ class MWOAuthError(Exception):
 
 
 def has_oauth_header(req: Request) -> bool:
-    return req.headers.get("authorization", "")[:6].lower() == "oauth "
+    # Case-sensitive, as Utils::hasOAuthHeaders and MWOAuthRequest::fromRequest check it.
+    return req.headers.get("authorization", "").startswith("OAuth ")
 
 
 def request_params(req: Request) -> dict[str, str]:

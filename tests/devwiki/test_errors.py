@@ -256,3 +256,32 @@ def test_pages_escape_names_from_config_and_requests(wiki):
     for page in (dialog.text, cancelled.text):
         assert evil not in page and "<script>" not in page
         assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+class _LowercaseScheme(requests.auth.AuthBase):
+    """A correctly signed request whose header starts "oauth " instead of "OAuth "."""
+
+    def __init__(self, auth: OAuth1) -> None:
+        self.auth = auth
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request = self.auth(request)
+        header = request.headers["Authorization"]
+        header = header.decode() if isinstance(header, bytes) else header
+        request.headers["Authorization"] = "oauth " + header[len("OAuth ") :]
+        return request
+
+
+def test_the_oauth_header_is_only_recognised_with_its_exact_scheme_name(wiki):
+    # MWOAuthRequest::fromRequest and Utils::hasOAuthHeaders look for "OAuth " case-sensitively: any
+    # other spelling is no OAuth header at all (identify finds no consumer key, api.php an anonymous caller).
+    access = handshake(wiki)
+    auth = _LowercaseScheme(OAuth1(*TEST, *access))
+    answer = requests.post(special(wiki, "identify"), auth=auth, timeout=5)
+    assert answer.json() == {
+        "error": "mwoauth-oauth-exception",
+        "message": "An error occurred in the OAuth protocol: Invalid consumer key",
+    }
+    params = {"action": "query", "meta": "userinfo", "format": "json"}
+    api = requests.get(wiki.api_url, params=params, auth=auth, timeout=5)
+    assert api.json()["query"]["userinfo"]["anon"] == ""
