@@ -60,6 +60,10 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
         'The app that you are trying to connect seems to be set up incorrectly. Contact the author of "$1" for help.',
         None,
     ),
+    "mwoauth-invalid-authorization-invalid-user": (
+        "The authorization headers in your request are for a user that does not exist here",
+        None,
+    ),
     "mwoauth-invalid-authorization-blocked-user": (
         "The authorization headers in your request are for a user who is blocked",
         None,

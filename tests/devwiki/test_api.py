@@ -212,3 +212,14 @@ def test_recorded_auth_errors(wiki, recorded):
     _same_api_error(bearer, recorded["9c api userinfo, BOGUS bearer token"], wiki)
     wiki.control("revoke", consumer_key=TEST[0], user="Alice")
     _same_api_error(api(wiki, query, signed(TEST, access)), recorded["6b api userinfo with REVOKED access token"], wiki)
+
+
+def test_token_of_a_user_who_has_no_account_here(wiki):
+    # SessionProvider::provideSessionInfo: an approval whose user has no local account (on a farm,
+    # a wiki the user never visited) is mwoauth-invalid-authorization-invalid-user.
+    access = handshake(wiki, "Bob")
+    with wiki.store._lock:
+        wiki.store._users.pop(4)
+    answer = api(wiki, {"action": "query", "meta": "userinfo"}, signed(TEST, access)).json()
+    assert answer["error"]["code"] == "mwoauth-invalid-authorization-invalid-user"
+    assert answer["error"]["info"].endswith("are for a user that does not exist here")
