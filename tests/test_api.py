@@ -599,3 +599,43 @@ def test_reads_and_form_encoded_writes_verify_under_the_extensions_signature_rul
         assert php_oauth.signature_is_valid(devwiki.store.server, request, TEST_CONSUMER_SECRET, token_secret)
     posted = php_oauth.request_parameters(sent[2])
     assert posted["text"] == tricky and posted["tags"] == "\x1fa|b\x1fc"
+
+
+# -- another wiki of the farm refusing the token says nothing about the token on its own wiki ---------
+
+
+def test_no_account_on_another_wiki_of_the_farm_leaves_the_token_alone(alice, devwiki, settings):
+    # SUL: a consumer registered on meta works on every wiki, but a user without a local account
+    # there gets mwoauth-invalid-authorization-invalid-user (SessionProvider::provideSessionInfo).
+    from mwsso.devwiki import config
+
+    only_bob = {
+        "builtins": False,
+        "consumers": [c for c in config.BUILTIN_CONSUMERS if c["key"] == TEST_CONSUMER_KEY],
+        "users": [u for u in config.BUILTIN_USERS if u["name"] == "Bob"],
+    }
+    settings.MWSSO_ALLOWED_WIKIS = ["127.0.0.1:*"]
+    with running_devwiki(only_bob) as other:
+        share_access_tokens(devwiki, other)
+        with pytest.raises(api.NotAllowedWiki) as caught:
+            api.for_user(alice, other.server_url).get(action="query", meta="userinfo")
+        assert caught.value.code == "mwoauth-invalid-authorization-invalid-user"
+        assert AccessToken.objects.get(user=alice).status == AccessToken.Status.VALID
+        assert api.for_user(alice).get(action="query", meta="userinfo")["query"]["userinfo"]["name"] == "Alice"
+        # A revocation is central, though: seen from any wiki, the token is gone everywhere.
+        with other.store._lock:  # the user revoked the grant: gone from the farm's shared tables
+            other.store._access_tokens.clear()
+        with pytest.raises(api.TokenInvalid):
+            api.for_user(alice, other.server_url).get(action="query", meta="userinfo")
+        assert AccessToken.objects.get(user=alice).status == AccessToken.Status.REVOKED
+
+
+def test_a_host_name_that_is_not_the_wikis_own_leaves_the_token_alone(alice, devwiki, settings):
+    # The signature covers the wiki's $wgServer: another name of the same wiki (a mobile domain,
+    # localhost for 127.0.0.1) answers "Invalid signature", which is no fault of the token.
+    settings.MWSSO_ALLOWED_WIKIS = ["localhost:*"]
+    port = devwiki.server_url.rsplit(":", 1)[1]
+    with pytest.raises(api.NotAllowedWiki) as caught:
+        api.for_user(alice, f"http://localhost:{port}").get(action="query", meta="userinfo")
+    assert "Invalid signature" in caught.value.info
+    assert AccessToken.objects.get(user=alice).status == AccessToken.Status.VALID

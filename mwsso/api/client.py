@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from mwsso import http
-from mwsso.api import tokens
+from mwsso.api import tokens, wikis
 from mwsso.api.errors import (
     APIError,
     BadResponse,
@@ -214,6 +214,12 @@ class Client:
         if code.startswith("mwoauth-invalid-authorization"):
             if any(marker in info.lower() for marker in _NOT_THE_TOKENS_FAULT):
                 return SignatureRejected(code, info, http_status=status)
+            revoked = tokens.revoked_or_invalid(code, info) == AccessToken.Status.REVOKED
+            if not revoked and not self._calls_tokens_own_wiki():
+                # Another wiki of the farm: no local account there, a local block, or a host name
+                # that is not that wiki's $wgServer. The token still works on its own wiki; only a
+                # revocation (the farm's shared grant is gone) is news about the token itself.
+                return NotAllowedWiki(code, info, http_status=status)
             if self.token is not None:
                 new_status = tokens.invalidate(self.token, code, info)
             else:
@@ -228,6 +234,22 @@ class Client:
 
     def _scrub(self, text: str) -> str:
         return scrub(text, (*self.signer.secrets, self._csrf or ""))
+
+    def _calls_tokens_own_wiki(self) -> bool:
+        """Whether ``api_url`` is the wiki that issued ``token`` (by its URL or its canonical server)."""
+        token = self.token
+        if token is None:
+            return True
+        try:
+            target = wikis.endpoint(self.api_url).server
+            home = {wikis.endpoint(wikis.api_url_from_index(token.wiki_url)).server}
+        except wikis.InvalidWiki:
+            return True
+        try:
+            home.add(wikis.resolve(token.wiki, token.wiki_url).server)
+        except wikis.InvalidWiki:
+            pass
+        return target in home
 
 
 def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
