@@ -80,7 +80,8 @@ def special_page_params(subpage: str) -> dict[str, str]:
 
 def initiate(session: requests.Session, index_url: str, consumer: Consumer, callback: str, **kw: Any) -> TokenPair:
     """Get a request token (Special:OAuth/initiate)."""
-    response = _send(session, "GET", index_url, "initiate", signing_auth(consumer, callback_uri=callback), **kw)
+    # POST, like every step: Wikimedia's edge may send a cookieless GET to a read-only data centre.
+    response = _send(session, "POST", index_url, "initiate", signing_auth(consumer, callback_uri=callback), **kw)
     return parse_token_response(response, "initiate")
 
 

@@ -129,6 +129,8 @@ def test_a_wiki_url_that_redirects_names_where_to_point(wiki_settings, site_clie
             self.send_header("Content-Length", "0")
             self.end_headers()
 
+        do_POST = do_GET
+
         def log_message(self, *args):  # type: ignore[no-untyped-def]
             pass
 

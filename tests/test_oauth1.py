@@ -129,9 +129,12 @@ def test_handshake_requests_verify_under_the_extensions_signature_rules(devwiki)
         query = parse_qs(urlsplit(request.url).query)
         assert query["format"] == ["json"] and query["title"][0].startswith("Special:OAuth/")
     # oauth_callback only in the header: sent in the query too, the wiki keeps one copy and the signature fails.
-    assert initiated.method == "GET" and "oauth_callback" not in initiated.url
+    assert "oauth_callback" not in initiated.url
     assert php_oauth.request_parameters(initiated)["oauth_callback"] == callback
-    # token and identify: POST with an empty body, so nothing beyond the query and the header is signed.
-    for request in (exchanged, identified):
+    # POST with an empty body, so nothing beyond the query and the header is signed. POST because
+    # Wikimedia's edge sends a GET without cookies to the nearest (read-only) data centre unless its
+    # raw query is exactly title=Special:OAuth/initiate (operations/puppet multi-dc.lua); requests
+    # percent-encodes the title, and a request token made there may not be seen by authorize yet.
+    for request in sent:
         assert request.method == "POST" and not request.body and "Content-Type" not in request.headers
     assert php_oauth.request_parameters(exchanged)["oauth_verifier"] == verifier
