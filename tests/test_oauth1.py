@@ -120,7 +120,7 @@ def test_handshake_requests_verify_under_the_extensions_signature_rules(devwiki)
     access = exchange(session, devwiki.index_url, consumer, request_token, verifier)
     identify(session, devwiki.index_url, consumer, access)
 
-    initiated, exchanged, identified = sent
+    initiated, exchanged, _identified = sent
     token_secrets = ["", request_token.secret, access.secret]
     for request, token_secret in zip(sent, token_secrets, strict=True):
         assert php_oauth.signature_is_valid(devwiki.store.server, request, consumer.secret, token_secret)
