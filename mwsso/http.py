@@ -2,16 +2,21 @@
 
 Logins and API calls reuse keep-alive connections instead of paying a TCP (and
 TLS) handshake per request. The session is rebuilt after a fork so that
-gunicorn workers never share sockets with their parent.
+gunicorn workers never share sockets with their parent. Every answer is read
+with bounds (``MAX_ANSWER_BYTES``, and the read timeout for the whole body) so
+that a wiki that sends 50 MB, a gzip bomb or one byte at a time cannot hold a
+worker's memory or time.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from mwsso.app_settings import app_settings
@@ -30,7 +35,76 @@ def _build_session() -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = app_settings.USER_AGENT
+    session.hooks["response"].append(read_bounded)
     return session
+
+
+# A JWT or a token is a few KB; MediaWiki caps an API result at 8 MiB ($wgAPIMaxResultSize). Counted decoded.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+_READ_SIZE = 64 * 1024
+
+
+class AnswerTooLarge(requests.exceptions.ContentDecodingError):
+    """The wiki's answer is larger than ``MAX_ANSWER_BYTES`` (decoded); it was not read to the end."""
+
+
+class AnswerTooSlow(requests.exceptions.ReadTimeout):
+    """The wiki's answer did not arrive whole within the read timeout (each part came just in time)."""
+
+
+def read_bounded(response: requests.Response, **kwargs: Any) -> requests.Response:
+    """A response hook: read the body now, at most ``MAX_ANSWER_BYTES`` and within the read timeout.
+
+    requests would read any body to its end, and its timeout applies to each socket read, not to
+    the whole answer. ``read1`` does one socket read per call, so the deadline is checked often.
+    """
+    raw = response.raw
+    if kwargs.get("stream") or not hasattr(raw, "read1"):
+        return response
+    seconds = _read_timeout(kwargs.get("timeout"))
+    deadline = None if seconds is None else time.monotonic() + seconds
+    declared = response.headers.get("Content-Length", "")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+            raise AnswerTooLarge(f"the answer announces {int(declared)} bytes, more than {MAX_ANSWER_BYTES}")
+        while chunk := raw.read1(_READ_SIZE, decode_content=True):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise AnswerTooLarge(f"the answer is larger than {MAX_ANSWER_BYTES} bytes")
+            if deadline is not None and time.monotonic() > deadline:
+                raise AnswerTooSlow(f"the answer did not arrive whole within {seconds} s")
+            chunks.append(chunk)
+    except requests.RequestException:
+        response.close()
+        raise
+    except urllib3.exceptions.HTTPError as err:
+        response.close()
+        raise _as_requests_error(err) from err
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+    response.close()  # the body was read to its end: the connection goes back to the pool
+    return response
+
+
+def _read_timeout(timeout: Any) -> float | None:
+    if isinstance(timeout, tuple):
+        timeout = timeout[1]
+    if isinstance(timeout, urllib3.Timeout):
+        timeout = timeout.read_timeout
+    return float(timeout) if isinstance(timeout, (int, float)) else None
+
+
+def _as_requests_error(err: urllib3.exceptions.HTTPError) -> requests.RequestException:
+    # As requests' own Response.iter_content maps them.
+    if isinstance(err, urllib3.exceptions.ReadTimeoutError):
+        return requests.exceptions.ReadTimeout(err)
+    if isinstance(err, urllib3.exceptions.DecodeError):
+        return requests.exceptions.ContentDecodingError(err)
+    if isinstance(err, urllib3.exceptions.SSLError):
+        return requests.exceptions.SSLError(err)
+    return requests.exceptions.ChunkedEncodingError(err)
 
 
 def get_session() -> requests.Session:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +39,12 @@ REQUIRED_CLAIMS = (
     "groups",
     "rights",
 )
+# What the database columns hold: a signed claim beyond them is as bad as a malformed one.
+MAX_INT = 2**63 - 1
+MAX_USERNAME = 255  # MediaWiki's $wgMaxNameChars
+MAX_EMAIL = 254  # Django's EmailField
+# Control characters are in no MediaWiki name, and PostgreSQL cannot store NUL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class InvalidIdentity(Exception):
@@ -149,7 +157,7 @@ def _verified_claims(token: str | bytes, secret: str) -> dict[str, Any]:
         raise InvalidIdentity("malformed", "the identify JWT cannot be decoded") from err
     try:
         claims = json.loads(decoded["payload"])
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise InvalidIdentity("malformed", "the identify JWT payload is not JSON") from err
     if not isinstance(claims, dict):
         raise InvalidIdentity("malformed", "the identify JWT payload is not an object")
@@ -167,7 +175,8 @@ def _check_claims_present(claims: dict[str, Any]) -> None:
 
 def _check_audience(aud: Any, consumer_key: str) -> None:
     audiences = aud if isinstance(aud, list) else [aud]
-    if not any(isinstance(a, str) and hmac.compare_digest(a, consumer_key) for a in audiences):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not a mismatch).
+    if not any(isinstance(a, str) and hmac.compare_digest(a.encode(), consumer_key.encode()) for a in audiences):
         raise InvalidIdentity("wrong_audience", f"the identify JWT is for audience {aud!r}, not this consumer")
 
 
@@ -201,9 +210,14 @@ def _same_server(actual: str, expected: str) -> bool:
 
 def _number(claims: dict[str, Any], name: str) -> float:
     value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    try:
+        number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    except OverflowError:  # an int no float can hold
+        number = math.nan
+    # Python's json reads NaN and Infinity; an exp of Infinity would never expire.
+    if not math.isfinite(number):
         raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a number")
-    return float(value)
+    return number
 
 
 def _check_times(claims: dict[str, Any], now: float, leeway: float) -> None:
@@ -222,7 +236,7 @@ def _check_nonce(actual: Any, expected: str) -> None:
 
 def _identity_from(claims: dict[str, Any], issuer: str) -> Identity:
     confirmed_email = _flag(claims, "confirmed_email")
-    email = _optional_text(claims, "email")
+    email = _optional_text(claims, "email", MAX_EMAIL)
     return Identity(
         sub=_sub(claims["sub"]),
         username=_text(claims, "username"),
@@ -248,37 +262,41 @@ def _sub(value: Any) -> str:
         raise InvalidIdentity("no_central_account", "the wiki account has no central user id")
     if isinstance(value, bool):
         raise InvalidIdentity("invalid_claim", "the identify JWT's 'sub' is not a user id")
+    text = value.strip() if isinstance(value, str) else ""
     if isinstance(value, int):
-        sub = str(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        sub = str(int(value.strip()))
+        number = value
+    elif text.isascii() and text.isdigit() and len(text) <= len(str(MAX_INT)):
+        # ASCII only: "²" is a digit to isdigit() but not to int(), and "١٢" must not become user 12.
+        number = int(text)
     else:
         raise InvalidIdentity("invalid_claim", "the identify JWT's 'sub' is not a user id")
-    if sub == "0":
+    if number == 0:
         # 0 means "no central account": every such user would share one uid.
         raise InvalidIdentity("no_central_account", "the wiki account has no central user id (sub is 0)")
-    return sub
+    if not 0 < number <= MAX_INT:
+        raise InvalidIdentity("invalid_claim", "the identify JWT's 'sub' is not a user id")
+    return str(number)
 
 
 def _text(claims: dict[str, Any], name: str) -> str:
     value = claims[name]
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a non-empty string")
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_USERNAME or _CONTROL.search(value):
+        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a user name")
     return value
 
 
-def _optional_text(claims: dict[str, Any], name: str) -> str | None:
+def _optional_text(claims: dict[str, Any], name: str, max_length: int | None = None) -> str | None:
     value = claims.get(name)
     if value is None or value == "":
         return None
-    if not isinstance(value, str):
-        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a string")
+    if not isinstance(value, str) or _CONTROL.search(value) or (max_length is not None and len(value) > max_length):
+        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a plain string (or too long)")
     return value
 
 
 def _count(claims: dict[str, Any], name: str) -> int:
     value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
         raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a count")
     return value
 
@@ -298,8 +316,8 @@ def _strings(claims: dict[str, Any], name: str) -> tuple[str, ...]:
             value = [value[key] for key in sorted(value, key=int)]
         except (TypeError, ValueError) as err:
             raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} has non-numeric keys") from err
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a list of strings")
+    if not isinstance(value, list) or not all(isinstance(item, str) and not _CONTROL.search(item) for item in value):
+        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a list of names")
     return tuple(value)
 
 

@@ -123,6 +123,9 @@ def _send(session: requests.Session, method: str, index_url: str, step: str, aut
         response = session.request(method, index_url, params=params, auth=auth, allow_redirects=False, **kw)
     except requests.Timeout as err:
         raise ProtocolError("unavailable", step, "the wiki did not answer in time") from err
+    except requests.exceptions.ContentDecodingError as err:
+        # A body that cannot be decompressed, or larger than mwsso reads (mwsso.http.AnswerTooLarge).
+        raise ProtocolError("bad_response", step, f"the answer could not be read ({type(err).__name__})") from err
     except requests.RequestException as err:
         raise ProtocolError("unavailable", step, f"the wiki could not be reached ({type(err).__name__})") from err
     if response.status_code >= 500 or response.status_code == 429:
