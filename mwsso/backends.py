@@ -151,7 +151,9 @@ class MediaWikiOAuth(BaseOAuth1):
                 leeway=app_settings.JWT_LEEWAY,
             )
         except InvalidIdentity as err:
-            raise IdentityRejected(self, err.message, reason=err.reason, stage="user_info") from err
+            # The message quotes claims (aud, iss): a hostile wiki could put a secret there.
+            detail = oauth1.redact(err.message, (consumer.secret, access_token.key, access_token.secret))
+            raise IdentityRejected(self, detail, reason=err.reason, stage="user_info") from err
 
     def _call(self, step: Any, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -8,10 +8,12 @@ something that is not what the protocol says it sends.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -20,6 +22,7 @@ import requests
 from requests_oauthlib import OAuth1
 
 Step = Literal["initiate", "token", "identify"]
+REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,23 @@ class ProtocolError(Exception):
         return f"{self.step}: {self.kind}{code}: {self.message}"
 
 
+def redact(text: str, hidden: Iterable[str]) -> str:
+    """``text`` with each of ``hidden`` replaced: the wiki's words are shown and logged, and a wiki may echo a secret."""
+    for secret in sorted((s for s in hidden if s), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+@contextlib.contextmanager
+def _redacted(*hidden: str) -> Iterator[None]:
+    try:
+        yield
+    except ProtocolError as err:
+        err.message, err.wiki_code = redact(err.message, hidden), redact(err.wiki_code, hidden)
+        err.args = (err.message,)
+        raise
+
+
 def signing_auth(consumer: Consumer, token: TokenPair | None = None, **extra: Any) -> OAuth1:
     """A ``requests`` auth that signs one request HMAC-SHA1 in the Authorization header.
 
@@ -81,8 +101,9 @@ def special_page_params(subpage: str) -> dict[str, str]:
 def initiate(session: requests.Session, index_url: str, consumer: Consumer, callback: str, **kw: Any) -> TokenPair:
     """Get a request token (Special:OAuth/initiate)."""
     # POST, like every step: Wikimedia's edge may send a cookieless GET to a read-only data centre.
-    response = _send(session, "POST", index_url, "initiate", signing_auth(consumer, callback_uri=callback), **kw)
-    return parse_token_response(response, "initiate")
+    with _redacted(consumer.secret):
+        response = _send(session, "POST", index_url, "initiate", signing_auth(consumer, callback_uri=callback), **kw)
+        return parse_token_response(response, "initiate")
 
 
 def authorize_url(index_url: str, consumer_key: str, request_key: str, page: str = "authorize") -> str:
@@ -96,15 +117,17 @@ def exchange(
 ) -> TokenPair:
     """Trade the authorized request token and verifier for an access token (Special:OAuth/token)."""
     auth = signing_auth(consumer, request_token, verifier=verifier)
-    response = _send(session, "POST", index_url, "token", auth, **kw)
-    return parse_token_response(response, "token")
+    with _redacted(consumer.secret, request_token.secret):
+        response = _send(session, "POST", index_url, "token", auth, **kw)
+        return parse_token_response(response, "token")
 
 
 def identify(session: requests.Session, index_url: str, consumer: Consumer, access: TokenPair, **kw: Any) -> tuple[str, str]:
     """Ask the wiki who the token belongs to; returns (the raw JWT, the nonce we signed with)."""
     nonce = secrets.token_hex(16)
-    response = _send(session, "POST", index_url, "identify", signing_auth(consumer, access, nonce=nonce), **kw)
-    return parse_identify_response(response), nonce
+    with _redacted(consumer.secret, access.key, access.secret):
+        response = _send(session, "POST", index_url, "identify", signing_auth(consumer, access, nonce=nonce), **kw)
+        return parse_identify_response(response), nonce
 
 
 def parse_identify_response(response: requests.Response) -> str:

@@ -35,6 +35,7 @@ from social_django.models import UserSocialAuth
 from mwsso import http
 from mwsso.identity import Identity, InvalidIdentity, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.tokens import verify_token
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ REQUEST_KEY = "hostilerequestkey0123456789abcdef"
 REQUEST_SECRET = "hostile-request-secret-4f1d2a9e7c"
 ACCESS_KEY = "hostileaccesskey0123456789abcdef"
 ACCESS_SECRET = "hostile-access-secret-b8e5f0c3d1"
-SECRETS = (TEST_CONSUMER_SECRET, REQUEST_SECRET, ACCESS_SECRET)
+SECRETS = (TEST_CONSUMER_SECRET, REQUEST_SECRET, ACCESS_SECRET, ACCESS_KEY)
 MB = 1024 * 1024
 
 
@@ -402,6 +403,71 @@ def test_a_wiki_signing_absurd_claims_gets_no_login_and_no_500(hostile, site_cli
     body = assert_failed_cleanly(hostile_login(site_client, hostile), caplog, "identity_rejected", status=(400,))
     assert "_auth_user_id" not in site_client.session
     assert ("malformed" if claim == "groups" else "invalid_claim") in body
+
+
+# --- a wiki that echoes our secrets back ----------------------------------------------
+
+# Each step echoes every secret it signed with.
+ECHO = {
+    "initiate": f"consumer {TEST_CONSUMER_SECRET}",
+    "token": f"consumer {TEST_CONSUMER_SECRET} request {REQUEST_SECRET}",
+    "identify": f"consumer {TEST_CONSUMER_SECRET} access {ACCESS_KEY} {ACCESS_SECRET}",
+}
+ECHOES = {
+    "initiate": answer(f"Error: Invalid signature ({ECHO['initiate']})"),
+    "token": answer(
+        json.dumps({"error": f"x-{REQUEST_SECRET}", "message": ECHO["token"]}), content_type="application/json"
+    ),
+    "identify": answer(
+        json.dumps({"error": f"mwoauth-{ACCESS_SECRET}", "message": ECHO["identify"]}), content_type="application/json"
+    ),
+    "identify redirect": answer(
+        "", "302 Found", headers=(("Location", f"https://evil.example/{TEST_CONSUMER_SECRET}/"),)
+    ),
+    "identify content type": answer("<html></html>", content_type=ACCESS_SECRET),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ECHOES))
+def test_a_wiki_echoing_secrets_gets_them_redacted_from_the_page_and_the_log(hostile, site_client, caplog, case):
+    caplog.set_level("INFO")
+    step = case.split()[0]
+    hostile.answers[step] = ECHOES[case]
+    response = site_client.post("/login/mediawiki/") if step == "initiate" else hostile_login(site_client, hostile)
+    body = response.content.decode()
+    assert response.status_code == 502 and "Sign-in failed" in body
+    assert_no_secret(body, caplog.text)
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize("claim", ["aud", "iss"])
+def test_a_signed_jwt_carrying_secrets_in_its_claims_keeps_them_out_of_the_log(hostile, site_client, caplog, claim):
+    caplog.set_level("INFO")
+    hostile.claims[claim] = f"{TEST_CONSUMER_SECRET} {ACCESS_SECRET}"
+    response = hostile_login(site_client, hostile)
+    assert response.status_code == 400
+    assert_no_secret(response.content.decode(), caplog.text)
+
+
+def test_verifying_a_token_with_a_wiki_that_echoes_secrets(hostile, caplog):
+    caplog.set_level("INFO")
+    user = User.objects.create_user("Alice")
+    token = AccessToken(
+        user=user, wiki=hostile.server_url, wiki_url=hostile.index_url, consumer_key=TEST_CONSUMER_KEY,
+        **AccessToken.credential_fields(ACCESS_KEY, ACCESS_SECRET),
+    )  # fmt: skip
+    token.save()
+    for answer_ in (ECHOES["identify"], ECHOES["identify redirect"]):
+        hostile.answers["identify"] = answer_
+        result = verify_token(token)
+        token.refresh_from_db()
+        assert result.status in (AccessToken.Status.REVOKED, AccessToken.Status.ERROR)
+        assert_no_secret(result.reason, token.status_reason, caplog.text)
+    hostile.answers.pop("identify")
+    hostile.claims["aud"] = TEST_CONSUMER_SECRET
+    result = verify_token(token)
+    assert result.status == AccessToken.Status.ERROR and "wrong_audience" in result.reason
+    assert_no_secret(result.reason, caplog.text)
 
 
 # --- the identify JWT: the pure check, fuzzed -----------------------------------------

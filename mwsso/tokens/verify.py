@@ -93,7 +93,9 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
             leeway=app_settings.JWT_LEEWAY,
         )
     except InvalidIdentity as err:
-        return result(Status.ERROR, f"the wiki's answer was rejected ({err})")
+        # The message quotes claims (aud, iss): a hostile wiki could put a secret there.
+        reason = oauth1.redact(f"the wiki's answer was rejected ({err})", (consumer.secret, access.key, access.secret))
+        return result(Status.ERROR, reason)
     if expected_sub is not None and identity.sub != expected_sub:
         reason = f"belongs to wiki user {identity.username} (id {identity.sub}), not to this user (id {expected_sub})"
         return result(Status.INVALID, reason)
