@@ -79,9 +79,8 @@ class MediaWikiOAuth(BaseOAuth1):
 
     def set_unauthorized_token(self) -> str:
         token = self.unauthorized_token()
-        name = self.name + self.UNATHORIZED_TOKEN_SUFIX
-        pending = list(self.strategy.session_get(name, []))[-(MAX_PENDING_LOGINS - 1) :]
-        self.strategy.session_set(name, [*pending, token])
+        pending = self._pending_tokens()[-(MAX_PENDING_LOGINS - 1) :]
+        self.strategy.session_set(self.name + self.UNATHORIZED_TOKEN_SUFIX, [*pending, token])
         return token
 
     def oauth_authorization_request(self, token: str) -> str:
@@ -108,7 +107,7 @@ class MediaWikiOAuth(BaseOAuth1):
     def get_unauthorized_token(self) -> oauth1.TokenPair:
         """The request token this browser started with; removed from the session so it is used once."""
         name = self.name + self.UNATHORIZED_TOKEN_SUFIX
-        pending = list(self.strategy.session_get(name, []))
+        pending = self._pending_tokens()
         given = self.data.get("oauth_token")
         if not isinstance(given, str) or not given:
             raise CallbackRejected(self, "the callback has no oauth_token", reason="missing_token", stage="callback")
@@ -118,13 +117,18 @@ class MediaWikiOAuth(BaseOAuth1):
             )
         for stored in pending:
             fields = parse_qs(stored)
-            key = fields.get("oauth_token", [""])[0]
-            if hmac.compare_digest(key.encode(), given.encode()):
+            key, secret = fields.get("oauth_token", [""])[0], fields.get("oauth_token_secret", [""])[0]
+            if key and secret and hmac.compare_digest(key.encode(), given.encode()):
                 self.strategy.session_set(name, [t for t in pending if t != stored])
-                return oauth1.TokenPair(key, fields.get("oauth_token_secret", [""])[0])
+                return oauth1.TokenPair(key, secret)
         raise CallbackRejected(
             self, "the callback's oauth_token is not one this browser was given", reason="token_mismatch", stage="callback"
         )
+
+    def _pending_tokens(self) -> list[str]:
+        # Only what set_unauthorized_token writes: any other session value (corrupted, tampered) is no pending login.
+        value = self.strategy.session_get(self.name + self.UNATHORIZED_TOKEN_SUFIX, [])
+        return [token for token in value if isinstance(token, str)] if isinstance(value, list) else []
 
     # -- step 3: identify, then the pipeline ----------------------------
     def do_auth(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Any:

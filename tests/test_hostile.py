@@ -23,13 +23,16 @@ import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 from social_django.models import UserSocialAuth
 
 from mwsso import http
@@ -403,6 +406,187 @@ def test_a_wiki_signing_absurd_claims_gets_no_login_and_no_500(hostile, site_cli
     body = assert_failed_cleanly(hostile_login(site_client, hostile), caplog, "identity_rejected", status=(400,))
     assert "_auth_user_id" not in site_client.session
     assert ("malformed" if claim == "groups" else "invalid_claim") in body
+
+
+# --- the callback: whatever the browser brings -----------------------------------------
+
+PENDING = "mediawikiunauthorized_token_name"  # social-core's session key for the pending request tokens
+
+
+def started(client: Client) -> None:
+    assert client.post("/login/mediawiki/").status_code in (302, 303)
+
+
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ({"oauth_token": "", "oauth_verifier": "v"}, "missing_token"),
+        ({"oauth_token": REQUEST_KEY, "oauth_verifier": ""}, "missing_verifier"),
+        ({"oauth_token[]": REQUEST_KEY, "oauth_verifier": "v"}, "missing_token"),
+        ({"oauth_token[0]": REQUEST_KEY, "oauth_verifier[]": "v"}, "missing_token"),
+        ({"OAUTH_TOKEN": REQUEST_KEY, "oauth_verifier": "v"}, "missing_token"),
+        ({"oauth_token": "x" * 1_000_000, "oauth_verifier": "v"}, "token_mismatch"),
+        ({"oauth_token": "\u00e9\u2028\U0001f600", "oauth_verifier": "v"}, "token_mismatch"),
+        ({"oauth_token": REQUEST_KEY + "\x00", "oauth_verifier": "v"}, "token_mismatch"),
+        ({"oauth_token": REQUEST_KEY[:-1], "oauth_verifier": "v"}, "token_mismatch"),
+        ({"oauth_token": f" {REQUEST_KEY}", "oauth_verifier": "v"}, "token_mismatch"),
+        ([("oauth_token", REQUEST_KEY), ("oauth_token", "forged"), ("oauth_verifier", "v")], "token_mismatch"),
+        ({"oauth_token": REQUEST_KEY, "oauth_verifier": "v", "oauth_problem": "user_refused"}, None),
+    ],
+)
+def test_callback_parameters(hostile, site_client, caplog, query, reason):
+    started(site_client)
+    response = site_client.get(f"/complete/mediawiki/?{urlencode(query)}")
+    if reason is None:  # extra parameters change nothing
+        assert response.status_code == 302
+        return
+    assert_failed_cleanly(response, caplog, reason, status=(400,))
+    # Only a callback naming the pending token used it up: the wiki was never asked.
+    assert hostile.steps() == ["initiate"]
+
+
+@pytest.mark.parametrize("verifier", ["v" * 100_000, "\u00e9\u00e8", "a\r\nX-Injected: 1", "a\x00b", "\ud7ff"])
+def test_a_verifier_we_do_not_recognise_never_logs_in(hostile, site_client, caplog, verifier):
+    hostile.answers["token"] = answer(json.dumps({"error": "mwoauthdatastore-bad-verifier", "message": "bad"}))
+    started(site_client)
+    response = site_client.get(
+        f"/complete/mediawiki/?{urlencode({'oauth_token': REQUEST_KEY, 'oauth_verifier': verifier})}"
+    )
+    assert response.status_code in (400, 502) and "Sign-in failed" in response.content.decode()
+    assert_nothing_written()
+    # Whatever reached the wiki, no header was injected into the signed request.
+    assert all("X-Injected" not in seen.headers for seen in hostile.seen)
+
+
+def test_the_callback_by_post_is_the_same_callback(hostile, site_client):
+    # Bound to the session like the GET; a cross-site POST carries no SameSite=Lax session cookie.
+    started(site_client)
+    response = site_client.post("/complete/mediawiki/", {"oauth_token": REQUEST_KEY, "oauth_verifier": "v"})
+    assert response.status_code == 302 and response["Location"] == "/profile/"
+    assert User.objects.get().username == "Alice"
+
+
+def test_a_forged_partial_pipeline_token_is_ignored(hostile, site_client):
+    started(site_client)
+    query = {"oauth_token": REQUEST_KEY, "oauth_verifier": "v", "partial_token": "' OR 1=1 --"}
+    assert site_client.get(f"/complete/mediawiki/?{urlencode(query)}").status_code == 302
+
+
+@pytest.mark.parametrize("how", ["deleted", "expired"])
+def test_a_callback_after_the_session_expired(hostile, site_client, caplog, how):
+    started(site_client)
+    if how == "deleted":
+        Session.objects.all().delete()
+    else:
+        Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    query = urlencode({"oauth_token": REQUEST_KEY, "oauth_verifier": "v"})
+    assert_failed_cleanly(site_client.get(f"/complete/mediawiki/?{query}"), caplog, "no_pending_login", status=(400,))
+    assert hostile.steps() == ["initiate"]
+
+
+@pytest.mark.parametrize(
+    "pending",
+    [5, None, True, "oauth_token=x&oauth_token_secret=y", {"oauth_token": REQUEST_KEY}, [5], [None], [["x"]],
+     ["garbage"], [f"oauth_token={REQUEST_KEY}"], [f"oauth_token={REQUEST_KEY}&oauth_token_secret="], [""]],
+)  # fmt: skip
+def test_a_tampered_list_of_pending_tokens_is_never_a_500(hostile, site_client, caplog, pending):
+    session = site_client.session
+    session[PENDING] = pending
+    session.save()
+    query = urlencode({"oauth_token": REQUEST_KEY, "oauth_verifier": "v"})
+    response = site_client.get(f"/complete/mediawiki/?{query}")
+    assert response.status_code == 400 and "Sign-in failed" in response.content.decode()
+    assert_nothing_written()
+    # And a new sign-in from that session works.
+    session = site_client.session
+    session[PENDING] = pending
+    session.save()
+    assert hostile_login(site_client, hostile).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_callbacks_racing_for_one_request_token(login, devwiki, site_client, client_factory):
+    from mwsso.devwiki.testing import authorize
+    from tests.conftest import callback_path, start_login
+
+    allowed = authorize(None, start_login(site_client), user="Alice")
+    path = callback_path(allowed.headers["Location"])
+    twin = client_factory()
+    twin.cookies = site_client.cookies  # the same browser, two tabs
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def callback(client: Client) -> None:
+        barrier.wait()
+        results.append(client.get(path).status_code)
+
+    threads = [threading.Thread(target=callback, args=(c,)) for c in (site_client, twin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    # One sign-in; the other is refused by us (token already taken) or by the wiki (already used).
+    assert sorted(results) in ([302, 400], [302, 502]), results
+    assert User.objects.count() == 1 and AccessToken.objects.count() == 1 and WikiIdentity.objects.count() == 1
+
+
+def test_a_request_token_of_another_consumer(login, devwiki, site_client, caplog):
+    from mwsso import oauth1
+    from mwsso.devwiki.config import PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET
+    from mwsso.devwiki.testing import authorize
+
+    # Someone starts a sign-in with another consumer and brings its callback to our site.
+    other = oauth1.Consumer(PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET)
+    theirs = oauth1.initiate(http.get_session(), devwiki.index_url, other, "oob")
+    allowed = authorize(None, oauth1.authorize_url(devwiki.index_url, other.key, theirs.key), user="Mallory")
+    verifier = parse_qs(urlsplit(allowed.headers["Location"]).query)["oauth_verifier"][0]
+    started(site_client)
+    query = urlencode({"oauth_token": theirs.key, "oauth_verifier": verifier})
+    assert_failed_cleanly(site_client.get(f"/complete/mediawiki/?{query}"), caplog, "token_mismatch", status=(400,))
+
+
+# --- the sign-in button: methods and where it sends the browser back to ------------------
+
+
+@pytest.mark.parametrize("method", ["get", "head", "put", "delete", "options", "patch"])
+def test_sign_in_needs_post(hostile, site_client, method):
+    assert getattr(site_client, method)("/login/mediawiki/").status_code == 405
+    assert hostile.steps() == []
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "//evil.example/",
+        "///evil.example/",
+        "\\\\evil.example\\",
+        "/\\evil.example",
+        "\\/evil.example",
+        "https:evil.example",
+        "https://evil.example@127.0.0.1:8000/",
+        "http://127.0.0.1:8000\\@evil.example/",
+        "/\tevil.example",
+        " //evil.example",
+        "\x00//evil.example",
+        "/profile/" + "a" * 100_000,
+    ],
+)
+def test_next_never_leaves_the_site(hostile, site_client, next_url):
+    started_ = site_client.post("/login/mediawiki/", {"next": next_url})
+    assert started_.status_code in (302, 303)
+    query = urlencode({"oauth_token": REQUEST_KEY, "oauth_verifier": "v", "next": "//evil.example/"})
+    response = site_client.get(f"/complete/mediawiki/?{query}")
+    if len(next_url) > 16384:
+        # Django refuses to send so long a Location (DisallowedRedirect): a 400 page, never a redirect.
+        assert response.status_code == 400 and "Location" not in response
+        return
+    location = response["Location"]
+    parts = urlsplit(location)
+    assert not parts.scheme and not parts.netloc and location.startswith("/") and not location.startswith("//")
+    assert "\\" not in location and "evil" not in location
 
 
 # --- a wiki that echoes our secrets back ----------------------------------------------
