@@ -43,8 +43,9 @@ REQUIRED_CLAIMS = (
 MAX_INT = 2**63 - 1
 MAX_USERNAME = 255  # MediaWiki's $wgMaxNameChars
 MAX_EMAIL = 254  # Django's EmailField
-# Control characters are in no MediaWiki name, and PostgreSQL cannot store NUL.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters are in no MediaWiki name, PostgreSQL cannot store NUL, and a lone
+# surrogate (valid as a JSON escape) cannot be encoded for any database or page.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class InvalidIdentity(Exception):

@@ -11,7 +11,9 @@ threads).
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -40,6 +42,7 @@ from mwsso.models import AccessToken
 logger = logging.getLogger("mwsso.api")
 
 RETRY_STATUSES = (429, 503)
+_LONE_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # Refusals of a signature that say nothing about the token itself (our clock, a replayed nonce).
 _NOT_THE_TOKENS_FAULT = ("expired timestamp", "nonce already used")
 
@@ -185,6 +188,9 @@ class Client:
             return http.request(method, self.api_url, auth=self.signer.auth(), **{where: encoded})
         except requests.Timeout as err:
             raise WikiUnavailable("mwsso-timeout", f"{self.api_url} did not answer in time") from err
+        except requests.exceptions.ContentDecodingError as err:
+            # A body that cannot be decompressed, or larger than mwsso reads (mwsso.http.AnswerTooLarge).
+            raise BadResponse("mwsso-bad-response", f"the answer could not be read ({type(err).__name__})") from err
         except requests.RequestException as err:
             raise WikiUnavailable(
                 "mwsso-unreachable", f"{self.api_url} could not be reached ({type(err).__name__})"
@@ -193,8 +199,12 @@ class Client:
     def _decode(self, response: requests.Response) -> dict[str, Any]:
         status = response.status_code
         try:
-            data = response.json()
-        except ValueError:
+            # Strict UTF-8 (requests would guess another charset for bytes that are not); bounded nesting.
+            data = json.loads(response.content)
+            if _LONE_SURROGATE_ESCAPE.search(response.content):
+                # "\ud800" is valid JSON but no page or database can encode it: refuse it here, not in a 500.
+                json.dumps(data, ensure_ascii=False).encode()
+        except (ValueError, RecursionError):
             data = None
         if isinstance(data, dict) and (_error_of(data) is not None or 200 <= status < 300):
             return data
@@ -296,6 +306,6 @@ def _retry_after(header: str) -> float | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a date with a 20-digit year or offset overflows
         return None
     return when.timestamp() - time.time()

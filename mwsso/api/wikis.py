@@ -12,13 +12,21 @@ downgrade); without a port it allows only the scheme's default port.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from posixpath import dirname
 from urllib.parse import urlsplit, urlunsplit
 
+import idna
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# A host name as requests sends it (IDNA applied). Anything else may be read differently by
+# urlsplit and by urllib3: "evil.example\.wikipedia.org" matches *.wikipedia.org, but urllib3
+# ends the host at the backslash and connects to evil.example.
+_HOST_NAME = re.compile(r"[a-z0-9_.-]+")
 
 
 class InvalidWiki(ValueError):
@@ -58,11 +66,35 @@ def endpoint(url: str) -> Endpoint:
         raise InvalidWiki("a wiki URL may not carry a user name or password")
     if scheme not in DEFAULT_PORTS or not parts.hostname:
         raise InvalidWiki("not an http(s) URL with a host name")
+    host = _host(parts.hostname)
     try:
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError as err:
-        raise InvalidWiki(f"bad port for {parts.hostname}") from err
-    return Endpoint(scheme, parts.hostname.lower(), port, parts.path)
+        raise InvalidWiki(f"bad port for {host}") from err
+    return Endpoint(scheme, host, port, parts.path)
+
+
+def _host(hostname: str) -> str:
+    """The host exactly as requests and urllib3 will connect to it, or ``InvalidWiki``."""
+    if ":" in hostname:  # an IPv6 address (urlsplit took off the brackets); no zone ids
+        try:
+            ipaddress.IPv6Address(hostname)
+        except ValueError as err:
+            raise InvalidWiki("not a valid IPv6 address") from err
+        if "%" not in hostname:
+            return hostname.lower()
+        raise InvalidWiki("an IPv6 zone id is not a wiki's address")
+    if not hostname.isascii():
+        try:
+            # As requests does: UTS 46 mapping, then IDNA 2008 (fullwidth letters become ASCII ones,
+            # a Cyrillic look-alike becomes punycode that no pattern of Latin letters matches).
+            hostname = idna.encode(hostname, uts46=True).decode("ascii")
+        except idna.IDNAError as err:
+            raise InvalidWiki("not a valid host name") from err
+    host = hostname.lower()
+    if not _HOST_NAME.fullmatch(host):
+        raise InvalidWiki("not a valid host name")
+    return host
 
 
 def api_url_from_index(index_url: str) -> str:
