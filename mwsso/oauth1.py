@@ -180,7 +180,7 @@ def parse_token_response(response: requests.Response, step: str) -> TokenPair:
     if body.startswith("{"):
         try:
             data = json.loads(body)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:  # RecursionError: nesting deeper than the parser goes
             raise ProtocolError("bad_response", step, f"the answer is not valid JSON ({_describe(response)})") from err
         if isinstance(data, dict) and "error" in data:
             raise _refusal(body, step)
@@ -203,7 +203,7 @@ def _is_token(value: Any) -> bool:
 def _refusal(body: str, step: str) -> ProtocolError:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ProtocolError("bad_response", step, "the answer is not valid JSON")
     if not isinstance(data, dict) or not isinstance(data.get("error"), str):
         return ProtocolError("bad_response", step, "the answer is JSON without an error or a token")

@@ -351,7 +351,7 @@ RAW_GARBAGE = {
     "invalid UTF-8": answer(b"\xff\xfe\xfd" * 100, content_type="application/json"),
     "JSON that is a list": answer("[1, 2, 3]", content_type="application/json"),
     "JSON error that is not a string": answer('{"error": {"code": 5}}', content_type="application/json"),
-    "deeply nested JSON": answer("{" + '"a":[' * 100000 + "]" * 100000 + "}", content_type="application/json"),
+    "deeply nested JSON": answer('{"error": ' + "[" * 100000 + "]" * 100000 + "}", content_type="application/json"),
     "a JWT with four segments": answer(signed_jwt(b"{}") + ".x", content_type="application/json"),
     "a JWT and more lines": answer(signed_jwt(b"{}") + "\n" + signed_jwt(b"{}"), content_type="application/json"),
 }
