@@ -207,13 +207,16 @@ def _refusal(body: str, step: str) -> ProtocolError:
         return ProtocolError("bad_response", step, "the answer is not valid JSON")
     if not isinstance(data, dict) or not isinstance(data.get("error"), str):
         return ProtocolError("bad_response", step, "the answer is JSON without an error or a token")
-    return ProtocolError("refused", step, _clean(str(data.get("message") or data["error"])), wiki_code=data["error"])
+    message = _clean(str(data.get("message") or data["error"]))
+    return ProtocolError("refused", step, message, wiki_code=_clean(data["error"])[:100])
 
 
 def _clean(message: str) -> str:
     """The wiki's message as plain text: its error texts carry (escaped) HTML."""
     text = html.unescape(html.unescape(message))
     text = re.sub(r"<[^>]+>", "", text)
+    # Control characters and lone surrogates ("\ud800" is valid JSON) cannot be shown or logged as text.
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]", "", text)
     return re.sub(r"\s+", " ", text).strip()[:500]
 
 

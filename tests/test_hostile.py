@@ -833,3 +833,24 @@ def test_generated_tokens_never_crash_and_never_pass_unsigned():
         outcomes[key] = outcomes.get(key, 0) + 1
     # The generator reaches every kind of check, so the loop exercises them all.
     assert {"malformed", "bad_signature", "invalid_claim", "missing_claim", "ok"} <= set(outcomes), outcomes
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "<script>alert(1)</script>",
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;",
+        "<scr<script>ipt>alert(1)</script>",
+        '<a href="javascript:alert(1)">help</a>',
+        "<img src=x onerror=alert(1)",
+        "\u202eevil\u0000\ud800" + "x" * 100_000,
+    ],
+)
+def test_the_wikis_own_message_is_shown_as_text(hostile, site_client, caplog, message):
+    refusal = json.dumps({"error": "mwoauth-oauth-exception", "message": message})
+    hostile.answers["token"] = answer(refusal.encode("utf-8", "surrogatepass"), content_type="application/json")
+    body = assert_failed_cleanly(hostile_login(site_client, hostile), caplog, "mwoauth-oauth-exception")
+    shown = body.split("The wiki said:", 1)[1].split("</blockquote>", 1)[0] if "The wiki said:" in body else ""
+    assert "<script" not in shown and "<a " not in shown and "<img" not in shown and "\x00" not in shown
+    assert len(body) < 20_000  # the message is cut short

@@ -334,3 +334,39 @@ def test_sandbox_with_huge_or_malicious_text(hostile, site_client, caplog):
     response.cookies = site_client.cookies
     assert response.post("/profile/sandbox/", {"text": "x" * (3 * MB)}).status_code == 400
     assert_no_secret(caplog.text)
+
+
+# --- verifying tokens against a wiki that echoes secrets: command and admin action ---------
+
+
+def echoing_identify() -> bytes:
+    echo = f"{ACCESS_KEY} {ACCESS_SECRET} {SECRETS[0]}"
+    return answer(json.dumps({"error": f"mwoauth-{ACCESS_SECRET}", "message": echo}), content_type="application/json")
+
+
+def test_mwsso_tokens_output_has_no_secret_even_when_the_wiki_echoes_them(alice, hostile, caplog):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    caplog.set_level(logging.DEBUG, logger="mwsso")
+    hostile.answers["identify"] = echoing_identify()
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError) as caught:  # the token could not be checked
+        call_command("mwsso_tokens", "verify", stdout=out, stderr=err)
+    for action in (["list"], ["list", "--format", "csv"]):
+        call_command("mwsso_tokens", *action, stdout=out, stderr=err)
+    assert "[redacted]" in out.getvalue() + err.getvalue() + caplog.text
+    assert_no_secret(out.getvalue(), err.getvalue(), caplog.text, str(caught.value))
+
+
+def test_admin_verify_action_messages_have_no_secret(alice, hostile, caplog):
+    hostile.answers["identify"] = echoing_identify()
+    client = admin_client()
+    token = AccessToken.objects.get()
+    response = client.post(
+        "/admin/mwsso/accesstoken/", {"action": "verify_with_wiki", "_selected_action": [token.pk]}, follow=True
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and f"Token #{token.pk}" in page
+    assert_no_secret(page, client.get(f"/admin/mwsso/accesstoken/{token.pk}/change/").content.decode(), caplog.text)
