@@ -8,6 +8,7 @@ in one transaction, so a refused or failed login leaves nothing behind.
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -40,7 +41,9 @@ def create_or_update_user(
         _update_user(user, uid, identity)
         return {"user": user, "is_new": False}
     username = _claim_username(identity.username, uid, None)
-    for attempt in (username, _suffixed(identity.username, uid)):
+    # Last, a name no one holds yet: a wiki user may really be called "Alice~3" ("~" is allowed in wiki names).
+    unique = _suffixed(identity.username, f"{uid}.{secrets.token_hex(3)}")
+    for attempt in (username, _suffixed(identity.username, uid), unique):
         try:
             with transaction.atomic():
                 user = _new_user(attempt, identity)
@@ -74,18 +77,22 @@ def _new_user(username: str, identity: Identity) -> Any:
 
 
 def _update_user(user: Any, uid: str, identity: Identity) -> None:
-    User = get_user_model()
-    changed: list[str] = []
-    current = getattr(user, User.USERNAME_FIELD)
+    field = get_user_model().USERNAME_FIELD
+    current = getattr(user, field)
     if current != identity.username and current != _suffixed(identity.username, uid):
-        setattr(user, User.USERNAME_FIELD, _claim_username(identity.username, uid, user.pk))
-        changed.append(User.USERNAME_FIELD)
-        logger.info("wiki user %s is now called %r (was %r)", uid, identity.username, current)
+        try:
+            # A savepoint: a name held by an account we may not move (a wiki user really called
+            # "Alice~3") leaves the user their current name instead of failing the login.
+            with transaction.atomic():
+                setattr(user, field, _claim_username(identity.username, uid, user.pk))
+                user.save(update_fields=[field])
+            logger.info("wiki user %s is now called %r (was %r)", uid, identity.username, current)
+        except IntegrityError:
+            setattr(user, field, current)
+            logger.warning("wiki user %s keeps the username %r: %r is taken", uid, current, identity.username)
     if identity.email and getattr(user, "email", identity.email) != identity.email:
         user.email = identity.email
-        changed.append("email")
-    if changed:
-        user.save(update_fields=changed)
+        user.save(update_fields=["email"])
 
 
 def _suffixed(name: str, uid: str) -> str:

@@ -854,3 +854,26 @@ def test_the_wikis_own_message_is_shown_as_text(hostile, site_client, caplog, me
     shown = body.split("The wiki said:", 1)[1].split("</blockquote>", 1)[0] if "The wiki said:" in body else ""
     assert "<script" not in shown and "<a " not in shown and "<img" not in shown and "\x00" not in shown
     assert len(body) < 20_000  # the message is cut short
+
+
+def test_a_wiki_name_that_looks_like_our_disambiguation_suffix(hostile, client_factory):
+    # "~" is allowed in MediaWiki user names, so a wiki user may really be called "Alice~3".
+    User.objects.create_user("Alice")  # a local account, never linked to the wiki
+
+    def login_as(sub: str, name: str) -> int:
+        hostile.claims.update(sub=sub, username=name)
+        return hostile_login(client_factory(), hostile).status_code
+
+    assert login_as("3", "Alice") == 302
+    assert UserSocialAuth.objects.get(uid="3").user.username == "Alice~3"
+    assert login_as("9", "Alice~3") == 302
+    assert login_as("3", "Alice") == 302
+    assert login_as("9", "Alice~3") == 302
+    names = {social.uid: social.user.username for social in UserSocialAuth.objects.select_related("user")}
+    assert len(set(names.values())) == 2 and User.objects.filter(username="Alice").exists()
+    # A new sign-in of wiki user 3 when "Alice" and "Alice~3" are both taken gets a name of its own.
+    UserSocialAuth.objects.filter(uid="3").delete()
+    User.objects.filter(username="Alice~3~3").delete()
+    assert login_as("3", "Alice") == 302
+    assert UserSocialAuth.objects.get(uid="3").user.username.startswith("Alice~3.")
+    assert login_as("3", "Alice") == 302 and login_as("9", "Alice~3") == 302
