@@ -746,6 +746,13 @@ def test_a_non_ascii_audience_is_the_wrong_audience(aud):
     assert check(signed_jwt(json.dumps(good_claims(aud=aud)).encode())) == "wrong_audience"
 
 
+def test_duplicate_claims_are_read_as_the_last_one_everywhere():
+    # One JSON reader for every check: the signed bytes cannot mean one sub here and another there.
+    payload = json.dumps(good_claims()).encode()[:-1] + b', "sub": "999", "sub": "4", "nonce": "x", "nonce": "%s"}'
+    identity = check(signed_jwt(payload % NONCE.encode()))
+    assert isinstance(identity, Identity) and identity.sub == "4"
+
+
 def test_numbers_with_more_digits_than_python_converts_are_malformed():
     assert check(signed_jwt(payload_with("iat", "1" + "0" * 5000))) == "malformed"
 

@@ -163,7 +163,7 @@ HOME = "https://meta.wikimedia.org"
 @pytest.fixture
 def farm_user(settings):  # type: ignore[no-untyped-def]
     settings.SOCIAL_AUTH_MEDIAWIKI_KEY = TEST_CONSUMER_KEY
-    settings.MWSSO_ALLOWED_WIKIS = ["*.wikipedia.org", "commons.wikimedia.org", "127.0.0.1:8*"]
+    settings.MWSSO_ALLOWED_WIKIS = ["*.wikipedia.org", "commons.wikimedia.org", "127.0.0.1:8*", "[::1]:8*"]
     user = User.objects.create_user("Farm")
     token_for(user, f"{HOME}/w/index.php", HOME)
     return user
@@ -223,6 +223,8 @@ ALLOWED = {
     "https://commons.wikimedia.org": "commons.wikimedia.org",
     "https://meta.wikimedia.org": "meta.wikimedia.org",
     "https://127.0.0.1:8001": "127.0.0.1",
+    "https://[::1]:8001": "::1",
+    "https://[0:0:0:0:0:0:0:1]:8001": "::1",  # the same address, one spelling for the patterns
 }
 
 
@@ -230,7 +232,7 @@ ALLOWED = {
 def test_an_allowed_wiki_is_the_host_requests_will_connect_to(farm_user, wiki):
     client = api.for_user(farm_user, wiki)
     # What urllib3 (the library that opens the socket) reads, not only what urlsplit reads.
-    assert urllib3.util.parse_url(client.api_url).host == ALLOWED[wiki]
+    assert urllib3.util.parse_url(client.api_url).host.strip("[]") == ALLOWED[wiki]
     assert requests.Request("GET", client.api_url).prepare().url.startswith(client.api_url.split("/w/")[0])
 
 

@@ -77,13 +77,12 @@ def endpoint(url: str) -> Endpoint:
 def _host(hostname: str) -> str:
     """The host exactly as requests and urllib3 will connect to it, or ``InvalidWiki``."""
     if ":" in hostname:  # an IPv6 address (urlsplit took off the brackets); no zone ids
+        if "%" in hostname:
+            raise InvalidWiki("an IPv6 zone id is not a wiki's address")
         try:
-            ipaddress.IPv6Address(hostname)
+            return str(ipaddress.IPv6Address(hostname))  # one spelling: [0:0::1] is [::1]
         except ValueError as err:
             raise InvalidWiki("not a valid IPv6 address") from err
-        if "%" not in hostname:
-            return hostname.lower()
-        raise InvalidWiki("an IPv6 zone id is not a wiki's address")
     if not hostname.isascii():
         try:
             # As requests does: UTS 46 mapping, then IDNA 2008 (fullwidth letters become ASCII ones,
