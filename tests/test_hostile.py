@@ -37,6 +37,7 @@ from django.utils import timezone
 from social_django.models import UserSocialAuth
 
 from mwsso import http
+from mwsso.backends import MAX_PENDING_LOGINS
 from mwsso.identity import Identity, InvalidIdentity, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.tokens import verify_token
@@ -479,6 +480,20 @@ def test_a_forged_partial_pipeline_token_is_ignored(hostile, site_client):
     started(site_client)
     query = {"oauth_token": REQUEST_KEY, "oauth_verifier": "v", "partial_token": "' OR 1=1 --"}
     assert site_client.get(f"/complete/mediawiki/?{urlencode(query)}").status_code == 302
+
+
+def test_many_sign_in_starts_keep_the_session_small(hostile, site_client):
+    keys = [f"hostilerequestkey{n:016d}" for n in range(50)]
+    for key in keys:
+        hostile.answers["initiate"] = answer(urlencode({"oauth_token": key, "oauth_token_secret": REQUEST_SECRET}))
+        started(site_client)
+    pending = site_client.session[PENDING]
+    assert len(pending) == MAX_PENDING_LOGINS and all(keys[-1 - n] in pending[-1 - n] for n in range(len(pending)))
+    # The oldest are forgotten; the newest tabs can still finish.
+    stale = urlencode({"oauth_token": keys[0], "oauth_verifier": "v"})
+    assert site_client.get(f"/complete/mediawiki/?{stale}").status_code == 400
+    fresh = urlencode({"oauth_token": keys[-1], "oauth_verifier": "v"})
+    assert site_client.get(f"/complete/mediawiki/?{fresh}").status_code == 302
 
 
 @pytest.mark.parametrize("how", ["deleted", "expired"])
