@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     # Login
     "AUTHORIZE_PAGE": "authorize",
     "JWT_LEEWAY": 10,
+    "IDENTIFY_ISSUER": None,
     # Token storage
     "TOKEN_KEYS": [],
     "LAST_USED_INTERVAL": 60,
@@ -95,6 +96,11 @@ class AppSettings:
     def JWT_LEEWAY(self) -> int:
         """Seconds of clock skew tolerated when checking the identify JWT's ``exp`` and ``iat``."""
         return int(_get("JWT_LEEWAY"))
+
+    @property
+    def IDENTIFY_ISSUER(self) -> str | None:
+        """The identify JWT's exact ``iss`` when it is not the wiki URL's scheme and host ($wgCanonicalServer differs)."""
+        return _get("IDENTIFY_ISSUER") or None
 
     @property
     def TOKEN_KEYS(self) -> list[str]:

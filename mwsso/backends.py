@@ -150,7 +150,7 @@ class MediaWikiOAuth(BaseOAuth1):
                 token,
                 consumer_key=consumer.key,
                 consumer_secret=consumer.secret,
-                issuer=self.index_url(),
+                issuer=app_settings.IDENTIFY_ISSUER or self.index_url(),
                 nonce=nonce,
                 leeway=app_settings.JWT_LEEWAY,
             )

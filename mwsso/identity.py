@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import hmac
 import json
-import math
-import re
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
 from jwt.api_jws import PyJWS
+
+from mwsso import claims as read
+from mwsso.claims import InvalidIdentity
+
+__all__ = ["ALGORITHM", "REQUIRED_CLAIMS", "Identity", "InvalidIdentity", "issuer_of", "verify_identify_jwt"]
 
 ALGORITHM = "HS256"
 
@@ -39,25 +42,6 @@ REQUIRED_CLAIMS = (
     "groups",
     "rights",
 )
-# What the database columns hold: a signed claim beyond them is as bad as a malformed one.
-MAX_INT = 2**63 - 1
-MAX_USERNAME = 255  # MediaWiki's $wgMaxNameChars
-MAX_EMAIL = 254  # Django's EmailField
-# Control characters are in no MediaWiki name, PostgreSQL cannot store NUL, and a lone
-# surrogate (valid as a JSON escape) cannot be encoded for any database or page.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-class InvalidIdentity(Exception):
-    """The identify response cannot be trusted; ``reason`` names the failed check."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -77,7 +61,6 @@ class Identity:
     email: str | None = None
     realname: str | None = None
     email_verified: bool | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (what is stored and what signals carry)."""
@@ -118,8 +101,7 @@ def verify_identify_jwt(
     """Check every part of an identify JWT and return the identity it carries.
 
     ``issuer`` is the configured wiki's URL (any URL of it; only scheme, host and
-    port count, and the scheme only off the default ports). ``nonce`` is the
-    ``oauth_nonce`` of the identify request.
+    port count, exactly). ``nonce`` is the ``oauth_nonce`` of the identify request.
     """
     claims = _verified_claims(token, consumer_secret)
     _check_claims_present(claims)
@@ -182,48 +164,29 @@ def _check_audience(aud: Any, consumer_key: str) -> None:
 
 
 def _check_issuer(iss: Any, expected_url: str) -> str:
-    """The issuing server as a URL, if it is the configured wiki's; else ``InvalidIdentity``."""
+    """The issuing server, if it is exactly the expected wiki's scheme, host and port; else ``InvalidIdentity``.
+
+    No leniency on the scheme: a wiki whose $wgCanonicalServer differs from the URL the
+    site uses (e.g. http:// on a wiki served over https) is named with MWSSO_IDENTIFY_ISSUER.
+    """
     expected = issuer_of(expected_url)
-    actual = server = None
+    actual = None
     if isinstance(iss, str):
-        # A protocol-relative $wgCanonicalServer (//wiki.example.org) gets the configured protocol.
-        server = f"{urlsplit(expected).scheme}:{iss}" if iss.startswith("//") else iss
-        parts = urlsplit(server)
+        parts = urlsplit(iss)
         # The claim is the bare server ($wgCanonicalServer): anything after the host is not our wiki.
         if parts.path in ("", "/") and not parts.query and not parts.fragment and not parts.username:
             try:
-                actual = issuer_of(server)
+                actual = issuer_of(iss)
             except ValueError:
                 actual = None
-    if actual is None or server is None or not _same_server(actual, expected):
+    if actual is None or actual != expected:
         raise InvalidIdentity("wrong_issuer", f"the identify JWT was issued by {iss!r}, expected {expected!r}")
-    return server.rstrip("/")
-
-
-def _same_server(actual: str, expected: str) -> bool:
-    if actual == expected:
-        return True
-    # Only the protocol differs, both on their default ports: $wgCanonicalServer defaults to
-    # http:// when $wgServer is protocol-relative, even on a wiki reached over https.
-    host, expected_host = actual.partition("://")[2], expected.partition("://")[2]
-    return host == expected_host and ":" not in host.rpartition("]")[2]
-
-
-def _number(claims: dict[str, Any], name: str) -> float:
-    value = claims[name]
-    try:
-        number = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
-    except OverflowError:  # an int no float can hold
-        number = math.nan
-    # Python's json reads NaN and Infinity; an exp of Infinity would never expire.
-    if not math.isfinite(number):
-        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a number")
-    return number
+    return iss.rstrip("/")
 
 
 def _check_times(claims: dict[str, Any], now: float, leeway: float) -> None:
-    exp = _number(claims, "exp")
-    iat = _number(claims, "iat")
+    exp = read.number(claims, "exp")
+    iat = read.number(claims, "iat")
     if now > exp + leeway:
         raise InvalidIdentity("expired", f"the identify JWT expired {now - exp:.0f} s ago")
     if iat > now + leeway:
@@ -232,114 +195,27 @@ def _check_times(claims: dict[str, Any], now: float, leeway: float) -> None:
 
 def _check_nonce(actual: Any, expected: str) -> None:
     if not isinstance(actual, str) or not hmac.compare_digest(actual.encode(), expected.encode()):
-        raise InvalidIdentity("nonce_mismatch", "the identify JWT's nonce is not the one we sent (a replayed response?)")
+        raise InvalidIdentity(
+            "nonce_mismatch", "the identify JWT's nonce is not the one we sent (a replayed response?)"
+        )
 
 
 def _identity_from(claims: dict[str, Any], issuer: str) -> Identity:
-    confirmed_email = _flag(claims, "confirmed_email")
-    email = _optional_text(claims, "email", MAX_EMAIL)
+    confirmed_email = read.flag(claims, "confirmed_email")
+    email = read.optional_text(claims, "email", read.MAX_EMAIL)
     return Identity(
-        sub=_sub(claims["sub"]),
-        username=_text(claims, "username"),
+        sub=read.sub(claims["sub"]),
+        username=read.text(claims, "username"),
         issuer=issuer,
-        editcount=_count(claims, "editcount"),
+        editcount=read.count(claims, "editcount"),
         confirmed_email=confirmed_email,
-        blocked=_flag(claims, "blocked"),
-        registered=_registered(claims["registered"]),
-        groups=_strings(claims, "groups"),
-        rights=_strings(claims, "rights"),
-        grants=_strings(claims, "grants") if "grants" in claims else (),
+        blocked=read.flag(claims, "blocked"),
+        registered=read.registered(claims["registered"]),
+        groups=read.strings(claims, "groups"),
+        rights=read.strings(claims, "rights"),
+        grants=read.strings(claims, "grants") if "grants" in claims else (),
         # Wikis before the email_verified change (REL1_39 too) send the address even unconfirmed.
         email=email if confirmed_email else None,
-        realname=_optional_text(claims, "realname"),
-        email_verified=_flag(claims, "email_verified") if "email_verified" in claims else None,
+        realname=read.optional_text(claims, "realname"),
+        email_verified=read.flag(claims, "email_verified") if "email_verified" in claims else None,
     )
-
-
-def _sub(value: Any) -> str:
-    # A number before December 2024, a string since: stored as a string either way.
-    if value is False or value == "":
-        # The local account is not attached to a central one: false on older wikis, "" since (string) cast.
-        raise InvalidIdentity("no_central_account", "the wiki account has no central user id")
-    if isinstance(value, bool):
-        raise InvalidIdentity("invalid_claim", "the identify JWT's 'sub' is not a user id")
-    text = value.strip() if isinstance(value, str) else ""
-    if isinstance(value, int):
-        number = value
-    elif text.isascii() and text.isdigit() and len(text) <= len(str(MAX_INT)):
-        # ASCII only: "²" is a digit to isdigit() but not to int(), and "١٢" must not become user 12.
-        number = int(text)
-    else:
-        raise InvalidIdentity("invalid_claim", "the identify JWT's 'sub' is not a user id")
-    if number == 0:
-        # 0 means "no central account": every such user would share one uid.
-        raise InvalidIdentity("no_central_account", "the wiki account has no central user id (sub is 0)")
-    if not 0 < number <= MAX_INT:
-        raise InvalidIdentity("invalid_claim", "the identify JWT's 'sub' is not a user id")
-    return str(number)
-
-
-def _text(claims: dict[str, Any], name: str) -> str:
-    value = claims[name]
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_USERNAME or _CONTROL.search(value):
-        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a user name")
-    return value
-
-
-def _optional_text(claims: dict[str, Any], name: str, max_length: int | None = None) -> str | None:
-    value = claims.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or _CONTROL.search(value) or (max_length is not None and len(value) > max_length):
-        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a plain string (or too long)")
-    return value
-
-
-def _count(claims: dict[str, Any], name: str) -> int:
-    value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
-        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a count")
-    return value
-
-
-def _flag(claims: dict[str, Any], name: str) -> bool:
-    value = claims[name]
-    if not isinstance(value, bool):
-        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not true or false")
-    return value
-
-
-def _strings(claims: dict[str, Any], name: str) -> tuple[str, ...]:
-    value = claims[name]
-    if isinstance(value, dict):
-        # MediaWiki 1.39 serialises a PHP array with gaps as an object with numeric keys.
-        try:
-            value = [value[key] for key in sorted(value, key=int)]
-        except (TypeError, ValueError) as err:
-            raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} has non-numeric keys") from err
-    if not isinstance(value, list) or not all(isinstance(item, str) and not _CONTROL.search(item) for item in value):
-        raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a list of names")
-    return tuple(value)
-
-
-def _registered(value: Any) -> datetime | None:
-    # Accounts created before 2005 have no registration date.
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) != 14 or not value.isdigit():
-        raise InvalidIdentity("invalid_claim", "the identify JWT's 'registered' is not a MediaWiki timestamp")
-    try:
-        return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-    except ValueError as err:
-        raise InvalidIdentity("invalid_claim", "the identify JWT's 'registered' is not a valid date") from err
-
-
-def identity_from_json(data: dict[str, Any]) -> Identity:
-    """Rebuild an ``Identity`` from ``Identity.as_json()`` output."""
-    values = dict(data)
-    registered = values.get("registered")
-    values["registered"] = datetime.fromisoformat(registered) if registered else None
-    for name in ("groups", "rights", "grants"):
-        values[name] = tuple(values.get(name) or ())
-    values.pop("extra", None)
-    return Identity(**values)
