@@ -60,7 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "ALLOWED_WIKIS": [],
     "API_MAXLAG": 5,
     "API_MAX_RETRIES": 3,
-    "API_MAX_RETRY_WAIT": 30.0,
+    "API_MAX_RETRY_WAIT": 5.0,
 }
 
 
