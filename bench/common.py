@@ -1,0 +1,56 @@
+"""What both benchmarks need: Django with a throwaway test database, and the local wiki over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@contextmanager
+def bench_environment(database_url: str = "") -> Iterator[Any]:
+    """Set up Django (tests.settings), create a test database, start the local wiki; yields the wiki."""
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    from mwsso.devwiki.testing import running_devwiki
+    from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0)
+    try:
+        with running_devwiki() as wiki:
+            settings.SOCIAL_AUTH_MEDIAWIKI_URL = wiki.index_url
+            settings.SOCIAL_AUTH_MEDIAWIKI_KEY = TEST_CONSUMER_KEY
+            settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = TEST_CONSUMER_SECRET
+            settings.SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/"
+            yield wiki
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def connections_opened(url: str) -> int:
+    """TCP connections the shared HTTP session opened to the wiki (keep-alive: ideally one)."""
+    from mwsso import http
+
+    pools = http.get_session().get_adapter(url).poolmanager.pools
+    return sum(pool.num_connections for pool in pools._container.values())
+
+
+def latency(timings: list[float]) -> str:
+    p95 = sorted(timings)[max(0, int(len(timings) * 0.95) - 1)]
+    return f"mean {statistics.mean(timings) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
