@@ -62,6 +62,11 @@ def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             context.set_default_timeout(15_000)
             yield context.new_page()
             context.close()
+            # While Playwright's loop runs, Django keeps the test's own queries on a connection of this
+            # (async) context, which the test database teardown would find still open: close it here.
+            from django.db import connections
+
+            connections.close_all()
         finally:
             browser.close()
 
