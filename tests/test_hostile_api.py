@@ -372,3 +372,19 @@ def test_admin_verify_action_messages_have_no_secret(alice, hostile, caplog):
     page = response.content.decode()
     assert response.status_code == 200 and f"Token #{token.pk}" in page
     assert_no_secret(page, client.get(f"/admin/mwsso/accesstoken/{token.pk}/change/").content.decode(), caplog.text)
+
+
+def test_query_stops_on_a_continuation_cycle(alice, hostile):
+    # A wiki alternating two continuations (A, B, A, B, …) would keep a caller reading for ever.
+    pages = iter(["A", "B"] * 10)
+
+    def alternate(connection, seen):  # type: ignore[no-untyped-def]
+        return answer(json.dumps({"query": {"allpages": []}, "continue": {"apcontinue": next(pages), "continue": "-||"}}),
+                      content_type="application/json")  # fmt: skip
+
+    hostile.answers["api"] = alternate
+    read = []
+    with pytest.raises(api.BadResponse) as caught:
+        for page in client_of(alice).query(list="allpages"):
+            read.append(page["continue"]["apcontinue"])
+    assert read == ["A", "B", "A"] and caught.value.code == "mwsso-bad-continue"

@@ -130,14 +130,18 @@ class Client:
     def query(self, **params: Any) -> Iterator[dict[str, Any]]:
         """``action=query`` following ``continue``: yields each response, fetching the next only when asked."""
         continuation: dict[str, Any] = {}
+        seen: set[str] = set()
         while True:
             data = self.get(**{**params, **continuation, "action": "query"})
             yield data
             following = data.get("continue")
             if not isinstance(following, dict) or not following:
                 return
-            if following == continuation:
-                raise BadResponse("mwsso-bad-continue", "the wiki sent the same continuation twice")
+            # Any repeat, not only the last one: a wiki alternating A, B, A, B would never end.
+            key = json.dumps(following, sort_keys=True, default=str)
+            if key in seen:
+                raise BadResponse("mwsso-bad-continue", "the wiki sent a continuation it had sent before")
+            seen.add(key)
             continuation = following
 
     # -- one call, with retries -------------------------------------------
