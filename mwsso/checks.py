@@ -92,6 +92,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 "MWSSO_AUTHORIZE_PAGE must be 'authorize' or 'authenticate'.", hint="The default is 'authorize'.", id="mwsso.E005"
             )
         )
+    if str(getattr(settings, "SESSION_COOKIE_SAMESITE", "Lax")).lower() == "strict":
+        messages.append(
+            checks.Warning(
+                "SESSION_COOKIE_SAMESITE is 'Strict': the browser will not send the session cookie on the wiki's "
+                "redirect back to /complete/, so every sign-in fails as 'no pending login'.",
+                hint="Use 'Lax' (Django's default).",
+                id="mwsso.W003",
+            )
+        )
     if "social_django" not in settings.INSTALLED_APPS:
         messages.append(
             checks.Error("'social_django' must be in INSTALLED_APPS.", hint="mwsso stores the wiki account link with it.", id="mwsso.E006")

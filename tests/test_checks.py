@@ -73,3 +73,10 @@ def test_social_django_is_required(settings):
     assert checks.Error(
         "'social_django' must be in INSTALLED_APPS.", hint="mwsso stores the wiki account link with it.", id="mwsso.E006"
     ) in check_settings()
+
+
+def test_strict_samesite_session_cookie_would_break_every_callback(settings):
+    settings.SESSION_COOKIE_SAMESITE = "Strict"
+    assert [m.id for m in check_settings()] == ["mwsso.W003"]
+    settings.SESSION_COOKIE_SAMESITE = "Lax"
+    assert check_settings() == []
