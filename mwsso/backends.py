@@ -48,9 +48,9 @@ class MediaWikiOAuth(BaseOAuth1):
     # social-core's stock MediaWiki backend's key: associations it created are found as they are.
     ID_KEY = "userID"
     EXTRA_DATA: list = []
-    SEND_USER_AGENT = True
 
     access_credentials: oauth1.TokenPair | None = None
+    # Read by the error view (policy.end_refused_session) to know who a refusal was about.
     identity: Identity | None = None
 
     # -- settings -------------------------------------------------------
@@ -67,13 +67,10 @@ class MediaWikiOAuth(BaseOAuth1):
         value = str(self.setting("CALLBACK") or "oob")
         return self.strategy.build_absolute_uri(value) if value.startswith("/") else value
 
-    def _http_kwargs(self) -> dict[str, Any]:
-        return {"timeout": app_settings.HTTP_TIMEOUT, "headers": {"User-Agent": app_settings.USER_AGENT}}
-
     # -- step 1: initiate and send the browser to the wiki ----------------
     def unauthorized_token(self) -> str:
         request_token = self._call(
-            oauth1.initiate, http.get_session(), self.index_url(), self.consumer(), self.callback(), **self._http_kwargs()
+            oauth1.initiate, http.get_session(), self.index_url(), self.consumer(), self.callback(), **http.request_options()
         )
         return urlencode({"oauth_token": request_token.key, "oauth_token_secret": request_token.secret})
 
@@ -100,7 +97,7 @@ class MediaWikiOAuth(BaseOAuth1):
             self.consumer(),
             request_token,
             verifier,
-            **self._http_kwargs(),
+            **http.request_options(),
         )
         return self.do_auth(access, *args, **kwargs)
 
@@ -143,7 +140,7 @@ class MediaWikiOAuth(BaseOAuth1):
     def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:
         consumer = self.consumer()
         token, nonce = self._call(
-            oauth1.identify, http.get_session(), self.index_url(), consumer, access_token, **self._http_kwargs()
+            oauth1.identify, http.get_session(), self.index_url(), consumer, access_token, **http.request_options()
         )
         try:
             return verify_identify_jwt(

@@ -129,11 +129,15 @@ def reset_session() -> None:
         _session_pid = None
 
 
+def request_options() -> dict[str, Any]:
+    """mwsso's timeout and User-Agent for one request (read on every call, so a changed setting applies at once)."""
+    return {"timeout": app_settings.HTTP_TIMEOUT, "headers": {"User-Agent": app_settings.USER_AGENT}}
+
+
 def request(method: str, url: str, **kwargs: Any) -> requests.Response:
     """Send one request to a wiki with mwsso's timeout and User-Agent."""
-    kwargs.setdefault("timeout", app_settings.HTTP_TIMEOUT)
-    headers = kwargs.pop("headers", None) or {}
-    # Read on every call so a changed setting applies without rebuilding the pool.
-    headers.setdefault("User-Agent", app_settings.USER_AGENT)
+    options = request_options()
+    kwargs.setdefault("timeout", options["timeout"])
+    headers = {**options["headers"], **(kwargs.pop("headers", None) or {})}
     kwargs.setdefault("allow_redirects", False)
     return get_session().request(method, url, headers=headers, **kwargs)

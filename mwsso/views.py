@@ -9,7 +9,6 @@ from typing import Any
 import requests
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from social_core.exceptions import AuthCanceled, SocialAuthBaseException
 from social_django import views as social_views
 
@@ -47,14 +46,15 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
     if isinstance(err, LoginError):
         code, reason, detail = err.code_name, err.reason, err.detail
         status, message, hint = err.http_status, err.user_message, err.retry_hint
-        refusal = reason if err.code_name == "login_refused" else ""
+        refusal = reason if isinstance(err, LoginRefused) else ""
     else:
         code = getattr(err, "code", type(err).__name__)
         reason, detail, refusal = code, type(err).__name__, ""
         status = 400 if isinstance(err, SocialAuthBaseException) else 502
         message = "The sign-in was cancelled." if isinstance(err, AuthCanceled) else "The sign-in could not be completed."
         hint = "Please try again."
-    log = logger.info if code == "login_refused" else logger.warning
+    # A refusal is policy working as configured, not a fault.
+    log = logger.info if isinstance(err, LoginRefused) else logger.warning
     log("login %s failed: %s [%s] %s", step, code, reason, detail)
     context: dict[str, Any] = {
         "message": message,
@@ -64,6 +64,5 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         "error_code": code,
         "reason": reason,
         "backend": backend,
-        "begin_url": reverse("social:begin", args=[backend]),
     }
     return render(request, ERROR_TEMPLATE, context, status=status)

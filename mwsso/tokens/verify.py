@@ -76,9 +76,8 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
             Status.ERROR, f"issued to consumer {token.consumer_key}; this site is configured with {consumer.key}"
         )
     access = oauth1.TokenPair(credentials.key, credentials.secret)
-    kwargs = {"timeout": app_settings.HTTP_TIMEOUT, "headers": {"User-Agent": app_settings.USER_AGENT}}
     try:
-        jwt, nonce = oauth1.identify(http.get_session(), token.wiki_url, consumer, access, **kwargs)
+        jwt, nonce = oauth1.identify(http.get_session(), token.wiki_url, consumer, access, **http.request_options())
     except oauth1.ProtocolError as err:
         status = Status.REVOKED if err.kind == "refused" and is_revocation(err.wiki_code) else Status.ERROR
         code = f"{err.wiki_code}: " if err.wiki_code else ""
