@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import jwt
 import pytest
 
 from mwsso.identity import InvalidIdentity, issuer_of, verify_identify_jwt
+from tests import recorded
 
 KEY = "5e341c2d26271efadeac348a0f6bcebb"
 SECRET = "0123456789abcdef0123456789abcdef01234567"
@@ -18,11 +18,10 @@ WIKI = "http://127.0.0.1:8080/index.php"
 NOW = 1795894100.0
 NONCE = "16624097696077864671795894089"
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "recorded" / "mediawiki-1.39-claims.json"
 
 
 def recorded_claims(name: str = "oauth1_identify_Alice") -> dict:
-    return json.loads(RECORDED.read_text())[name]
+    return recorded.load("mediawiki-1.39-claims.json")[name]
 
 
 def sign(claims: dict, secret: str = SECRET, algorithm: str = "HS256") -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,12 +18,10 @@ from mwsso.oauth1 import (
     parse_identify_response,
     parse_token_response,
 )
-from tests import php_oauth
+from tests import php_oauth, recorded
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 
-RECORDED = json.loads(
-    (Path(__file__).resolve().parents[2] / "shared" / "recorded" / "mediawiki-1.39-oauth-responses.json").read_text()
-)
+RECORDED = recorded.load("mediawiki-1.39-oauth-responses.json")
 
 
 def recorded(name_prefix: str) -> requests.Response:

@@ -6,10 +6,8 @@ own client code, so these tests check the provider against the protocol.
 
 from __future__ import annotations
 
-import json
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,10 +17,7 @@ from requests_oauthlib import OAuth1, OAuth1Session
 
 from mwsso.devwiki import config
 from mwsso.devwiki.testing import DevWiki, authorize
-
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-RECORDED = SHARED / "recorded" / "mediawiki-1.39-oauth-responses.json"
-CLAIMS = SHARED / "recorded" / "mediawiki-1.39-claims.json"
+from tests import recorded as recorded_data
 
 TEST = (config.TEST_CONSUMER_KEY, config.TEST_CONSUMER_SECRET)
 DEMO = (config.DEMO_CONSUMER_KEY, config.DEMO_CONSUMER_SECRET)
@@ -40,12 +35,12 @@ def wiki(devwiki: DevWiki) -> DevWiki:
 
 @pytest.fixture(scope="session")
 def recorded() -> dict[str, dict[str, Any]]:
-    return json.loads(RECORDED.read_text(encoding="utf-8"))
+    return recorded_data.load("mediawiki-1.39-oauth-responses.json")
 
 
 @pytest.fixture(scope="session")
 def recorded_claims() -> dict[str, Any]:
-    return json.loads(CLAIMS.read_text(encoding="utf-8"))
+    return recorded_data.load("mediawiki-1.39-claims.json")
 
 
 def special(wiki: DevWiki, subpage: str) -> str:
