@@ -82,6 +82,15 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":  # MariaDB, e.g. Toolforge's ToolsDB
+    import pymysql
+
+    # PyMySQL is pure Python, so nothing needs compiling on Toolforge or a fresh machine. It implements
+    # mysqlclient's API; Django checks mysqlclient's version number, which PyMySQL reports as an old one.
+    pymysql.version_info = (2, 2, 1, "final", 0)
+    pymysql.install_as_MySQLdb()
+    DATABASES["default"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"  # wiki names are any Unicode
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
