@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core import checks
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
+from mwsso.wikiurls import InvalidWikiURL, wiki_urls
 
 BACKEND_PATH = "mwsso.backends.MediaWikiOAuth"
 
@@ -32,7 +33,12 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 )
             )
     url = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "https://meta.wikimedia.org/w/index.php")
-    if not url.startswith(("https://", "http://")) or not url.rstrip("/").endswith("index.php"):
+    try:
+        wiki_urls(url)
+        usable = url.split("?", 1)[0].rstrip("/").endswith("/index.php")
+    except InvalidWikiURL:
+        usable = False
+    if not usable:
         errors.append(
             checks.Error(
                 f"SOCIAL_AUTH_MEDIAWIKI_URL {url!r} is not a wiki's index.php URL.",

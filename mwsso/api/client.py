@@ -38,6 +38,7 @@ from mwsso.api.errors import (
 from mwsso.api.signing import Signer
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
+from mwsso.wikiurls import wiki_urls
 
 logger = logging.getLogger("mwsso.api")
 
@@ -67,7 +68,7 @@ class Client:
     @property
     def index_url(self) -> str:
         """The wiki's index.php beside ``api_url``, for links such as ``?oldid=<revid>``."""
-        return self.api_url.rsplit("/", 1)[0] + "/index.php"
+        return wiki_urls(self.api_url).index
 
     def __repr__(self) -> str:
         who = f" token={self.token.fingerprint}" if self.token is not None else ""
@@ -256,7 +257,7 @@ class Client:
             return True
         try:
             target = wikis.endpoint(self.api_url).server
-            home = {wikis.endpoint(wikis.api_url_from_index(token.wiki_url)).server}
+            home = {wikis.home_endpoint(token.wiki_url).server}
         except wikis.InvalidWiki:
             return True
         try:

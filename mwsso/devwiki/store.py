@@ -14,8 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mwsso.wikiurls import WikiURLs
+
 from . import control
-from .config import load_config, make_consumer, make_user
+from .config import check_script_path, load_config, make_consumer, make_user
 from .faults import Faults
 from .models import AccessToken, Consumer, RequestToken, User
 from .oauth1 import MWOAuthError
@@ -34,11 +36,16 @@ class Store:
     """Consumers, users, tokens, nonces, pages, switches and counters of one devwiki."""
 
     def __init__(
-        self, config: dict[str, Any] | str | Path | None = None, clock: Callable[[], float] = time.time
+        self,
+        config: dict[str, Any] | str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+        script_path: str | None = None,
     ) -> None:
         self.config = load_config(config)
         self.clock = clock  # tests may swap in a fake clock
         self.server = (self.config["server"] or "").rstrip("/")  # set by the server on bind
+        # $wgScriptPath: index.php, api.php and rest.php are served under it (and only there).
+        self.script_path = check_script_path(self.config["script_path"] if script_path is None else script_path)
         self.secret = self.config["secret"] or secrets.token_hex(16)
         self.faults = Faults()
         self._lock = threading.RLock()
@@ -46,6 +53,11 @@ class Store:
 
     def now(self) -> float:
         return self.clock()
+
+    @property
+    def urls(self) -> WikiURLs:
+        """This wiki's entry points as a client must call them ($wgServer + $wgScriptPath)."""
+        return WikiURLs(server=self.server, script_path=self.script_path)
 
     def reset(self) -> None:
         """Back to the configured state: no tokens, no faults, seeded pages, zero counters."""

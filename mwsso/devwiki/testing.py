@@ -17,6 +17,8 @@ from typing import Any
 
 import requests
 
+from mwsso.wikiurls import WikiURLs
+
 from .server import DevWikiServer
 from .store import Store
 
@@ -34,12 +36,21 @@ class DevWiki:
         return self.server.server_url
 
     @property
+    def urls(self) -> WikiURLs:
+        """index.php, api.php and rest.php under the wiki's script path (``script_path``)."""
+        return self.store.urls
+
+    @property
+    def script_path(self) -> str:
+        return self.store.script_path
+
+    @property
     def index_url(self) -> str:
-        return f"{self.store.server}/w/index.php"
+        return self.urls.index
 
     @property
     def api_url(self) -> str:
-        return f"{self.store.server}/w/api.php"
+        return self.urls.api
 
     @property
     def control_url(self) -> str:
@@ -57,10 +68,17 @@ class DevWiki:
 
 @contextlib.contextmanager
 def running_devwiki(
-    config: dict[str, Any] | str | Path | None = None, host: str = "127.0.0.1", port: int = 0
+    config: dict[str, Any] | str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    script_path: str | None = None,
 ) -> Iterator[DevWiki]:
-    """Start a devwiki on a free port in a daemon thread; stop it on exit."""
-    store = Store(config)
+    """Start a devwiki on a free port in a daemon thread; stop it on exit.
+
+    ``script_path`` is the wiki's ``$wgScriptPath`` (default ``/w``, or the config's ``script_path``;
+    ``""`` serves ``/index.php`` and ``/api.php`` at the server root).
+    """
+    store = Store(config, script_path=script_path)
     server = DevWikiServer(store, host, port)
     server.start()
     try:

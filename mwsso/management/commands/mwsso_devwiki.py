@@ -19,9 +19,16 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on (default 127.0.0.1).")
         parser.add_argument("--port", type=int, default=8001, help="Port to listen on (default 8001; 0 = any free).")
         parser.add_argument("--config", default=None, help="JSON or TOML file with extra consumers, users, pages.")
+        parser.add_argument(
+            "--script-path",
+            default=None,
+            help='$wgScriptPath: /w (the default), "" for index.php and api.php at the server root, /mediawiki, …',
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            serve(options["host"], options["port"], options["config"], stdout=self.stdout)
+            serve(
+                options["host"], options["port"], options["config"], stdout=self.stdout, script_path=options["script_path"]
+            )
         except (ConfigError, OSError) as err:
             raise CommandError(f"devwiki could not start: {err}") from err
