@@ -61,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "API_MAXLAG": 5,
     "API_MAX_RETRIES": 3,
     "API_MAX_RETRY_WAIT": 5.0,
+    "SITE_CHECK_CACHE": 5.0,
 }
 
 
@@ -185,6 +186,15 @@ class AppSettings:
     def API_MAX_RETRY_WAIT(self) -> float:
         """Upper bound, in seconds, on one wait before a retry (whatever Retry-After says)."""
         return float(_get("API_MAX_RETRY_WAIT"))
+
+    @property
+    def SITE_CHECK_CACHE(self) -> float:
+        """Seconds a process keeps the answer to "does the wiki accept this site's own signature?".
+
+        Asked (Special:OAuth/initiate, signed with the consumer alone) before an "Invalid signature" or
+        "Expired timestamp" refusal is blamed on a user's token; the cache stops a probe per failing call.
+        """
+        return float(_get("SITE_CHECK_CACHE"))
 
 
 app_settings = AppSettings()
