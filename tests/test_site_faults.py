@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -125,13 +124,13 @@ def test_a_host_name_that_is_not_wgserver_spoils_no_token(alice, devwiki, monkey
     assert userinfo(alice) == "Alice"
 
 
-def test_a_server_clock_an_hour_off_spoils_no_token(alice, devwiki, monkeypatch):
-    monkeypatch.setattr(devwiki.store, "clock", lambda: time.time() + 3600)
+def test_a_server_clock_an_hour_off_spoils_no_token(alice, devwiki):
+    devwiki.control("set_clock", offset=3600)
     with pytest.raises(api.SiteMisconfigured) as caught:
         userinfo(alice)
     assert caught.value.cause == "clock" and "Expired timestamp" in caught.value.info
     assert token_of(alice).status == AccessToken.Status.VALID
-    monkeypatch.undo()
+    devwiki.control("set_clock", offset=0)
     assert userinfo(alice) == "Alice"
 
 

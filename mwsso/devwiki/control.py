@@ -102,6 +102,12 @@ def _add_user(store: Store, **spec: Any) -> dict[str, Any]:
     return user.public(store.now())
 
 
+def _set_clock(store: Store, offset: float) -> dict[str, Any]:
+    """The wiki's clock ``offset`` seconds ahead (negative: behind), as a server with a wrong clock; 0 restores it."""
+    store.clock_offset = float(offset)
+    return {"offset": store.clock_offset}
+
+
 def _stats(store: Store) -> dict[str, Any]:
     return store.stats()
 
@@ -116,6 +122,7 @@ ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "set_jwt_fault": _set_jwt_fault,
     "set_fault": _set_fault,
     "set_maxlag": _set_maxlag,
+    "set_clock": _set_clock,
     "add_consumer": _add_consumer,
     "add_user": _add_user,
     "stats": _stats,

@@ -43,6 +43,7 @@ class Store:
     ) -> None:
         self.config = load_config(config)
         self.clock = clock  # tests may swap in a fake clock
+        self.clock_offset = 0.0  # control "set_clock": the wiki's clock ahead (or behind) the real one
         self.server = (self.config["server"] or "").rstrip("/")  # set by the server on bind
         # $wgScriptPath: index.php, api.php and rest.php are served under it (and only there).
         self.script_path = check_script_path(self.config["script_path"] if script_path is None else script_path)
@@ -52,7 +53,7 @@ class Store:
         self.reset()
 
     def now(self) -> float:
-        return self.clock()
+        return self.clock() + self.clock_offset
 
     @property
     def urls(self) -> WikiURLs:
@@ -61,6 +62,7 @@ class Store:
 
     def reset(self) -> None:
         """Back to the configured state: no tokens, no faults, seeded pages, zero counters."""
+        self.clock_offset = 0.0
         now = self.now()
         with self._lock:
             self._consumers = {c["key"]: make_consumer(c) for c in self.config["consumers"]}
