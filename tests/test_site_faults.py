@@ -134,6 +134,28 @@ def test_a_server_clock_an_hour_off_spoils_no_token(alice, devwiki):
     assert userinfo(alice) == "Alice"
 
 
+def test_a_consumer_the_wiki_no_longer_approves_spoils_no_token(alice, devwiki, caplog):
+    caplog.set_level(logging.ERROR, logger="mwsso")
+    devwiki.store.consumer(TEST_CONSUMER_KEY).approved = False  # disabled by a wiki admin (reset restores it)
+    probes = counter(devwiki, "initiate")
+    for _ in range(3):
+        with pytest.raises(api.SiteMisconfigured) as caught:
+            userinfo(alice)
+    assert caught.value.cause == "consumer" and "not-approved" in caught.value.code
+    assert counter(devwiki, "initiate") == probes  # the wiki said what is wrong: no probe needed
+    assert caplog.text.count(REFUSED_SITE) == 1
+    assert token_of(alice).status == AccessToken.Status.VALID
+
+
+def test_the_wiki_unreachable_for_the_probe_blames_no_token(alice, devwiki, settings):
+    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = WRONG_SECRET
+    devwiki.control("set_fault", step="initiate", kind="drop")
+    with pytest.raises(api.SignatureRejected) as caught:
+        userinfo(alice)
+    assert not isinstance(caught.value, (api.SiteMisconfigured, api.SignInRequired))
+    assert token_of(alice).status == AccessToken.Status.VALID
+
+
 def test_a_wrong_token_secret_is_still_the_tokens_fault(alice, devwiki):
     # The probe passes (the site's consumer is fine) and identify refuses the token's signature too.
     token = token_of(alice)

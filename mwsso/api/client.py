@@ -257,28 +257,28 @@ class Client:
         index_url = self.index_url
         if self.token is None:
             check = sitecheck.check_site(index_url, consumer)
-            if not check.ok:
+            if not check.ok and check.conclusive:
                 return SiteMisconfigured(code, self._scrub(f"{info}; {check.message}"), cause=check.cause, http_status=status)
             return SignatureRejected(code, info, http_status=status)
         # The same decision as mwsso_tokens verify: the site first, then the wiki's word on the token (identify).
-        new_status, reason, site_fault = verify.judge_refusal(index_url, consumer, code, info)
-        if site_fault:
-            check = sitecheck.check_site(index_url, consumer)
-            return SiteMisconfigured(code, self._scrub(reason), cause=check.cause, http_status=status)
+        new_status, reason, site_cause = verify.judge_refusal(index_url, consumer, code, info)
+        if site_cause:
+            return SiteMisconfigured(code, self._scrub(reason), cause=site_cause, http_status=status)
         if new_status == AccessToken.Status.ERROR:
             # A timestamp or nonce refusal while the site's own request passes: not the token's fault.
             return SignatureRejected(code, info, http_status=status)
-        judged = verify.verify_token(self.token)
+        judged = verify.verify_token(self.token)  # identify: the wiki's word on the token itself
         if judged.site_fault:
-            check = sitecheck.check_site(index_url, consumer)
-            return SiteMisconfigured(code, self._scrub(judged.reason), cause=check.cause, http_status=status)
+            return SiteMisconfigured(code, self._scrub(judged.reason), cause=judged.site_cause, http_status=status)
         if judged.status in (AccessToken.Status.REVOKED, AccessToken.Status.INVALID):
             logger.warning(
                 "access token %s of user %s on %s refused by the wiki (%s); marked %s",
                 self.token.fingerprint, self.token.user_id, self.token.wiki, code, judged.status,
             )  # fmt: skip
             return TokenInvalid(code, info, status=judged.status, http_status=status)
-        # identify accepts the token and the consumer: this request's URL or signature was wrong, not the token.
+        if judged.status != AccessToken.Status.VALID:
+            return SignatureRejected(code, self._scrub(f"{info}; the token could not be checked: {judged.reason}"))
+        # identify accepts the token and the consumer: this request's URL or signing was wrong, not the token.
         detail = f"{info}; the wiki accepts this site's consumer and this token at {index_url}, so the API URL or signing is wrong"
         return SignatureRejected(code, self._scrub(detail), http_status=status)
 

@@ -45,8 +45,12 @@ class VerifyResult:
     username: str = ""
     grants: tuple[str, ...] | None = None
     checked_at: datetime = field(default_factory=timezone.now)
-    #: The wiki refused the site itself (consumer secret, URL, clock): the token's stored status stays.
-    site_fault: bool = False
+    #: Why the wiki refused the site itself (``mwsso.sitecheck`` cause); the token's stored status then stays.
+    site_cause: str = ""
+
+    @property
+    def site_fault(self) -> bool:
+        return bool(self.site_cause)
 
 
 def configured_consumer() -> oauth1.Consumer:
@@ -69,8 +73,11 @@ def index_url_of(token: AccessToken) -> str:
         return token.wiki_url
 
 
-def judge_refusal(index_url: str, consumer: oauth1.Consumer, code: str, message: str) -> tuple[str, str, bool]:
-    """``(status, reason, site_fault)`` for the wiki's refusal of a request signed with a token.
+def judge_refusal(index_url: str, consumer: oauth1.Consumer, code: str, message: str) -> tuple[str, str, str]:
+    """``(status, reason, site_cause)`` for the wiki's refusal of a request signed with a token.
+
+    ``site_cause`` is empty unless the site itself is refused (then ``status`` is ``error``, and no
+    token is to be changed).
 
     ``code``/``message`` are the wiki's (already scrubbed). The rule: revoked and user refusals are the
     wiki's word on the token; a signature, timestamp or nonce refusal is the token's fault only when
@@ -79,24 +86,25 @@ def judge_refusal(index_url: str, consumer: oauth1.Consumer, code: str, message:
     shown = f"{code}: {message}" if code else message
     kind = refusals.classify(code, message)
     if kind == refusals.REVOKED:
-        return Status.REVOKED, shown, False
+        return Status.REVOKED, shown, ""
     if kind == refusals.USER:
-        return Status.INVALID, shown, False
+        return Status.INVALID, shown, ""
     if kind == refusals.CONSUMER:
         check = sitecheck.SiteCheck(
             False, sitecheck.CAUSE_CONSUMER, f"the wiki does not accept consumer {consumer.key} (not approved)", shown
         )
         sitecheck.report(index_url, check)
-        return Status.ERROR, f"{shown}; not the token's fault: {check.message}", True
+        return Status.ERROR, f"{shown}; not the token's fault: {check.message}", check.cause
     if kind != refusals.AMBIGUOUS:
-        return Status.ERROR, shown, False
+        return Status.ERROR, shown, ""
     check = sitecheck.check_site(index_url, consumer)
-    if not check.ok:
-        return Status.ERROR, f"{shown}; not the token's fault: {check.message}", True
-    if "invalid signature" not in message.lower():
-        # A timestamp or nonce refusal while the site's own request passes: a passing hiccup.
-        return Status.ERROR, shown, False
-    return Status.INVALID, f"{shown} (the wiki accepts this site's consumer, so the token's secret is wrong)", False
+    if not check.ok and check.conclusive:
+        return Status.ERROR, f"{shown}; not the token's fault: {check.message}", check.cause
+    if not check.ok or "invalid signature" not in message.lower():
+        # The site's own request could not be checked, or it passes and this was a timestamp or
+        # nonce hiccup: nothing is known against the token.
+        return Status.ERROR, shown, ""
+    return Status.INVALID, f"{shown} (the wiki accepts this site's consumer, so the token's secret is wrong)", ""
 
 
 def check_token(token: AccessToken, *, expected_sub: str | None = None) -> VerifyResult:
@@ -130,8 +138,8 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
         if err.kind != "refused":
             code = f"{err.wiki_code}: " if err.wiki_code else ""
             return result(Status.ERROR, f"{code}{err.message}")
-        status, reason, site_fault = judge_refusal(index_url, consumer, err.wiki_code, err.message)
-        return result(status, reason, site_fault=site_fault)
+        status, reason, site_cause = judge_refusal(index_url, consumer, err.wiki_code, err.message)
+        return result(status, reason, site_cause=site_cause)
     try:
         identity = verify_identify_jwt(
             jwt,
