@@ -51,8 +51,9 @@ def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
         return [
             checks.Warning(
                 "MWSSO_TOKEN_KEYS is empty: access tokens are encrypted with a key derived from SECRET_KEY.",
-                hint="Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()); changing SECRET_KEY "
-                "would otherwise make every stored token unreadable.",
+                hint="Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()), then run 'manage.py "
+                "mwsso_tokens rotate-keys'. Until then, keep the old SECRET_KEY in SECRET_KEY_FALLBACKS whenever you "
+                "change it, or the stored tokens become unreadable (docs/migrating.md).",
                 id="mwsso.W001",
             )
         ]

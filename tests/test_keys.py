@@ -229,3 +229,19 @@ def test_key_usage_lists_derived_keys_only_while_in_use(settings):
     assert [u.label for u in key_usage()] == ["MWSSO_TOKEN_KEYS[0]"]
     settings.MWSSO_TOKEN_KEYS = []
     assert [(u.label, u.tokens) for u in key_usage()] == [("derived from SECRET_KEY", 0)]
+
+
+def test_the_admin_names_a_derived_key_and_asks_for_rotate_keys(settings):
+    from mwsso.admin.tokens import encryption_key_label
+
+    settings.MWSSO_TOKEN_KEYS = [NEW_KEY]
+    settings.SECRET_KEY = NEW_SECRET
+    settings.SECRET_KEY_FALLBACKS = [OLD_SECRET]
+    derived = crypto.key_id(crypto.derived_key(NEW_SECRET))
+    fallback = crypto.key_id(crypto.derived_key(OLD_SECRET))
+    assert encryption_key_label(crypto.key_id(NEW_KEY)).endswith("(key 1 of 1, current)")
+    assert encryption_key_label(derived) == f"{derived} (derived from SECRET_KEY, old: run mwsso_tokens rotate-keys)"
+    assert "derived from SECRET_KEY_FALLBACKS[0], old" in encryption_key_label(fallback)
+    assert encryption_key_label("0123456789ab").endswith("(no known key: unreadable)")
+    settings.MWSSO_TOKEN_KEYS = []
+    assert encryption_key_label(derived) == f"{derived} (derived from SECRET_KEY, current)"
