@@ -102,7 +102,7 @@ def test_rotating_secret_key_with_fallbacks_loses_no_token(default_keys):
 
     out = run("rotate-keys")
     old_id, new_id = crypto.key_id(crypto.derived_key(OLD_SECRET)), crypto.key_id(crypto.derived_key(NEW_SECRET))
-    assert f"Re-encrypted 3 access tokens with derived from SECRET_KEY (key id {new_id})." in out
+    assert f"Re-encrypted 3 access tokens with the key derived from SECRET_KEY (key id {new_id})." in out
     assert f"derived from SECRET_KEY, id {new_id}: 0 → 3 (encrypts)" in out
     assert f"derived from SECRET_KEY_FALLBACKS[0], id {old_id}: 3 → 0 (no token depends on it any more)" in out
     assert database_checks() == {}

@@ -97,7 +97,9 @@ class Command(BaseCommand):
         purge.add_argument("--dry-run", action="store_true", help="show what would be deleted; change nothing")
         purge.add_argument("--noinput", "--no-input", action="store_false", dest="interactive", help="do not ask")
 
-        rotate = actions.add_parser("rotate-keys", help="re-encrypt every token with the first MWSSO_TOKEN_KEYS key")
+        rotate = actions.add_parser(
+            "rotate-keys", help="re-encrypt every token with the key that encrypts (MWSSO_TOKEN_KEYS[0], else derived from SECRET_KEY)"
+        )
         rotate.add_argument("--batch-size", type=int, default=500, help="tokens per transaction (default 500)")
         rotate.add_argument(
             "--skip-unreadable", action="store_true", help="re-encrypt the others when a token cannot be decrypted"
@@ -221,7 +223,8 @@ class Command(BaseCommand):
                 "rotate-keys again, or add --skip-unreadable to re-encrypt the others and leave it as it is."
             ) from None
         progress.finish()
-        self.stdout.write(f"Re-encrypted {_tokens(result.rotated)} with {primary.label} (key id {primary.id}).")
+        name = f"the key {primary.label}" if primary.is_derived else primary.label
+        self.stdout.write(f"Re-encrypted {_tokens(result.rotated)} with {name} (key id {primary.id}).")
         self.stdout.write("Access tokens per key, before → after:")
         for line in key_report(before, key_usage()):
             self.stdout.write(f"  {line}")
