@@ -40,7 +40,8 @@ def complete(request: HttpRequest, backend: str) -> HttpResponse:
     except OperationalError as err:
         if not _is_database_locked(err):
             raise
-        # SQLite: other sign-ins held the write lock past its timeout. Nothing was saved (one transaction).
+        # SQLite: other sign-ins held the write lock past its timeout; the pipeline's transaction saved nothing.
+        # A 503: Django's SessionMiddleware does not save the session on it (that would wait for the same lock).
         return login_error(request, backend, SiteBusy(None, f"database: {err}", stage="pipeline"), step="complete")
 
 

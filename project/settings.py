@@ -92,6 +92,13 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Every transaction takes SQLite's write lock when it begins (not at its first write, where a busy
+    # database can only answer "database is locked"), waiting up to DJANGO_SQLITE_TIMEOUT seconds for it.
+    # Keep the timeout under gunicorn's --timeout; a lock held longer still ends on mwsso's "try again" page.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": float(os.environ.get("DJANGO_SQLITE_TIMEOUT", "20"))}
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":  # MariaDB, e.g. Toolforge's ToolsDB
     import pymysql
 
