@@ -19,6 +19,7 @@ from mwsso.identity import Identity
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.pipeline import create_or_update_user
 from mwsso.sessions import drop_pending_handshakes, is_handshake_key
+from mwsso.tokens.verify import verify_token
 from tests.conftest import callback_path, start_login
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -81,6 +82,10 @@ def test_signing_in_with_a_second_wiki_account_switches_and_never_merges(login, 
     other = client_factory()
     login(other, "Alice")
     assert signed_in_user(other).pk == alice.pk
+    # The admin's verify action and `mwsso_tokens verify` see each token as its own user's.
+    for user, name in ((alice, "Alice"), (bob, "Bob")):
+        result = verify_token(AccessToken.objects.get(user=user))
+        assert (result.status, result.username) == (AccessToken.Status.VALID, name)
 
 
 def test_signing_in_again_as_the_same_wiki_account_keeps_the_user(login, site_client):
