@@ -114,6 +114,14 @@ def test_a_switch_signs_the_previous_user_out(login, site_client):
     assert signed_in_user(site_client).username == "Bob"
 
 
+def test_a_switch_still_follows_next(login, site_client):
+    login(site_client, "Alice")
+    started = start_login(site_client, next_url="/profile/?after=switch")
+    response = site_client.get(allowed_callback(started, "Bob"))
+    assert response.status_code == 302 and response["Location"] == "/profile/?after=switch"
+    assert signed_in_user(site_client).username == "Bob"
+
+
 # -- 2. a local superuser's "Sign in again" ----------------------------------------------------------------
 
 
@@ -266,3 +274,25 @@ def test_the_pipeline_refuses_to_attach_a_wiki_account_to_another_user(linked_to
     assert list(UserSocialAuth.objects.filter(user=local).values_list("uid", flat=True)) == (
         [ALICE_SUB] if other else []
     )
+
+
+def test_the_docs_way_to_find_accounts_merged_by_an_older_version() -> None:
+    from pathlib import Path
+
+    section = (Path(__file__).resolve().parent.parent / "docs" / "security.md").read_text()
+    code = section.split("### Accounts merged by an older version", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    merged_user = User.objects.create_user("Alice")
+    merged_user.set_unusable_password()
+    merged_user.save()
+    UserSocialAuth.objects.create(user=merged_user, provider="mediawiki", uid=ALICE_SUB)
+    UserSocialAuth.objects.create(user=merged_user, provider="mediawiki", uid=BOB_SUB)
+    superuser = User.objects.create_superuser("Zoë", "admin@example.org", "admin-password")
+    taken = UserSocialAuth.objects.create(user=superuser, provider="mediawiki", uid="11")
+    fine = User.objects.create_user("Newbie")
+    fine.set_unusable_password()
+    fine.save()
+    UserSocialAuth.objects.create(user=fine, provider="mediawiki", uid="7")
+    found: dict = {}
+    exec(code, found)  # the documented snippet, as written
+    assert list(found["merged"]) == [{"user": merged_user.pk, "n": 2}]
+    assert [link.pk for link in found["taken_over"]] == [taken.pk]
