@@ -103,6 +103,7 @@ def rotate_in_subprocess(path: Path, *args: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DJANGO_SECRET_KEY": "tests-only-rotation-secret-key-0123456789abcdef",
         "DATABASE_URL": f"sqlite:///{path}",
         "MWSSO_TOKEN_KEYS": f"{NEW_KEY},{OLD_KEY}",
         "MWSSO_LOG_LEVEL": "WARNING",
