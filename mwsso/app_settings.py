@@ -17,7 +17,7 @@ from mwsso import __version__
 LIBRARY_AGENT = f"mwsso/{__version__}"
 DEFAULT_USER_AGENT = f"{LIBRARY_AGENT} (Django; set MWSSO_USER_AGENT to name your tool and a contact)"
 
-# The social-auth pipeline mwsso expects (SOCIAL_AUTH_PIPELINE); README.md explains each step.
+# The social-auth pipeline mwsso expects (SOCIAL_AUTH_PIPELINE); docs/policies.md explains each step.
 DEFAULT_PIPELINE = (
     "social_core.pipeline.social_auth.social_details",
     "social_core.pipeline.social_auth.social_uid",

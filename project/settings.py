@@ -1,7 +1,7 @@
 """Settings of the mwsso demo site, all from environment variables.
 
 The defaults run against the local provider (``manage.py mwsso_devwiki``) on
-SQLite, so ``make run`` works on a fresh machine. See README.md for a real wiki
+SQLite, so ``make run`` works on a fresh machine. See docs/deploying.md for a real wiki
 and for production.
 """
 
