@@ -18,7 +18,7 @@ PYTHON313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python
 DATABASE_URL_POSTGRES ?= postgres://postgres@127.0.0.1:5432/mwsso
 DATABASE_URL_MARIADB ?= mysql://root@127.0.0.1:3306/mwsso
 
-.PHONY: run test test-postgres test-mariadb test-django6 package lint bench clean
+.PHONY: install install-django6 run test test-postgres test-mariadb test-django6 package lint bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(if $(EXTRA_REQUIREMENTS),$(PY) -m pip install --quiet $(EXTRA_REQUIREMENTS))
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Only the virtual environments (the other targets install as needed).
+install: $(STAMP)
+
+install-django6:
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: set PYTHON313=/path/to/python3.13" >&2; exit 1; }
+	$(MAKE) install VENV=$(DJANGO6_VENV) PYTHON="$(PYTHON313)" EXTRA_REQUIREMENTS="$(DJANGO6)"
 
 # The demo site on SQLite with the local wiki (http://127.0.0.1:$(WIKI_PORT)) beside it.
 # DJANGO_DEBUG=1 (unless set): development mode, with a development-only SECRET_KEY when DJANGO_SECRET_KEY is unset.
@@ -49,8 +56,7 @@ test-mariadb: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_MARIADB)} $(PY) -m pytest $(PYTEST_ARGS)
 
 # The whole suite on Django 6.1 and Python 3.13 (creates $(DJANGO6_VENV) the first time).
-test-django6:
-	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: set PYTHON313=/path/to/python3.13" >&2; exit 1; }
+test-django6: install-django6
 	$(MAKE) test VENV=$(DJANGO6_VENV) PYTHON="$(PYTHON313)" EXTRA_REQUIREMENTS="$(DJANGO6)" PYTEST_ARGS="$(PYTEST_ARGS)"
 
 # The sdist and wheel in dist/, their metadata checked by twine, their contents by tests/test_package.py.

@@ -99,6 +99,9 @@ def test_one_keep_alive_connection_and_our_user_agent(settings, recorder):
     assert http.get_session() is http.get_session()
 
 
+# Python 3.12+ warns about fork() with threads (the recorder's server thread); the child here only checks
+# which session it gets and exits, as a gunicorn worker's first moments would.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
 def test_a_forked_process_gets_its_own_session(recorder):
     parent = http.get_session()
     read, write = os.pipe()
