@@ -116,7 +116,8 @@ def handle_authorize(store: Store, req: Request) -> Response:
         )
         answer = {"code": code} if request.state is None else {"code": code, "state": request.state}
         return Response(b"", status=302, headers=[("Location", append_query(request.target, answer)), *REST_CACHE])
-    query = urlencode([(k, v) for k, v in req.query if k != "approval_pass"])
+    # the query as sent (not re-encoded), so returntoquery is the real wiki's byte for byte
+    query = "&".join(p for p in req.query_string.split("&") if p and p.partition("=")[0] != "approval_pass")
     location = f"{urls.index_url(store)}?title=Special:OAuth/approve&" + urlencode(
         {
             "returnto": urls.rest_path(store) + urls.AUTHORIZE,
