@@ -305,7 +305,7 @@ def test_139_authorize_error_pages(wiki139: DevWiki, rec139: dict[str, Any], cas
     assert page_text(answer.text) == rec139[case]["body"]
 
 
-def CONFIDENTIAL_REDIRECT(wiki: DevWiki) -> str:  # noqa: N802
+def CONFIDENTIAL_REDIRECT(wiki: DevWiki) -> str:
     return wiki.store.oauth2.client(CONFIDENTIAL[0]).redirect_uri
 
 
