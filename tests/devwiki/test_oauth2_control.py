@@ -217,3 +217,24 @@ def test_settings_and_pkce_are_pure() -> None:
     assert settings.refresh_expiry(1000.0) == 1060.0
     with pytest.raises(SettingsError):
         OAuth2Settings(mw_version="1.40")
+
+
+@pytest.mark.parametrize("step", ["oauth2_token", "oauth2_profile", "oauth2_authorize"])
+def test_step_faults(wiki: DevWiki, step: str) -> None:
+    tokens = signed_in(wiki)
+    url = {
+        "oauth2_token": f"{wiki.rest_url}/oauth2/access_token",
+        "oauth2_profile": f"{wiki.rest_url}/oauth2/resource/profile",
+        "oauth2_authorize": authorize_url(wiki, CONFIDENTIAL[0]),
+    }[step]
+    method = "POST" if step == "oauth2_token" else "GET"
+    kw = {"headers": {"Authorization": f"Bearer {tokens['access_token']}"}, "allow_redirects": False, "timeout": 5}
+    wiki.control("set_fault", step=step, kind="error", count=1)
+    failed = requests.request(method, url, **kw)
+    assert failed.status_code == 500 and failed.json()["error"] == "server_error"
+    wiki.control("set_fault", step=step, kind="garbage", count=1)
+    assert requests.request(method, url, **kw).status_code == 200
+    wiki.control("set_fault", step=step, kind="drop", count=1)
+    with pytest.raises(requests.ConnectionError):
+        requests.request(method, url, **kw)
+    assert requests.request(method, url, **kw).status_code != 500  # counted faults clear themselves
