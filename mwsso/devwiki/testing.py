@@ -54,6 +54,16 @@ class DevWiki:
     def control(self, action: str, **params: Any) -> dict[str, Any]:
         return self.store.control(action, **params)
 
+    @property
+    def mw_version(self) -> str:
+        """Which recorded MediaWiki the OAuth 2.0 side plays ("1.43" or "1.39")."""
+        return self.store.oauth2.settings.mw_version
+
+    @mw_version.setter
+    def mw_version(self, version: str) -> None:
+        """Play another version until ``reset`` (which returns to the one it was started with)."""
+        self.store.oauth2.settings.update(mw_version=version)
+
     def reset(self) -> None:
         self.store.reset()
 

@@ -78,3 +78,14 @@ def test_mw_version_option_of_running_devwiki() -> None:
         assert "email_verified" not in profile(old, token).json()
         old.reset()
         assert old.store.oauth2.settings.mw_version == "1.39"  # reset keeps the configured version
+
+
+def test_devwiki_handle_switches_version_until_reset(wiki: DevWiki) -> None:
+    assert wiki.mw_version == "1.43"
+    wiki.mw_version = "1.39"
+    token = wiki.control("oauth2_issue_token", client_id=CONFIDENTIAL[0], user="Alice")["access_token"]
+    assert profile(wiki, token).headers["Content-Type"] == "text/html"
+    with pytest.raises(ValueError):
+        wiki.mw_version = "1.0"
+    wiki.reset()
+    assert wiki.mw_version == "1.43"
