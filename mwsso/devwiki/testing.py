@@ -178,6 +178,7 @@ def authorize_oauth2(
     data = {**form.fields, "wpUser": sub}
     data["accept" if action == "accept" else "cancel"] = "Allow" if action == "accept" else "Cancel"
     answer = http.post(form.action, data=data, allow_redirects=False, timeout=timeout)
-    if action == "cancel" or not answer.is_redirect:
+    if not answer.is_redirect:  # the form again, with an error
         return answer
+    # back to authorize with approval_pass=1 (or approval_cancel=1), which answers the client
     return http.get(answer.headers["Location"], allow_redirects=False, timeout=timeout)
