@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jwt as pyjwt
 import pytest
+import requests
 
 from mwsso.devwiki.testing import DevWiki, running_devwiki
 from tests import recorded
@@ -89,3 +90,14 @@ def test_devwiki_handle_switches_version_until_reset(wiki: DevWiki) -> None:
         wiki.mw_version = "1.0"
     wiki.reset()
     assert wiki.mw_version == "1.43"
+
+
+def test_resource_scopes_lists_the_client_grants(wiki: DevWiki) -> None:
+    token = wiki.control("oauth2_issue_token", client_id=CONFIDENTIAL[0], user="Alice", scopes=["basic"])[
+        "access_token"
+    ]
+    answer = requests.get(
+        f"{wiki.rest_url}/oauth2/resource/scopes", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    assert answer.json() == {"scopes": ["basic", "editpage", "createeditmovepage"]}
+    assert requests.get(f"{wiki.rest_url}/oauth2/resource/scopes", timeout=5).status_code == 401
