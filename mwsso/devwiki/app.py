@@ -20,6 +20,7 @@ from mwsso.wikiurls import ENTRY_POINTS
 
 from . import actionapi, pages, special
 from .control import ControlError
+from .oauth2 import routes as oauth2_routes
 from .wikipages import normalize_title
 from .wsgi import REASONS, DropConnection, Request, Response, json_response, redirect
 
@@ -103,7 +104,7 @@ def _article(store: Store, title: str) -> Response:
         return Response(pages.missing_page(name, store.server), status=404)
     html = pages.article_page(page, store.server)
     if name == "Main Page":
-        home = pages.home_body(store.urls.index, store.urls.api, store.consumers())
+        home = pages.home_body(store.urls.index, store.urls.api, store.consumers(), store.oauth2.clients())
         html = html.replace("</main>", home + "</main>")
     return Response(html)
 
@@ -128,6 +129,8 @@ def route(store: Store, req: Request) -> Response:
     path = req.path
     if path == CONTROL_PATH:
         return _control(store, req)
+    if oauth2_routes.is_rest_path(store, path):
+        return oauth2_routes.route(store, req)
     entry = entry_point(store, path)
     if entry is not None and entry[0] == "api.php" and not entry[1]:
         return actionapi.handle(store, req)
