@@ -7,6 +7,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
+from django.utils.translation import gettext_lazy as _
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
 
@@ -41,6 +42,39 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
     return errors
+
+
+OAUTH2_BACKEND_PATH = "mwsso.backends.MediaWikiOAuth2"
+
+
+@checks.register(checks.Tags.security)
+def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if OAUTH2_BACKEND_PATH not in getattr(settings, "AUTHENTICATION_BACKENDS", []):
+        return []
+    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", ""):
+        return [
+            checks.Error(
+                _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY is not set."),
+                hint=_("Register an OAuth 2.0 client at Special:OAuthConsumerRegistration/propose/oauth2 and set its client id."),
+                id="mwsso.E020",
+            )
+        ]
+    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", ""):
+        return [
+            checks.Warning(
+                _(
+                    "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is empty: this site signs in as a public OAuth 2.0 client, "
+                    "and MediaWiki does not let a public client refresh its tokens without a secret, so every user "
+                    "must sign in again when their access token expires."
+                ),
+                hint=_(
+                    "A server-side site can keep a secret: register a confidential client (tick 'Client is "
+                    "confidential') and set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET."
+                ),
+                id="mwsso.W020",
+            )
+        ]
+    return []
 
 
 @checks.register(checks.Tags.security)
