@@ -12,7 +12,9 @@ refused, "The refresh token is invalid") and sign the user out. So a refresh:
 3. asks the wiki and writes the new pair in the same transaction.
 
 A refusal (the refresh token expired, was revoked, or the client may not refresh it) is the wiki's
-word: the token's status is set and ``TokenInvalid`` (a ``SignInRequired``) raised. A network
+word: the token's status is set and ``TokenInvalid`` (a ``SignInRequired``; ``SignInExpired`` when the
+refresh token expired) raised. A public client (no secret) is not let refresh by MediaWiki: no
+request is sent and ``SignInExpired`` says that the user must sign in again. A network
 failure or a 5xx leaves the token as it was and raises ``WikiUnavailable``. Our own
 misconfiguration (no client configured, another client id) raises ``TokenUnusable`` and
 changes nothing stored.
@@ -28,7 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from mwsso import http, oauth2, signals
-from mwsso.api.errors import BadResponse, SignInRequired, TokenInvalid, TokenUnusable, WikiUnavailable
+from mwsso.api.errors import BadResponse, SignInExpired, SignInRequired, TokenInvalid, TokenUnusable, WikiUnavailable
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import TokenUnreadable
 from mwsso.models import AccessToken
@@ -87,12 +89,21 @@ def refresh_token(token: AccessToken, *, seen_fingerprint: str | None = None, fo
             ) from err
         if not refresh:
             raise SignInRequired("mwsso-no-refresh-token", f"access token {current.fingerprint} has no refresh token")
+        if not client.is_confidential:
+            # Both wikis seen (1.39, 1.43) refuse a public client's refresh without the secret: no request is
+            # sent, and the token is left as it is (it is not the wiki's word, and a new sign-in replaces it).
+            raise SignInExpired(
+                "mwsso-public-client-cannot-refresh",
+                "the access token expired and this site is a public OAuth 2.0 client (no "
+                "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET), which MediaWiki does not let refresh: sign in again",
+                status=current.status,
+            )
         try:
             fresh = oauth2.refresh(http.get_session(), current.wiki_url, client, refresh, **http.request_options())
         except oauth2.ProtocolError as err:
             if oauth2.refusal_means_sign_in(err):
                 # Written under the lock: a worker waiting for it then sees the status and asks nothing.
-                refused = _refused(current, client, err)
+                refused = _refused(current, err)
             else:
                 _failed(current, err)
                 if err.kind == "unavailable":
@@ -133,7 +144,7 @@ def _store(token: AccessToken, fresh: oauth2.TokenSet) -> None:
         setattr(token, name, value)
 
 
-def _refused(token: AccessToken, client: oauth2.Client, err: oauth2.ProtocolError) -> SignInRequired:
+def _refused(token: AccessToken, err: oauth2.ProtocolError) -> SignInRequired:
     hint = f" ({err.hint})" if err.hint else ""
     reason = f"refresh refused: {err.wiki_code}: {err.message}{hint}"
     status = Status.REVOKED if "revoked" in err.hint.lower() else Status.INVALID
@@ -143,12 +154,8 @@ def _refused(token: AccessToken, client: oauth2.Client, err: oauth2.ProtocolErro
         token.fingerprint, token.user_id, token.wiki, err.wiki_code, hint, status,
     )  # fmt: skip
     signals.token_refresh_failed.send(sender=AccessToken, token=token, reason=reason, final=True)
-    if err.wiki_code == "invalid_client" and not client.is_confidential:
-        info = (
-            "the access token expired and this site is a public OAuth 2.0 client, which the wiki does not let "
-            "refresh without a secret: sign in again (register a confidential client to stay signed in)"
-        )
-        return TokenInvalid("mwsso-public-client-cannot-refresh", info, status=status)
+    if "expired" in err.hint.lower():
+        return SignInExpired("mwsso-refresh-token-expired", reason, status=status)
     return TokenInvalid(f"mwsso-refresh-{err.wiki_code}", reason, status=status)
 
 
