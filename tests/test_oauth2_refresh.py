@@ -197,7 +197,7 @@ def _threads_call(token: AccessToken) -> list[str]:
         try:
             gate.wait(10)
             results.append(userinfo_name(token.user))
-        except Exception as err:  # noqa: BLE001 - reported by the assertion below
+        except Exception as err:  # reported by the assertion below
             results.append(repr(err))
         finally:
             connection.close()
