@@ -277,3 +277,17 @@ def test_wiki_down_at_the_callback(o2_settings, site_client, caplog):
     response = site_client.get(callback_path(answer.headers["Location"]))
     assert_error_page(response, 502, caplog, "token_unavailable")
     assert_nothing_written()
+
+
+# -- the demo site ---------------------------------------------------------------------------
+def test_demo_offers_both_buttons_and_shows_the_live_api_answer(o2_settings, o2wiki, site_client):
+    home = site_client.get("/").content.decode()
+    assert 'action="/login/mediawiki/"' in home and 'action="/login/mediawiki-oauth2/"' in home
+    o2_login(site_client, "Alice")
+    page = site_client.get("/profile/").content.decode()
+    assert '<dd id="api-username">Alice</dd>' in page and 'id="token-expires"' in page
+    # A token the wiki no longer takes: "Sign in again" goes through OAuth 2.0 again.
+    o2wiki.control("oauth2_revoke", client_id=CONFIDENTIAL[0], user="Alice")
+    AccessToken.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    page = site_client.get("/profile/").content.decode()
+    assert 'id="userinfo-error"' in page and 'action="/login/mediawiki-oauth2/"' in page
