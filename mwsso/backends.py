@@ -33,6 +33,7 @@ from mwsso.exceptions import (
 )
 from mwsso.identity import Identity, InvalidIdentity, identity_from_profile, verify_identify_jwt
 from mwsso.models import AccessToken
+from mwsso.wikiurls import InvalidWikiURL
 
 DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
 # Enough for a few tabs started in parallel; bounded so a session cannot grow without end.
@@ -241,7 +242,8 @@ class MediaWikiOAuth2(BaseOAuth2PKCE):
 
     # -- settings -------------------------------------------------------
     def index_url(self) -> str:
-        return str(self.setting("URL") or oauth2_wiki_url())
+        # Read as given: social-core's setting() would resolve a *_URL value as a URL pattern name.
+        return oauth2_wiki_url()
 
     def client(self) -> oauth2.Client:
         client_id, secret = self.get_key_and_secret()
@@ -267,7 +269,8 @@ class MediaWikiOAuth2(BaseOAuth2PKCE):
         if state is None:  # pragma: no cover - STATE_PARAMETER is always on
             raise CallbackRejected(self, "no state", reason="no_state", stage="begin")
         verifier = self.create_code_verifier(state)
-        return oauth2.authorize_url(
+        return self._call(
+            oauth2.authorize_url,
             self.index_url(),
             self.client().client_id,
             state,
@@ -345,6 +348,10 @@ class MediaWikiOAuth2(BaseOAuth2PKCE):
     def _call(self, step: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return step(*args, **kwargs)
+        except InvalidWikiURL as err:
+            raise LoginError(
+                self, f"SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL is not usable: {err}", reason="bad_wiki_url", stage="begin"
+            ) from err
         except oauth2.ProtocolError as err:
             stage = _OAUTH2_STAGES.get(err.step, "unknown")
             detail = f"{err.step}: {err.message}" + (f" ({err.hint})" if err.hint else "")

@@ -59,6 +59,19 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 id="mwsso.E020",
             )
         ]
+    from mwsso.backends import oauth2_wiki_url
+    from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+
+    try:
+        wiki_urls(oauth2_wiki_url())
+    except InvalidWikiURL:
+        return [
+            checks.Error(
+                _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL %(url)r is not a wiki URL.") % {"url": oauth2_wiki_url()},
+                hint=_("Use the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php."),
+                id="mwsso.E021",
+            )
+        ]
     if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", ""):
         return [
             checks.Warning(

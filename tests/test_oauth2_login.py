@@ -291,3 +291,9 @@ def test_demo_offers_both_buttons_and_shows_the_live_api_answer(o2_settings, o2w
     AccessToken.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     page = site_client.get("/profile/").content.decode()
     assert 'id="userinfo-error"' in page and 'action="/login/mediawiki-oauth2/"' in page
+
+
+def test_an_unusable_wiki_url_is_a_friendly_page_not_a_500(o2_settings, site_client, caplog):
+    o2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = "not a url"
+    response = site_client.post("/login/mediawiki-oauth2/")
+    assert response.status_code == 400 and "bad_wiki_url" in caplog.text

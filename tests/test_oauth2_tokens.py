@@ -109,6 +109,8 @@ def test_checks_for_the_oauth2_client(settings):
     assert warning.id == "mwsso.W020" and warning.level == checks.WARNING and "confidential" in str(warning.hint)
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = "secret"
     assert check_oauth2_client() == []
+    settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = "wiki.example/w/index.php"
+    assert [m.id for m in check_oauth2_client()] == ["mwsso.E021"]
     settings.AUTHENTICATION_BACKENDS = ["mwsso.backends.MediaWikiOAuth"]
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = ""
     assert check_oauth2_client() == []

@@ -34,6 +34,7 @@ from mwsso.api.errors import BadResponse, SignInExpired, SignInRequired, TokenIn
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import TokenUnreadable
 from mwsso.models import AccessToken
+from mwsso.wikiurls import InvalidWikiURL
 
 logger = logging.getLogger("mwsso.api")
 
@@ -100,6 +101,8 @@ def refresh_token(token: AccessToken, *, seen_fingerprint: str | None = None, fo
             )
         try:
             fresh = oauth2.refresh(http.get_session(), current.wiki_url, client, refresh, **http.request_options())
+        except InvalidWikiURL as err:
+            raise TokenUnusable("mwsso-bad-wiki-url", f"access token {current.fingerprint} has no usable wiki URL") from err
         except oauth2.ProtocolError as err:
             if oauth2.refusal_means_sign_in(err):
                 # Written under the lock: a worker waiting for it then sees the status and asks nothing.
