@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from mwsso.app_settings import DEFAULT_PIPELINE
 
@@ -33,8 +34,17 @@ DEVWIKI_CONSUMER_SECRET = "4b8e2f9a1c7d3e5f6a0b9c8d7e6f5a4b3c2d1e0f"
 DEVWIKI_OAUTH2_CLIENT_ID = "6f2a9c4e1b8d4e7fa3c5d0b9e8f7a6c1"
 DEVWIKI_OAUTH2_CLIENT_SECRET = "c3a1e5f7b9d2c4e6a8b0d1f3e5a7c9b2d4f6a8c0"
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-7c1f0e5b9a2d4c8e")
 DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        # A key published here would sign everyone's sessions and, without MWSSO_TOKEN_KEYS, encrypt every token.
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it to a long random value (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'), and MWSSO_TOKEN_KEYS too (docs/security.md); "
+            "or set DJANGO_DEBUG=1 for development (make run does), which uses a development-only key."
+        )
+    SECRET_KEY = "dev-only-insecure-key-change-me-7c1f0e5b9a2d4c8e"  # DEBUG only: never used in production mode
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -85,6 +95,13 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Every transaction takes SQLite's write lock when it begins (not at its first write, where a busy
+    # database can only answer "database is locked"), waiting up to DJANGO_SQLITE_TIMEOUT seconds for it.
+    # Keep the timeout under gunicorn's --timeout; a lock held longer still ends on mwsso's "try again" page.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": float(os.environ.get("DJANGO_SQLITE_TIMEOUT", "20"))}
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":  # MariaDB, e.g. Toolforge's ToolsDB
     import pymysql
 
