@@ -37,6 +37,7 @@ from mwsso.tokens import (
     verify_token,
     verify_tokens,
 )
+from mwsso.tokens.verify import record_result
 from tests.conftest import SITE_HOST, TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 
 User = get_user_model()
@@ -207,8 +208,14 @@ def test_rotate_keys_stops_at_an_unreadable_token_and_never_deletes_it():
         kept = AccessToken.objects.get(pk=orphan.pk)
         assert kept.encrypted == orphan.encrypted and kept.key_id == crypto.key_id(lost_key)
         assert AccessToken.objects.exclude(key_id=crypto.key_id(NEW_KEY)).count() == 1
-        # Unreadable tokens are found by verify, marked invalid, and only then purged if the operator wants.
-        assert check_token(kept).status == Status.INVALID
+        # verify finds it but does not mark it: a missing key is the site's fault, and putting the key
+        # back must find the token as it was.
+        checked = check_token(kept)
+        assert checked.status == Status.ERROR and checked.site_fault
+        assert record_result(kept, checked) is False
+        assert AccessToken.objects.get(pk=orphan.pk).status == Status.VALID
+    with override_settings(MWSSO_TOKEN_KEYS=[NEW_KEY, lost_key]):
+        assert AccessToken.objects.get(pk=orphan.pk).get_credentials().key == "orphan-key-xxxxxxxxxxx"
 
 
 # -- purge ------------------------------------------------------------------------
