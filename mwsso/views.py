@@ -9,6 +9,8 @@ from typing import Any
 import requests
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import get_script_prefix
+from django.utils.translation import gettext_lazy as _
 from social_core.exceptions import AuthCanceled, SocialAuthBaseException
 from social_django import views as social_views
 
@@ -38,6 +40,27 @@ def _guarded(view: Callable[..., HttpResponse], request: HttpRequest, backend: s
         return login_error(request, backend, err, step=step)
 
 
+def _ways_on(request: HttpRequest, *, retry: bool, refused: bool) -> dict[str, Any]:
+    """Where the error page lets the person go: always home; the sign-in again where another try can help.
+
+    A refusal is about the wiki account, so another account may pass; any other failure with a hint is
+    worth a retry. The retry goes back to where the person wanted to go (social-auth checks ``next``).
+    """
+    if retry:
+        retry_label = _("Try again")
+    elif refused:
+        retry_label = _("Sign in with another account")
+    else:
+        retry_label = ""
+    return {
+        # The site's root, under its script prefix (a tool mounted below a path stays in it).
+        "home_url": get_script_prefix(),
+        "retry_label": retry_label,
+        "retry_is_other_account": bool(retry_label) and not retry,
+        "next": request.session.get("next", "") if hasattr(request, "session") else "",
+    }
+
+
 def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str) -> HttpResponse:
     """Log one line that says exactly what failed, and show the person what they can do."""
     if isinstance(err, LoginRefused):
@@ -64,5 +87,6 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         "error_code": code,
         "reason": reason,
         "backend": backend,
+        **_ways_on(request, retry=bool(hint), refused=isinstance(err, LoginRefused)),
     }
     return render(request, ERROR_TEMPLATE, context, status=status)
