@@ -74,7 +74,9 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         code = getattr(err, "code", type(err).__name__)
         reason, detail, refusal = code, type(err).__name__, ""
         status = 400 if isinstance(err, SocialAuthBaseException) else 502
-        message = "The sign-in was cancelled." if isinstance(err, AuthCanceled) else "The sign-in could not be completed."
+        message = (
+            "The sign-in was cancelled." if isinstance(err, AuthCanceled) else "The sign-in could not be completed."
+        )
         hint = "Please try again."
     # A refusal is policy working as configured, not a fault.
     log = logger.info if isinstance(err, LoginRefused) else logger.warning
