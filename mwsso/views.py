@@ -74,10 +74,8 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         code = getattr(err, "code", type(err).__name__)
         reason, detail, refusal = code, type(err).__name__, ""
         status = 400 if isinstance(err, SocialAuthBaseException) else 502
-        message = (
-            "The sign-in was cancelled." if isinstance(err, AuthCanceled) else "The sign-in could not be completed."
-        )
-        hint = "Please try again."
+        message = _("The sign-in was cancelled.") if isinstance(err, AuthCanceled) else LoginError.user_message
+        hint = LoginError.retry_hint
     # A refusal is policy working as configured, not a fault.
     log = logger.info if isinstance(err, LoginRefused) else logger.warning
     log("login %s failed: %s [%s] %s", step, code, reason, detail)

@@ -50,10 +50,12 @@ def encryption_key_label(key_id: str) -> str:
     """Which configured key encrypts a token: the current one, an old one (rotate), or none (unreadable)."""
     keys = [crypto.key_id(key) for key in crypto.configured_keys()]
     if key_id not in keys:
-        return f"{key_id} (no configured key: unreadable)"
+        return _("%(key_id)s (no configured key: unreadable)") % {"key_id": key_id}
     position = keys.index(key_id)
-    state = "current" if position == 0 else "old: run mwsso_tokens rotate-keys"
-    return f"{key_id} (key {position + 1} of {len(keys)}, {state})"
+    state = _("current") if position == 0 else _("old: run mwsso_tokens rotate-keys")
+    return _("%(key_id)s (key %(position)d of %(count)d, %(state)s)") % {
+        "key_id": key_id, "position": position + 1, "count": len(keys), "state": state,
+    }  # fmt: skip
 
 
 def short_datetime(value: datetime | None) -> str:
@@ -190,14 +192,22 @@ class AccessTokenAdmin(admin.ModelAdmin):
             f"{summary.counts[status]} {status.label}" for status in AccessToken.Status if summary.counts[status]
         )
         level = messages.SUCCESS if summary.exit_code == 0 else messages.WARNING
-        checked = ngettext("Checked %(count)d access token", "Checked %(count)d access tokens", summary.done)
-        self.message_user(request, f"{checked % {'count': summary.done}} with the wiki: {counts or 'none'}.", level)
+        checked = ngettext(
+            "Checked %(count)d access token with the wiki: %(outcome)s.",
+            "Checked %(count)d access tokens with the wiki: %(outcome)s.",
+            summary.done,
+        )
+        self.message_user(request, checked % {"count": summary.done, "outcome": counts or _("none")}, level)
         for problem in summary.problems[:MAX_PROBLEM_MESSAGES]:
             label = AccessToken.Status(problem.status).label
-            self.message_user(request, f"Token #{problem.token_id}: {label}: {problem.reason}", messages.WARNING)
+            text = _("Token #%(id)s: %(status)s: %(reason)s") % {
+                "id": problem.token_id, "status": label, "reason": problem.reason,
+            }  # fmt: skip
+            self.message_user(request, text, messages.WARNING)
         if len(summary.problems) > MAX_PROBLEM_MESSAGES:
             more = len(summary.problems) - MAX_PROBLEM_MESSAGES
-            self.message_user(request, f"… and {more} more (filter by status to see them).", messages.WARNING)
+            text = _("… and %(count)d more (filter by status to see them).") % {"count": more}
+            self.message_user(request, text, messages.WARNING)
 
     @admin.action(permissions=["delete"], description=_("Forget selected tokens"))
     def forget_tokens(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> TemplateResponse | None:
