@@ -17,8 +17,8 @@ from mwsso import checks
 from tests.conftest import SITE_HOST, authorize, callback_path, start_login
 
 LOCALE = Path(__file__).resolve().parents[1] / "mwsso" / "locale"
-PO = LOCALE / "de" / "LC_MESSAGES" / "django.po"
-MO = LOCALE / "de" / "LC_MESSAGES" / "django.mo"
+# Every shipped language is held to the same rules; German is the one the page tests read.
+LANGUAGES = sorted(path.parent.parent.name for path in LOCALE.glob("*/LC_MESSAGES/django.po"))
 BARE_TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True}]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
@@ -56,18 +56,31 @@ def parse_po(text: str) -> list[Entry]:
     return entries
 
 
-@pytest.fixture(scope="module")
-def po_entries() -> list[Entry]:
-    return [entry for entry in parse_po(PO.read_text(encoding="utf-8")) if entry.msgid]
+def catalogue(language: str) -> Path:
+    return LOCALE / language / "LC_MESSAGES"
+
+
+@pytest.fixture(params=LANGUAGES)
+def language(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def po_entries(language: str) -> list[Entry]:
+    text = (catalogue(language) / "django.po").read_text(encoding="utf-8")
+    return [entry for entry in parse_po(text) if entry.msgid]
 
 
 # -- the catalogue ----------------------------------------------------------------------
+def test_german_is_shipped():
+    assert "de" in LANGUAGES
+
+
 def test_every_msgid_is_translated_and_none_is_fuzzy(po_entries):
     assert len(po_entries) > 50
     untranslated = [e.msgid for e in po_entries if not all(form.strip() for form in e.msgstr)]
     assert untranslated == []
     assert [e.msgid for e in po_entries if "fuzzy" in e.flags] == []
-    assert all(len(e.msgstr) == 2 for e in po_entries if e.msgid_plural)  # German: nplurals=2
 
 
 def test_translations_keep_every_placeholder(po_entries):
@@ -77,8 +90,8 @@ def test_translations_keep_every_placeholder(po_entries):
             assert set(PLACEHOLDER.findall(form)) == wanted, entry.msgid
 
 
-def test_compiled_mo_matches_the_po(po_entries):
-    with MO.open("rb") as handle:
+def test_compiled_mo_matches_the_po(po_entries, language):
+    with (catalogue(language) / "django.mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     catalog = compiled._catalog  # type: ignore[attr-defined]
     expected: dict[object, str] = {}
@@ -90,7 +103,16 @@ def test_compiled_mo_matches_the_po(po_entries):
             expected[key] = entry.msgstr[0]
     compiled_entries = {k: v for k, v in catalog.items() if k != ""}  # "" is the header
     assert compiled_entries == expected, "django.mo is out of date: run compilemessages (see the top of django.po)"
-    assert compiled.info()["language"] == "de" and compiled.plural(1) == 0 and compiled.plural(2) == 1
+    assert compiled.info()["language"] == language
+
+
+def test_german_has_two_plural_forms():
+    entries = parse_po((catalogue("de") / "django.po").read_text(encoding="utf-8"))
+    assert any(e.msgid_plural for e in entries)
+    assert all(len(e.msgstr) == 2 for e in entries if e.msgid_plural)
+    with (catalogue("de") / "django.mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    assert compiled.plural(1) == 0 and compiled.plural(2) == 1
 
 
 # -- in use ----------------------------------------------------------------------------------
