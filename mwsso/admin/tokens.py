@@ -47,14 +47,17 @@ class GrantFilter(admin.SimpleListFilter):
 
 
 def encryption_key_label(key_id: str) -> str:
-    """Which configured key encrypts a token: the current one, an old one (rotate), or none (unreadable)."""
-    keys = [crypto.key_id(key) for key in crypto.configured_keys()]
-    if key_id not in keys:
-        return _("%(key_id)s (no configured key: unreadable)") % {"key_id": key_id}
-    position = keys.index(key_id)
-    state = _("current") if position == 0 else _("old: run mwsso_tokens rotate-keys")
+    """Which key encrypts a token: the current one, an old or derived one (rotate), or none (unreadable)."""
+    keys = crypto.decryption_keys()
+    found = next((key for key in keys if key.id == key_id), None)
+    if found is None:
+        return _("%(key_id)s (no known key: unreadable)") % {"key_id": key_id}
+    state = _("current") if found == keys[0] else _("old: run mwsso_tokens rotate-keys")
+    if found.is_derived:
+        return f"{key_id} ({found.label}, {state})"
+    configured = [key for key in keys if not key.is_derived]
     return _("%(key_id)s (key %(position)d of %(count)d, %(state)s)") % {
-        "key_id": key_id, "position": position + 1, "count": len(keys), "state": state,
+        "key_id": key_id, "position": configured.index(found) + 1, "count": len(configured), "state": state,
     }  # fmt: skip
 
 
@@ -107,8 +110,9 @@ class AccessTokenAdmin(admin.ModelAdmin):
         # The user too: every page names the token by its user (list, heading, breadcrumbs).
         return with_wiki_username(super().get_queryset(request)).select_related("user")
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes action_location (and deprecates overrides without it); 5.2 has no such argument.
+        actions = super().get_actions(request) if action_location is None else super().get_actions(request, action_location)
         actions.pop("delete_selected", None)  # "Forget selected tokens" replaces it, with the wiki-side hint
         return actions
 
