@@ -32,7 +32,7 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             errors.append(
                 checks.Error(
                     f"{name} is not set.",
-                    hint="Register a consumer at Special:OAuthConsumerRegistration on the wiki and set its key and secret.",
+                    hint=_("Register a consumer at Special:OAuthConsumerRegistration on the wiki and set its key and secret."),
                     id="mwsso.E001",
                 )
             )
@@ -46,7 +46,7 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         errors.append(
             checks.Error(
                 f"SOCIAL_AUTH_MEDIAWIKI_URL {url!r} is not a wiki's index.php URL.",
-                hint="Use the full URL of index.php, e.g. https://meta.wikimedia.org/w/index.php.",
+                hint=_("Use the full URL of index.php, e.g. https://meta.wikimedia.org/w/index.php."),
                 id="mwsso.E003",
             )
         )
@@ -106,9 +106,11 @@ def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
         return [
             checks.Warning(
                 "MWSSO_TOKEN_KEYS is empty: access tokens are encrypted with a key derived from SECRET_KEY.",
-                hint="Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()), then run 'manage.py "
-                "mwsso_tokens rotate-keys'. Until then, keep the old SECRET_KEY in SECRET_KEY_FALLBACKS whenever you "
-                "change it, or the stored tokens become unreadable (docs/migrating.md).",
+                hint=_(
+                    "Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()), then run 'manage.py "
+                    "mwsso_tokens rotate-keys'. Until then, keep the old SECRET_KEY in SECRET_KEY_FALLBACKS whenever "
+                    "you change it, or the stored tokens become unreadable (docs/migrating.md)."
+                ),
                 id="mwsso.W001",
             )
         ]
@@ -120,7 +122,8 @@ def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
             errors.append(
                 checks.Error(
                     f"MWSSO_TOKEN_KEYS[{position}] is not a valid Fernet key.",
-                    hint="A key is 32 url-safe base64-encoded bytes: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
+                    hint=_("A key is 32 url-safe base64-encoded bytes: %(command)s")
+                    % {"command": "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"},
                     id="mwsso.E002",
                 )
             )
@@ -134,19 +137,21 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         messages.append(
             checks.Warning(
                 "MWSSO_USER_AGENT is the default.",
-                hint="Wikimedia's User-Agent policy asks for your tool's name and a contact, e.g. "
-                "'MyTool/1.0 (https://mytool.toolforge.org; me@example.org)'.",
+                hint=_(
+                    "Wikimedia's User-Agent policy asks for your tool's name and a contact, e.g. "
+                    "'MyTool/1.0 (https://mytool.toolforge.org; me@example.org)'."
+                ),
                 id="mwsso.W002",
             )
         )
     if app_settings.BLOCKED_USERS not in ("deny", "allow"):
         messages.append(
-            checks.Error("MWSSO_BLOCKED_USERS must be 'deny' or 'allow'.", hint="The default is 'deny'.", id="mwsso.E004")
+            checks.Error("MWSSO_BLOCKED_USERS must be 'deny' or 'allow'.", hint=_("The default is 'deny'."), id="mwsso.E004")
         )
     if app_settings.AUTHORIZE_PAGE not in ("authorize", "authenticate"):
         messages.append(
             checks.Error(
-                "MWSSO_AUTHORIZE_PAGE must be 'authorize' or 'authenticate'.", hint="The default is 'authorize'.", id="mwsso.E005"
+                "MWSSO_AUTHORIZE_PAGE must be 'authorize' or 'authenticate'.", hint=_("The default is 'authorize'."), id="mwsso.E005"
             )
         )
     if str(getattr(settings, "SESSION_COOKIE_SAMESITE", "Lax")).lower() == "strict":
@@ -154,13 +159,13 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             checks.Warning(
                 "SESSION_COOKIE_SAMESITE is 'Strict': the browser will not send the session cookie on the wiki's "
                 "redirect back to /complete/, so every sign-in fails as 'no pending login'.",
-                hint="Use 'Lax' (Django's default).",
+                hint=_("Use 'Lax' (Django's default)."),
                 id="mwsso.W003",
             )
         )
     if "social_django" not in settings.INSTALLED_APPS:
         messages.append(
-            checks.Error("'social_django' must be in INSTALLED_APPS.", hint="mwsso stores the wiki account link with it.", id="mwsso.E006")
+            checks.Error("'social_django' must be in INSTALLED_APPS.", hint=_("mwsso stores the wiki account link with it."), id="mwsso.E006")
         )
     return messages
 
@@ -294,7 +299,7 @@ def _eligibility_check_checks() -> list[checks.CheckMessage]:
         return [
             checks.Error(
                 f"MWSSO_ELIGIBILITY_CHECK {path!r} cannot be imported ({type(err).__name__}: {err}).",
-                hint="Give the dotted path of a function check(identity) -> None | str, e.g. 'mysite.policy.check'.",
+                hint=_("Give the dotted path of a function check(identity) -> None | str, e.g. 'mysite.policy.check'."),
                 id="mwsso.E010",
             )
         ]
@@ -302,7 +307,7 @@ def _eligibility_check_checks() -> list[checks.CheckMessage]:
         return [
             checks.Error(
                 f"MWSSO_ELIGIBILITY_CHECK {path!r} is not callable.",
-                hint="It must name a function check(identity) -> None | str.",
+                hint=_("It must name a function check(identity) -> None | str."),
                 id="mwsso.E011",
             )
         ]
@@ -318,14 +323,15 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
         value = _raw(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             messages.append(
-                checks.Error(f"MWSSO_{name} must be a whole number, 0 or more.", hint="The default, 0, disables the rule.", id="mwsso.E012")
+                checks.Error(f"MWSSO_{name} must be a whole number, 0 or more.", hint=_("The default, 0, disables the rule."), id="mwsso.E012")
             )
     for name in ("REQUIRED_GRANTS", "STAFF_GROUPS", "SUPERUSER_GROUPS"):
         if not _is_text_list(_raw(name)):
             messages.append(
                 checks.Error(
                     f"MWSSO_{name} must be a list of names.",
-                    hint=f'Write a list even for one name: MWSSO_{name} = ["{"editpage" if name == "REQUIRED_GRANTS" else "sysop"}"].',
+                    hint=_("Write a list even for one name: %(example)s.")
+                    % {"example": f'MWSSO_{name} = ["{"editpage" if name == "REQUIRED_GRANTS" else "sysop"}"]'},
                     id="mwsso.E013",
                 )
             )
@@ -334,7 +340,7 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
         messages.append(
             checks.Error(
                 "MWSSO_GROUP_MAP must map wiki group names to Django group names.",
-                hint='For example {"sysop": "Wiki admins", "bureaucrat": "Wiki admins"}.',
+                hint=_('For example {"sysop": "Wiki admins", "bureaucrat": "Wiki admins"}.'),
                 id="mwsso.E014",
             )
         )
@@ -346,7 +352,7 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
             messages.append(
                 checks.Warning(
                     f"Wiki groups {not_staff} make users superusers but not staff: they cannot sign in to the admin.",
-                    hint="Add them to MWSSO_STAFF_GROUPS too, unless superusers should stay out of the admin.",
+                    hint=_("Add them to MWSSO_STAFF_GROUPS too, unless superusers should stay out of the admin."),
                     id="mwsso.W010",
                 )
             )
@@ -359,7 +365,7 @@ def user_model_policy_checks(user_model: Any) -> list[checks.CheckMessage]:
     return [
         checks.Error(
             f"MWSSO_{name} is set but {user_model._meta.label} has no {field!r} field.",
-            hint="Use a user model with PermissionsMixin, or leave the setting empty.",
+            hint=_("Use a user model with PermissionsMixin, or leave the setting empty."),
             obj=user_model,
             id="mwsso.E015",
         )

@@ -11,6 +11,8 @@ from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import get_script_prefix
+from django.utils.translation import gettext_lazy as _
 from social_core.actions import do_complete
 from social_core.exceptions import AuthCanceled, SocialAuthBaseException
 from social_django import views as social_views
@@ -77,6 +79,27 @@ def _guarded(view: Callable[..., HttpResponse], request: HttpRequest, backend: s
         return login_error(request, backend, err, step=step)
 
 
+def _ways_on(request: HttpRequest, *, retry: bool, refused: bool) -> dict[str, Any]:
+    """Where the error page lets the person go: always home; the sign-in again where another try can help.
+
+    A refusal is about the wiki account, so another account may pass; any other failure with a hint is
+    worth a retry. The retry goes back to where the person wanted to go (social-auth checks ``next``).
+    """
+    if retry:
+        retry_label = _("Try again")
+    elif refused:
+        retry_label = _("Sign in with another account")
+    else:
+        retry_label = ""
+    return {
+        # The site's root, under its script prefix (a tool mounted below a path stays in it).
+        "home_url": get_script_prefix(),
+        "retry_label": retry_label,
+        "retry_is_other_account": bool(retry_label) and not retry,
+        "next": request.session.get("next", "") if hasattr(request, "session") else "",
+    }
+
+
 def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str) -> HttpResponse:
     """Log one line that says exactly what failed, and show the person what they can do."""
     if isinstance(err, LoginRefused):
@@ -90,8 +113,8 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         code = getattr(err, "code", type(err).__name__)
         reason, detail, refusal = code, type(err).__name__, ""
         status = 400 if isinstance(err, SocialAuthBaseException) else 502
-        message = "The sign-in was cancelled." if isinstance(err, AuthCanceled) else "The sign-in could not be completed."
-        hint = "Please try again."
+        message = _("The sign-in was cancelled.") if isinstance(err, AuthCanceled) else LoginError.user_message
+        hint = LoginError.retry_hint
     # A refusal is policy working as configured, not a fault.
     log = logger.info if isinstance(err, LoginRefused) else logger.warning
     log("login %s failed: %s [%s] %s", step, code, reason, detail)
@@ -103,5 +126,6 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         "error_code": code,
         "reason": reason,
         "backend": backend,
+        **_ways_on(request, retry=bool(hint), refused=isinstance(err, LoginRefused)),
     }
     return render(request, ERROR_TEMPLATE, context, status=status)

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from mwsso.wikiurls import ENTRY_POINTS
 
-from . import actionapi, pages, special
+from . import actionapi, catalog, pages, special
+from .authorize import SESSION_COOKIE
 from .control import ControlError
 from .oauth2 import routes as oauth2_routes
 from .wikipages import normalize_title
@@ -97,12 +98,37 @@ def _control(store: Store, req: Request) -> Response:
         return json_response({"ok": False, "error": str(err)}, status=400)
 
 
+def _exists(store: Store) -> Callable[[str], bool]:
+    return lambda title: store.pages.get(normalize_title(title) or "") is not None
+
+
+def _old_revision(store: Store, oldid: str) -> Response:
+    """``index.php?oldid=N``: that revision of its page, whatever ``title`` says (as MediaWiki does)."""
+    found = store.pages.revision(int(oldid)) if oldid.isdigit() else None
+    if found is None:
+        return Response(pages.missing_revision_page(oldid, store.server), status=404)
+    page, revision = found
+    return Response(pages.article_page(page, store.server, revision, _exists(store)))
+
+
+def _manage_grants(store: Store, req: Request) -> Response:
+    """Special:OAuthManageMyGrants for the session user (the authorize dialog's cookie) or ``wpUser``."""
+    user = store.user(req.get("wpUser")) or store.user(req.cookie(SESSION_COOKIE))
+    grants = []
+    if user is not None:
+        for consumer, _token in store.grants_of(user):
+            groups = catalog.grant_groups(consumer.grant_names())
+            labels = [label for _group, group_labels in groups for label in group_labels]
+            grants.append((consumer, labels or ["Basic rights"]))
+    return Response(pages.manage_grants_page(store.server, user, store.users(), grants))
+
+
 def _article(store: Store, title: str) -> Response:
     name = normalize_title(title) or "Main Page"
     page = store.pages.get(name)
     if page is None:
         return Response(pages.missing_page(name, store.server), status=404)
-    html = pages.article_page(page, store.server)
+    html = pages.article_page(page, store.server, exists=_exists(store))
     if name == "Main Page":
         home = pages.home_body(store.urls.index, store.urls.api, store.consumers(), store.oauth2.clients())
         html = html.replace("</main>", home + "</main>")
@@ -147,6 +173,11 @@ def route(store: Store, req: Request) -> Response:
     subpage = oauth_subpage(title)
     if subpage is not None:
         return special.handle(store, req, subpage)
+    if title.replace("_", " ").strip().lower() == pages.MANAGE_GRANTS.lower():
+        return _manage_grants(store, req)
+    oldid = req.get("oldid")
+    if oldid:
+        return _old_revision(store, oldid)
     return _article(store, title)
 
 

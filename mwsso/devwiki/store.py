@@ -185,6 +185,12 @@ class Store:
             token = self._request_tokens.get(request_key or "")
             return token.consumer_key if token else None
 
+    def callback_of(self, request_key: str | None) -> str | None:
+        """The callback a pending request token was initiated with (None once used, or for none)."""
+        with self._lock:
+            token = self._request_tokens.get(request_key or "")
+            return token.callback if token else None
+
     def authorize(self, consumer: Consumer, request_key: str | None, user: User) -> tuple[str, str]:
         """Record the user's consent; return (callback from initiate, verifier)."""
         with self._lock:
@@ -233,6 +239,16 @@ class Store:
         with self._lock:
             access = self._access_tokens.get(key)
             return None if access is None or access.revoked else access
+
+    def grants_of(self, user: User) -> list[tuple[Consumer, AccessToken]]:
+        """The consumers ``user`` allowed and has not revoked (Special:OAuthManageMyGrants), by name."""
+        with self._lock:
+            found = []
+            for (consumer_key, sub), key in self._current.items():
+                consumer = self.consumer(consumer_key)
+                if sub == user.sub and consumer is not None:
+                    found.append((consumer, self._access_tokens[key]))
+            return sorted(found, key=lambda pair: pair[0].name)
 
     def revoke(self, consumer_key: str, user: User) -> AccessToken | None:
         with self._lock:
