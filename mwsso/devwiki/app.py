@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from . import actionapi, pages, special
+from . import actionapi, listconsumers, pages, special
 from .control import ControlError
 from .wikipages import normalize_title
 from .wsgi import REASONS, DropConnection, Request, Response, json_response, redirect
@@ -30,6 +30,16 @@ def oauth_subpage(title: str | None) -> str | None:
         return None
     name, _, subpage = rest.partition("/")
     return subpage.strip() if name.strip().lower() == "oauth" else None
+
+
+def list_consumers_key(title: str | None) -> str | None:
+    """The consumer key of ``Special:OAuthListConsumers/view/<key>``, else None."""
+    namespace, colon, rest = (title or "").replace("_", " ").strip().partition(":")
+    name, _, subpage = rest.partition("/")
+    if not colon or namespace.strip().lower() != "special" or name.strip().lower() != "oauthlistconsumers":
+        return None
+    kind, _, key = subpage.partition("/")
+    return key.strip() if kind == "view" else None
 
 
 def _control(store: Store, req: Request) -> Response:
@@ -73,6 +83,9 @@ def route(store: Store, req: Request) -> Response:
         return Response(
             pages.layout("Not Found", "<p>No such path on the devwiki.</p>", server=store.server), status=404
         )
+    consumer_key = list_consumers_key(title)
+    if consumer_key is not None:
+        return Response(listconsumers.view_page(store, consumer_key, qqx=req.get("uselang") == "qqx"))
     subpage = oauth_subpage(title)
     if subpage is not None:
         return special.handle(store, req, subpage)

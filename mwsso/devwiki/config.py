@@ -209,13 +209,19 @@ def check_variant(variant: dict[str, Any]) -> None:
             raise ConfigError(f"jwt variant {name}={value!r} unknown; choose one of: {choices or 'none'}")
 
 
+def _clock_offset(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"clock_offset must be a number of seconds, not {value!r}")
+    return float(value)
+
+
 def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, Any]:
     """Return a complete config: built-ins (unless ``builtins = false``) plus ``source``.
 
     Entries in ``source`` with the key (consumers) or sub (users) of a built-in replace it.
     """
     given = read_config_file(source) if isinstance(source, (str, Path)) else dict(source or {})
-    unknown = set(given) - {"server", "builtins", "consumers", "users", "pages", "jwt", "secret"}
+    unknown = set(given) - {"server", "builtins", "consumers", "users", "pages", "jwt", "secret", "clock_offset"}
     if unknown:
         raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))}")
     use_builtins = given.get("builtins", True)
@@ -240,6 +246,7 @@ def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, 
         "pages": pages,
         "jwt": jwt,
         "secret": given.get("secret"),
+        "clock_offset": _clock_offset(given.get("clock_offset", 0)),
     }
     for spec in config["consumers"]:
         make_consumer(spec)  # validate now rather than on first request

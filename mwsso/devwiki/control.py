@@ -102,6 +102,14 @@ def _add_user(store: Store, **spec: Any) -> dict[str, Any]:
     return user.public(store.now())
 
 
+def _set_clock_offset(store: Store, seconds: float) -> dict[str, Any]:
+    """Put the wiki's clock ``seconds`` ahead (negative: behind): its Date header and its timestamp check."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise ControlError("set_clock_offset needs seconds, a number")
+    store.clock_offset = float(seconds)
+    return {"clock_offset": store.clock_offset}
+
+
 def _stats(store: Store) -> dict[str, Any]:
     return store.stats()
 
@@ -118,6 +126,7 @@ ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "set_maxlag": _set_maxlag,
     "add_consumer": _add_consumer,
     "add_user": _add_user,
+    "set_clock_offset": _set_clock_offset,
     "stats": _stats,
 }
 

@@ -45,10 +45,12 @@ class Store:
         self.reset()
 
     def now(self) -> float:
-        return self.clock()
+        """The wiki's time: its clock plus ``clock_offset`` (a wiki whose clock is off, for mwsso_check)."""
+        return self.clock() + self.clock_offset
 
     def reset(self) -> None:
         """Back to the configured state: no tokens, no faults, seeded pages, zero counters."""
+        self.clock_offset = float(self.config.get("clock_offset") or 0)
         now = self.now()
         with self._lock:
             self._consumers = {c["key"]: make_consumer(c) for c in self.config["consumers"]}
