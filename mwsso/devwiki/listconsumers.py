@@ -31,6 +31,8 @@ _ENGLISH = {
     "mwoauthlistconsumers-basicgrantsonly": "(basic access only)",
     "mwoauth-invalid-consumer-key": "No consumer exists with the given key.",
     "mwoauth-oauth-version-1": "OAuth 1.0a",
+    "mwoauthlistconsumers-wiki": "Applicable project",
+    "mwoauth-consumer-allwikis": "All projects on this site",
     "htmlform-yes": "Yes",
     "htmlform-no": "No",
 }
@@ -67,6 +69,7 @@ def view_page(store: Store, consumer_key: str, qqx: bool) -> str:
         ("mwoauthlistconsumers-user", esc(consumer.owner)),
         ("mwoauthlistconsumers-status", esc(_message(f"mwoauthlistconsumers-status-{stage}", qqx))),
         ("mwoauthlistconsumers-description", esc(consumer.description)),
+        ("mwoauthlistconsumers-wiki", esc(_message("mwoauth-consumer-allwikis", qqx))),
         ("mwoauthlistconsumers-callbackurl", esc(consumer.callback)),
         ("mwoauthlistconsumers-callbackisprefix", esc(_message("htmlform-yes" if consumer.callback_is_prefix else "htmlform-no", qqx))),
         ("mwoauthlistconsumers-grants", _grants_text(list(consumer.grants), qqx)),

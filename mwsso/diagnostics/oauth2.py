@@ -1,0 +1,123 @@
+"""OAuth 2.0 checks: the client id is known, the secret is right, the redirect URI is the registered one.
+
+Requests a client may make without a user, that create nothing on the wiki:
+- a token request with a bogus authorization code: the wiki authenticates the client before it reads
+  the code, so ``invalid_client`` (401) means a wrong id or secret and ``invalid_request`` /
+  ``invalid_grant`` (400, "Cannot decrypt the authorization code") means both are right;
+- authorize GETs (no user, no cookie): a known client, and a redirect URI the wiki accepts, get a
+  redirect on to the login or consent page; an unknown client or a redirect URI that is not exactly
+  the registered one get "Application Connection Error" and never a redirect.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from typing import Any
+
+import requests
+
+from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
+
+from .results import Result, _
+from .target import OAuth2Client
+
+
+def probe_token(session: requests.Session, urls: WikiURLs, client: OAuth2Client, **options: Any) -> requests.Response:
+    data = {
+        "grant_type": "authorization_code",
+        "code": "mwsso-check-" + secrets.token_hex(16),  # no such code: only client authentication can pass
+        "client_id": client.client_id,
+        "client_secret": client.client_secret,
+    }
+    return session.post(urls.rest_route("oauth2/access_token"), data=data, allow_redirects=False, **options)
+
+
+def probe_authorize(
+    session: requests.Session, urls: WikiURLs, client: OAuth2Client, redirect_uri: str = "", **options: Any
+) -> requests.Response:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    params = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "state": secrets.token_urlsafe(16),
+        # A public client without PKCE is refused before its redirect URI is looked at.
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if redirect_uri:
+        params["redirect_uri"] = redirect_uri
+    return session.get(urls.rest_route("oauth2/authorize"), params=params, allow_redirects=False, **options)
+
+
+def _error(response: requests.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    return str(data.get("error") or "") if isinstance(data, dict) else ""
+
+
+def client_result(token: requests.Response, authorize: requests.Response | None) -> Result:
+    """From the bogus-code token answer (and, after invalid_client, whether authorize knows the client)."""
+    check = "oauth2.client"
+    error = _error(token)
+    if token.status_code == 400 and error in ("invalid_request", "invalid_grant"):
+        return Result(check, "pass", _("The OAuth 2.0 client id is known and the client secret is right."))
+    if token.status_code == 401 and error == "invalid_client":
+        if authorize is not None and authorize.is_redirect:
+            return Result(
+                check, "fail", _("Wrong client secret: the wiki knows the client id but refuses its secret."),
+                _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client secret shown at registration "
+                  "(reset it on Special:OAuthConsumerRegistration/list if it is lost)."),
+            )
+        return Result(
+            check, "fail", _("Unknown client: the wiki has no OAuth 2.0 client with this id (or it is not approved)."),
+            _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY to the client application key shown at registration, or "
+              "register one: manage.py mwsso_check --register."),
+        )
+    if token.status_code == 404:
+        return Result(check, "fail", _("The wiki has no OAuth 2.0 endpoints (rest.php/oauth2/access_token answers 404)."),
+                      _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL; the wiki needs Extension:OAuth with OAuth 2.0."))
+    return Result(check, "fail", _("The token endpoint answered HTTP %(status)s %(error)s.")
+                  % {"status": token.status_code, "error": error}, _("See the wiki's answer."),
+                  {"status": token.status_code, "error": error})
+
+
+def redirect_result(client: OAuth2Client, authorize: requests.Response | None, client_ok: bool) -> Result:
+    check = "oauth2.redirect_uri"
+    if not client.redirect_uri:
+        return Result(check, "skip", _("The site's URL is unknown, so its redirect URI cannot be built."),
+                      _("Pass --site-url https://your.site."))
+    if not client_ok or authorize is None:
+        return Result(check, "skip", _("Not checked: the client itself is not usable (see oauth2.client)."))
+    if authorize.is_redirect:
+        return Result(check, "pass", _("The wiki accepts the redirect URI %(uri)s.") % {"uri": client.redirect_uri})
+    return Result(
+        check, "fail",
+        _("The wiki refuses the redirect URI %(uri)s: OAuth 2.0 needs exactly the registered one (no prefix).")
+        % {"uri": client.redirect_uri},
+        _("Register an OAuth 2.0 client with OAuth \"callback\" URL %(uri)s exactly.") % {"uri": client.redirect_uri},
+        {"status": authorize.status_code},
+    )
+
+
+def run(client: OAuth2Client, session: requests.Session, **options: Any) -> list[Result]:
+    try:
+        urls = wiki_urls(client.wiki_url)
+    except InvalidWikiURL as err:
+        return [Result("oauth2.client", "fail", str(err), _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL."))]
+    try:
+        token = probe_token(session, urls, client, **options)
+        known = None
+        if token.status_code == 401:
+            known = probe_authorize(session, urls, client, **options)
+        client_check = client_result(token, known)
+        ok = client_check.status == "pass"
+        redirect = probe_authorize(session, urls, client, client.redirect_uri, **options) if ok and client.redirect_uri else None
+    except requests.RequestException as err:
+        return [Result("oauth2.client", "fail", _("The wiki's OAuth 2.0 endpoints could not be reached (%(error)s).")
+                       % {"error": type(err).__name__}, _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL."))]
+    return [client_check, redirect_result(client, redirect, ok)]
