@@ -17,6 +17,15 @@ TEST_CONSUMER_SECRET = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3"
 SITE_HOST = "127.0.0.1:8000"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Each test starts with no sign-in starts counted (mwsso.ratelimit keeps them in the cache)."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def _devwiki_server() -> Iterator[DevWiki]:
     with running_devwiki() as wiki:
