@@ -137,3 +137,26 @@ def test_the_defaults(wiki_settings):
     assert app_settings.TRUSTED_PROXIES == 0 and app_settings.CLIENT_IP is None
     client = browser()
     assert [start(client).status_code for _ in range(12)] == [302] * 11 + [429]
+
+
+def test_system_checks_of_the_rate_limit_settings(settings):
+    from django.core import checks
+
+    from mwsso.checks import check_rate_limit_settings
+
+    assert check_rate_limit_settings() == []
+    settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "lots", "browser": "1/m"}
+    settings.MWSSO_RATE_LIMIT_CACHE = "nope"
+    settings.MWSSO_TRUSTED_PROXIES = "1"
+    hint = 'For example MWSSO_LOGIN_RATE_LIMITS = {"ip": "30/5m", "session": "10/m"}; None turns one limit off.'
+    assert check_rate_limit_settings() == [
+        checks.Error("MWSSO_LOGIN_RATE_LIMITS: 'lots' is not a rate such as '10/m' or '30/5m'.", hint=hint, id="mwsso.E030"),
+        checks.Error("MWSSO_LOGIN_RATE_LIMITS: unknown scope 'browser' (use 'ip' or 'session').", hint=hint, id="mwsso.E030"),
+        checks.Error("MWSSO_RATE_LIMIT_CACHE 'nope' is not in CACHES.", hint="Name a CACHES alias; the default is 'default'.", id="mwsso.E031"),
+        checks.Error("MWSSO_TRUSTED_PROXIES must be a whole number, 0 or more.", hint="The default, 0, trusts no X-Forwarded-For.", id="mwsso.E032"),
+    ]
+    settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "30/5m"}
+    settings.MWSSO_RATE_LIMIT_CACHE = "default"
+    settings.MWSSO_TRUSTED_PROXIES = 0
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert [m.id for m in check_rate_limit_settings()] == ["mwsso.W030"]
