@@ -102,9 +102,12 @@ NO_CACHE = [
 REASONS = {
     200: "OK",
     302: "Found",
+    307: "Temporary Redirect",
     400: "Bad Request",
+    401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
+    415: "Unsupported Media Type",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
