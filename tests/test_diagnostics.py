@@ -232,3 +232,13 @@ def test_registration_values():
 def test_a_targets_repr_shows_no_secret():
     assert "s3cret" not in repr(Target("https://w.example/index.php", "key", "s3cret"))
     assert "s3cret" not in repr(OAuth2Client("https://w.example/index.php", "id", "s3cret"))
+
+
+def test_oauth2_a_refused_refresh_token_still_proves_the_secret():
+    bogus_code = _recorded_143("extras: oauth2 token bogus code")
+    reused = RESPONSES["10b oauth2 refresh_token REUSED"]  # 401 invalid_request: the client did authenticate
+    refresh = response(reused["status"], reused["body"])
+    assert oauth2.client_result(bogus_code, None, refresh).status == "pass"
+    refused = _recorded_143("oauth2 public: refresh WITHOUT client_secret")
+    result = oauth2.client_result(bogus_code, None, refused)
+    assert result.status == "fail" and "refresh" in result.summary

@@ -208,3 +208,72 @@ def test_the_secret_never_shows(wiki_settings):
     wiki_settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = "0123456789abcdef-not-the-secret"
     for args in ((), ("--json",), ("--register",)):
         assert "0123456789abcdef-not-the-secret" not in text(*args)[1]
+
+
+# --- OAuth 2.0: the devwiki's rest.php/oauth2 endpoints ---------------------------------------
+
+OAUTH2_SITE = "http://127.0.0.1:9000"  # the test client's registered redirect URI is on this site
+
+
+@pytest.fixture
+def oauth2_settings(wiki_settings, devwiki):  # type: ignore[no-untyped-def]
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = devwiki.index_url
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = config.TEST_OAUTH2_CLIENT_ID
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = config.TEST_OAUTH2_CLIENT_SECRET
+    return wiki_settings
+
+
+OAUTH2_CHECKS = {"oauth2.client", "oauth2.redirect_uri", "oauth2.approved", "oauth2.grants"}
+
+
+def test_oauth2_a_right_client_passes(oauth2_settings, devwiki):
+    status, checks = check("--site-url", OAUTH2_SITE)
+    assert status == 0, {name: c for name, c in checks.items() if c["status"] != "pass"}
+    assert OAUTH2_CHECKS <= set(checks) and all(checks[name]["status"] == "pass" for name in OAUTH2_CHECKS)
+    # Nothing is issued: no code, no token (the bogus code and refresh token were refused).
+    counts = devwiki.control("oauth2_counts")["counts"]
+    assert counts["token_requests"] == 2 and counts["approve"] == 0 and counts["refresh_ok"] == 0
+
+
+def test_oauth2_wrong_secret(oauth2_settings):
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = "wrong"
+    status, checks = check("--site-url", OAUTH2_SITE)
+    assert status == 1 and checks["oauth2.client"]["summary"].startswith("Wrong client secret")
+    assert checks["oauth2.redirect_uri"]["status"] == "skip"
+
+
+def test_oauth2_unknown_client(oauth2_settings):
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = "0" * 32
+    status, checks = check("--site-url", OAUTH2_SITE)
+    assert status == 1 and checks["oauth2.client"]["summary"].startswith("Unknown client")
+
+
+def test_oauth2_redirect_uri_not_the_registered_one(oauth2_settings):
+    status, checks = check("--site-url", "http://127.0.0.1:8000")
+    assert checks["oauth2.client"]["status"] == "pass"
+    assert checks["oauth2.redirect_uri"]["status"] == "fail"
+    assert "http://127.0.0.1:8000/complete/mediawiki-oauth2/ exactly" in checks["oauth2.redirect_uri"]["fix"]
+
+
+def test_oauth2_a_public_clients_secret_is_proved_by_a_refresh(oauth2_settings):
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = config.PUBLIC_OAUTH2_CLIENT_ID
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = config.PUBLIC_OAUTH2_CLIENT_SECRET
+    assert check("--site-url", "http://127.0.0.1:8000")[1]["oauth2.client"]["status"] == "pass"
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = "wrong"
+    result = check("--site-url", "http://127.0.0.1:8000")[1]["oauth2.client"]
+    assert result["status"] == "fail" and "refresh" in result["summary"]
+
+
+def test_oauth2_unapproved_client_and_missing_grants(oauth2_settings, devwiki):
+    added = devwiki.control(
+        "oauth2_add_client", redirect_uri=f"{OAUTH2_SITE}/complete/mediawiki-oauth2/", grants=["basic"], approved=False
+    )
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = added["client_id"], added["secret"]
+    status, checks = check("--site-url", OAUTH2_SITE)
+    # The wiki treats an unapproved OAuth 2.0 client as unknown; its page says it is proposed.
+    assert checks["oauth2.client"]["summary"].startswith("Unknown client")
+    added = devwiki.control("oauth2_add_client", redirect_uri=f"{OAUTH2_SITE}/complete/mediawiki-oauth2/", grants=["basic"])
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = added["client_id"], added["secret"]
+    oauth2_settings.MWSSO_REQUIRED_GRANTS = ["editpage"]
+    status, checks = check("--site-url", OAUTH2_SITE)
+    assert checks["oauth2.client"]["status"] == "pass" and checks["oauth2.grants"]["status"] == "fail"

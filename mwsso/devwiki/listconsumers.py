@@ -31,6 +31,7 @@ _ENGLISH = {
     "mwoauthlistconsumers-basicgrantsonly": "(basic access only)",
     "mwoauth-invalid-consumer-key": "No consumer exists with the given key.",
     "mwoauth-oauth-version-1": "OAuth 1.0a",
+    "mwoauth-oauth-version-2": "OAuth 2.0",
     "mwoauthlistconsumers-wiki": "Applicable project",
     "mwoauth-consumer-allwikis": "All projects on this site",
     "htmlform-yes": "Yes",
@@ -60,19 +61,28 @@ def view_page(store: Store, consumer_key: str, qqx: bool) -> str:
     """The consumer's info table (or the unknown-key message), as showConsumerInfo prints it."""
     title = _message("oauthlistconsumers", qqx) if qqx else "Connected applications"
     consumer = store.consumer(consumer_key)
-    if consumer is None:
+    client = None if consumer is not None else store.oauth2.client(consumer_key)
+    if consumer is not None:
+        fields = (consumer.name, "1", consumer.owner, consumer.approved, consumer.description, consumer.callback,
+                  consumer.callback_is_prefix, list(consumer.grants))
+    elif client is not None:
+        # OAuth 2.0 clients are listed by the same page; their redirect URI is exact (never a prefix).
+        fields = (client.name, "2", "Admin Sysop", client.approved, client.description, client.redirect_uri, False,
+                  list(client.grants))
+    else:
         return pages.layout(title, f"<p>{esc(_message('mwoauth-invalid-consumer-key', qqx))}</p>", server=store.server)
-    stage = "approved" if consumer.approved else "proposed"
+    name, version, owner, approved, description, callback, prefix, grants = fields
+    stage = "approved" if approved else "proposed"
     rows = [
-        ("mwoauthlistconsumers-name", esc(consumer.name)),
-        ("mwoauth-oauth-version", esc(_message("mwoauth-oauth-version-1", qqx))),
-        ("mwoauthlistconsumers-user", esc(consumer.owner)),
+        ("mwoauthlistconsumers-name", esc(name)),
+        ("mwoauth-oauth-version", esc(_message(f"mwoauth-oauth-version-{version}", qqx))),
+        ("mwoauthlistconsumers-user", esc(owner)),
         ("mwoauthlistconsumers-status", esc(_message(f"mwoauthlistconsumers-status-{stage}", qqx))),
-        ("mwoauthlistconsumers-description", esc(consumer.description)),
+        ("mwoauthlistconsumers-description", esc(description)),
         ("mwoauthlistconsumers-wiki", esc(_message("mwoauth-consumer-allwikis", qqx))),
-        ("mwoauthlistconsumers-callbackurl", esc(consumer.callback)),
-        ("mwoauthlistconsumers-callbackisprefix", esc(_message("htmlform-yes" if consumer.callback_is_prefix else "htmlform-no", qqx))),
-        ("mwoauthlistconsumers-grants", _grants_text(list(consumer.grants), qqx)),
+        ("mwoauthlistconsumers-callbackurl", esc(callback)),
+        ("mwoauthlistconsumers-callbackisprefix", esc(_message("htmlform-yes" if prefix else "htmlform-no", qqx))),
+        ("mwoauthlistconsumers-grants", _grants_text(grants, qqx)),
     ]
     table = "".join(f"<tr><th>{esc(_message(label, qqx))}</th><td>{value}</td></tr>" for label, value in rows)
     return pages.layout(title, f'<table class="mw-mwoauth-consumer-info">{table}</table>', server=store.server)

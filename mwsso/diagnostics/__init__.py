@@ -47,8 +47,18 @@ def run(target: Target, session: requests.Session, *, default_user_agent: str = 
     if target.consumer_key:
         results += _oauth1(target, session, urls, host_mismatch, **options)
     if target.oauth2 is not None:
-        results += oauth2.run(target.oauth2, session, **options)
+        results += _oauth2(target, target.oauth2, session, **options)
     return results
+
+
+def _oauth2(target: Target, client: OAuth2Client, session: requests.Session, **options: Any) -> list[Result]:
+    results = oauth2.run(client, session, **options)
+    client_ok = results[0].status == "pass"
+    try:
+        page = consumer_page(session, wiki_urls(client.wiki_url), client.client_id, **options)
+    except InvalidWikiURL:
+        page = None
+    return results + oauth2.registration_results(page, client_ok, target.required_grants, target.allowed_wikis)
 
 
 def _siteinfo_server(session: requests.Session, urls: Any, **options: Any) -> str | None:

@@ -169,9 +169,10 @@ def _path(url: str) -> str:
     return urlsplit(url).path or "/"
 
 
-def grants_result(page: ConsumerPage | None, required: tuple[str, ...], allowed_wikis: tuple[str, ...]) -> Result:
+def grants_result(
+    page: ConsumerPage | None, required: tuple[str, ...], allowed_wikis: tuple[str, ...], check: str = "oauth1.grants"
+) -> Result:
     """The grants the site needs against those the consumer was registered with (where the wiki shows them)."""
-    check = "oauth1.grants"
     needed = list(dict.fromkeys(required))
     wanted = ", ".join(needed) or _("none beyond identification")
     if page is None or not page.known or page.grants is None:

@@ -4,6 +4,8 @@ Requests a client may make without a user, that create nothing on the wiki:
 - a token request with a bogus authorization code: the wiki authenticates the client before it reads
   the code, so ``invalid_client`` (401) means a wrong id or secret and ``invalid_request`` /
   ``invalid_grant`` (400, "Cannot decrypt the authorization code") means both are right;
+- a refresh with a bogus refresh token: a public client's code redemption is not authenticated, its
+  refresh is, so this is what proves its secret (and that the client may refresh, which mwsso needs);
 - authorize GETs (no user, no cookie): a known client, and a redirect URI the wiki accepts, get a
   redirect on to the login or consent page; an unknown client or a redirect URI that is not exactly
   the registered one get "Application Connection Error" and never a redirect.
@@ -24,13 +26,13 @@ from .results import Result, _
 from .target import OAuth2Client
 
 
-def probe_token(session: requests.Session, urls: WikiURLs, client: OAuth2Client, **options: Any) -> requests.Response:
-    data = {
-        "grant_type": "authorization_code",
-        "code": "mwsso-check-" + secrets.token_hex(16),  # no such code: only client authentication can pass
-        "client_id": client.client_id,
-        "client_secret": client.client_secret,
-    }
+def probe_token(
+    session: requests.Session, urls: WikiURLs, client: OAuth2Client, grant_type: str = "authorization_code", **options: Any
+) -> requests.Response:
+    # No such code or refresh token: only client authentication can pass, and nothing is issued.
+    bogus = "mwsso-check-" + secrets.token_hex(16)
+    data = {"grant_type": grant_type, "client_id": client.client_id, "client_secret": client.client_secret}
+    data["code" if grant_type == "authorization_code" else "refresh_token"] = bogus
     return session.post(urls.rest_route("oauth2/access_token"), data=data, allow_redirects=False, **options)
 
 
@@ -60,13 +62,27 @@ def _error(response: requests.Response) -> str:
     return str(data.get("error") or "") if isinstance(data, dict) else ""
 
 
-def client_result(token: requests.Response, authorize: requests.Response | None) -> Result:
+def _authenticated(token: requests.Response) -> bool:
+    # A bad code is 400 invalid_request; a bad refresh token 401 invalid_request ("The refresh token is invalid").
+    return token.status_code in (400, 401) and _error(token) in ("invalid_request", "invalid_grant")
+
+
+def client_result(token: requests.Response, authorize: requests.Response | None, refresh: requests.Response | None = None) -> Result:
     """From the bogus-code token answer (and, after invalid_client, whether authorize knows the client)."""
     check = "oauth2.client"
     error = _error(token)
-    if token.status_code == 400 and error in ("invalid_request", "invalid_grant"):
+    if _authenticated(token):
+        if refresh is not None and not _authenticated(refresh):
+            return Result(
+                check, "fail",
+                _("The wiki refuses this client's refresh: the client secret is wrong (a public client's code "
+                  "exchange does not check it) or the client may not use the refresh_token grant."),
+                _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the secret the wiki shows for the client, and register "
+                  "it with the \"Refresh token\" grant type."),
+                {"status": refresh.status_code, "error": _error(refresh)},
+            )
         return Result(check, "pass", _("The OAuth 2.0 client id is known and the client secret is right."))
-    if token.status_code == 401 and error == "invalid_client":
+    if error == "invalid_client":
         if authorize is not None and authorize.is_redirect:
             return Result(
                 check, "fail", _("Wrong client secret: the wiki knows the client id but refuses its secret."),
@@ -105,19 +121,31 @@ def redirect_result(client: OAuth2Client, authorize: requests.Response | None, c
 
 
 def run(client: OAuth2Client, session: requests.Session, **options: Any) -> list[Result]:
+    """client (id, secret), redirect URI, then approval and grants from the public consumer page."""
     try:
         urls = wiki_urls(client.wiki_url)
     except InvalidWikiURL as err:
         return [Result("oauth2.client", "fail", str(err), _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL."))]
     try:
         token = probe_token(session, urls, client, **options)
-        known = None
-        if token.status_code == 401:
+        known = refresh = None
+        if _error(token) == "invalid_client":
             known = probe_authorize(session, urls, client, **options)
-        client_check = client_result(token, known)
+        elif _authenticated(token):
+            refresh = probe_token(session, urls, client, "refresh_token", **options)
+        client_check = client_result(token, known, refresh)
         ok = client_check.status == "pass"
         redirect = probe_authorize(session, urls, client, client.redirect_uri, **options) if ok and client.redirect_uri else None
     except requests.RequestException as err:
         return [Result("oauth2.client", "fail", _("The wiki's OAuth 2.0 endpoints could not be reached (%(error)s).")
                        % {"error": type(err).__name__}, _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL."))]
     return [client_check, redirect_result(client, redirect, ok)]
+
+
+def registration_results(page: Any, client_ok: bool, required: tuple[str, ...], allowed_wikis: tuple[str, ...]) -> list[Result]:
+    from . import oauth1
+
+    return [
+        oauth1.approved_result(page, client_ok, check="oauth2.approved"),
+        oauth1.grants_result(page, required, allowed_wikis, check="oauth2.grants"),
+    ]

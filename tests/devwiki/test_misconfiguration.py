@@ -69,3 +69,9 @@ def test_the_consumer_page_in_english_and_for_an_unknown_key(wiki):
     assert "Edit existing pages" in _view(wiki, TEST[0])
     assert "(mwoauth-invalid-consumer-key)" in _view(wiki, "0" * 32, uselang="qqx")
     assert "(grant-mwoauth-authonlyprivate)" in _view(wiki, config.PRIVATE_CONSUMER_KEY, uselang="qqx")
+
+
+def test_the_consumer_page_lists_oauth2_clients_too(wiki):
+    text = _view(wiki, config.TEST_OAUTH2_CLIENT_ID, uselang="qqx")
+    assert "(mwoauth-oauth-version-2)" in text and "(mwoauthlistconsumers-status-approved)" in text
+    assert config.TEST_OAUTH2_REDIRECT_URI in text
