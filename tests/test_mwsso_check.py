@@ -250,7 +250,7 @@ def test_oauth2_unknown_client(oauth2_settings):
 
 def test_oauth2_redirect_uri_not_the_registered_one(oauth2_settings):
     status, checks = check("--site-url", "http://127.0.0.1:8000")
-    assert checks["oauth2.client"]["status"] == "pass"
+    assert status == 1 and checks["oauth2.client"]["status"] == "pass"
     assert checks["oauth2.redirect_uri"]["status"] == "fail"
     assert "http://127.0.0.1:8000/complete/mediawiki-oauth2/ exactly" in checks["oauth2.redirect_uri"]["fix"]
 
@@ -271,7 +271,7 @@ def test_oauth2_unapproved_client_and_missing_grants(oauth2_settings, devwiki):
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = added["client_id"], added["secret"]
     status, checks = check("--site-url", OAUTH2_SITE)
     # The wiki treats an unapproved OAuth 2.0 client as unknown; its page says it is proposed.
-    assert checks["oauth2.client"]["summary"].startswith("Unknown client")
+    assert status == 1 and checks["oauth2.client"]["summary"].startswith("Unknown client")
     added = devwiki.control("oauth2_add_client", redirect_uri=f"{OAUTH2_SITE}/complete/mediawiki-oauth2/", grants=["basic"])
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = added["client_id"], added["secret"]
     oauth2_settings.MWSSO_REQUIRED_GRANTS = ["editpage"]
