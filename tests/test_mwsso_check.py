@@ -272,6 +272,7 @@ def test_oauth2_unapproved_client_and_missing_grants(oauth2_settings, devwiki):
     status, checks = check("--site-url", OAUTH2_SITE)
     # The wiki treats an unapproved OAuth 2.0 client as unknown; its page says it is proposed.
     assert status == 1 and checks["oauth2.client"]["summary"].startswith("Unknown client")
+    assert checks["oauth2.approved"]["details"] == {"status": "proposed"}
     added = devwiki.control("oauth2_add_client", redirect_uri=f"{OAUTH2_SITE}/complete/mediawiki-oauth2/", grants=["basic"])
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = added["client_id"], added["secret"]
     oauth2_settings.MWSSO_REQUIRED_GRANTS = ["editpage"]

@@ -58,7 +58,9 @@ def _oauth2(target: Target, client: OAuth2Client, session: requests.Session, **o
         page = consumer_page(session, wiki_urls(client.wiki_url), client.client_id, **options)
     except InvalidWikiURL:
         page = None
-    return results + oauth2.registration_results(page, client_ok, target.required_grants, target.allowed_wikis)
+    # An unapproved client is "unknown" to the token endpoint; its page tells why.
+    known = client_ok or bool(page and page.known)
+    return results + oauth2.registration_results(page, known, target.required_grants, target.allowed_wikis)
 
 
 def _siteinfo_server(session: requests.Session, urls: Any, **options: Any) -> str | None:
@@ -80,7 +82,8 @@ def _oauth1(target: Target, session: requests.Session, urls: Any, host_mismatch:
         callback_outcome = oauth1.try_initiate(session, urls, consumer, target.callback, **options)
     return [
         consumer_check,
-        oauth1.approved_result(page, usable),
+        # The page speaks for itself even when the signature failed: a proposed consumer is worth knowing about.
+        oauth1.approved_result(page, usable or bool(page and page.known)),
         oauth1.callback_result(target.callback, target.expected_callback, callback_outcome if usable else None, page),
         oauth1.grants_result(page, target.required_grants, target.allowed_wikis),
     ]
