@@ -7,6 +7,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
+from django.utils.translation import gettext_lazy as _
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
 
@@ -50,8 +51,9 @@ def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
         return [
             checks.Warning(
                 "MWSSO_TOKEN_KEYS is empty: access tokens are encrypted with a key derived from SECRET_KEY.",
-                hint="Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()); changing SECRET_KEY "
-                "would otherwise make every stored token unreadable.",
+                hint="Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()), then run 'manage.py "
+                "mwsso_tokens rotate-keys'. Until then, keep the old SECRET_KEY in SECRET_KEY_FALLBACKS whenever you "
+                "change it, or the stored tokens become unreadable (docs/migrating.md).",
                 id="mwsso.W001",
             )
         ]
@@ -247,3 +249,94 @@ def check_rate_limit_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
             checks.Error("MWSSO_TRUSTED_PROXIES must be a whole number, 0 or more.", hint="The default, 0, trusts no X-Forwarded-For.", id="mwsso.E032")
         )
     return messages
+
+
+# --- Stored tokens (database checks: ``manage.py check --database default``) ---
+# Registered with Tags.database, so Django runs them only when asked for a database: plain
+# ``manage.py check`` never queries. ``migrate`` asks before migrating, hence the table test.
+
+
+def _alias_holding(model: Any, databases: Any) -> str | None:
+    """The database ``model`` is read from, if the check was asked about it and its table exists yet."""
+    from django.db import connections, router
+
+    alias = router.db_for_read(model)
+    if not databases or alias not in databases:
+        return None
+    if model._meta.db_table not in connections[alias].introspection.table_names():
+        return None
+    return alias
+
+
+@checks.register(checks.Tags.database)
+def check_token_key_dependence(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Tokens still encrypted with a key derived from SECRET_KEY (or a fallback), or with no known key."""
+    from django.db.models import Count
+
+    from mwsso import crypto
+    from mwsso.models import AccessToken
+
+    alias = _alias_holding(AccessToken, databases)
+    if alias is None:
+        return []
+    keys = crypto.decryption_keys()
+    primary = keys[0]
+    counts = dict(AccessToken.objects.using(alias).order_by().values_list("key_id").annotate(n=Count("pk")))
+    known = {key.id for key in keys}
+    derived = [(key, counts[key.id]) for key in keys[1:] if key.is_derived and counts.get(key.id)]
+    unknown = sum(n for key_id, n in counts.items() if key_id not in known)
+    messages: list[checks.CheckMessage] = []
+    if derived:
+        where = ", ".join(f"{key.label} ({n})" for key, n in derived)
+        messages.append(
+            checks.Warning(
+                _("%(count)s access tokens still depend on a key derived from SECRET_KEY or SECRET_KEY_FALLBACKS: %(where)s.")
+                % {"count": sum(n for _key, n in derived), "where": where},
+                hint=_(
+                    "They stay readable only while that secret stays in SECRET_KEY or SECRET_KEY_FALLBACKS. Run "
+                    "'manage.py mwsso_tokens rotate-keys' to move them onto %(primary)s."
+                )
+                % {"primary": primary.label},
+                id="mwsso.W020",
+            )
+        )
+    if unknown:
+        messages.append(
+            checks.Warning(
+                _("%(count)s access tokens were encrypted with a key that is neither in MWSSO_TOKEN_KEYS nor derived "
+                  "from SECRET_KEY or SECRET_KEY_FALLBACKS: they cannot be decrypted.") % {"count": unknown},
+                hint=_(
+                    "Put the old key back in MWSSO_TOKEN_KEYS (after the first) or the old SECRET_KEY in "
+                    "SECRET_KEY_FALLBACKS, then run 'manage.py mwsso_tokens rotate-keys'. Otherwise their users "
+                    "get a new token at their next sign-in."
+                ),
+                id="mwsso.W021",
+            )
+        )
+    return messages
+
+
+@checks.register(checks.Tags.database)
+def check_stock_plain_tokens(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Plain-text access tokens social-core's stock MediaWiki backend left in UserSocialAuth.extra_data."""
+    from social_django.models import UserSocialAuth
+
+    from mwsso.tokens.importing import stock_token_rows
+
+    alias = _alias_holding(UserSocialAuth, databases)
+    if alias is None:
+        return []
+    remaining = stock_token_rows().using(alias).count()
+    if not remaining:
+        return []
+    return [
+        checks.Warning(
+            _("%(count)s social-auth associations still hold a plain-text MediaWiki access token from social-core's "
+              "stock backend (UserSocialAuth.extra_data['access_token']).") % {"count": remaining},
+            hint=_(
+                "Run 'manage.py mwsso_tokens import-social' to move them into encrypted storage (add --dry-run to "
+                "see the counts first). Rows it reports as malformed must be cleaned by hand."
+            ),
+            id="mwsso.W022",
+        )
+    ]

@@ -38,13 +38,16 @@ class GrantFilter(admin.SimpleListFilter):
 
 
 def encryption_key_label(key_id: str) -> str:
-    """Which configured key encrypts a token: the current one, an old one (rotate), or none (unreadable)."""
-    keys = [crypto.key_id(key) for key in crypto.configured_keys()]
-    if key_id not in keys:
-        return f"{key_id} (no configured key: unreadable)"
-    position = keys.index(key_id)
-    state = "current" if position == 0 else "old: run mwsso_tokens rotate-keys"
-    return f"{key_id} (key {position + 1} of {len(keys)}, {state})"
+    """Which key encrypts a token: the current one, an old or derived one (rotate), or none (unreadable)."""
+    keys = crypto.decryption_keys()
+    found = next((key for key in keys if key.id == key_id), None)
+    if found is None:
+        return f"{key_id} (no known key: unreadable)"
+    state = "current" if found == keys[0] else "old: run mwsso_tokens rotate-keys"
+    if found.is_derived:
+        return f"{key_id} ({found.label}, {state})"
+    configured = [key for key in keys if not key.is_derived]
+    return f"{key_id} (key {configured.index(found) + 1} of {len(configured)}, {state})"
 
 
 @admin.register(AccessToken)

@@ -109,6 +109,12 @@ def _set_clock_offset(store: Store, seconds: float) -> dict[str, Any]:
         raise ControlError("set_clock_offset needs seconds, a number")
     store.clock_offset = float(seconds)
     return {"clock_offset": store.clock_offset}
+def _set_cookie(store: Store, cookie: str | None = None) -> dict[str, Any]:
+    """Send ``Set-Cookie: <cookie>`` (e.g. ``"cpPosIndex=1; Path=/"``) on every answer; None stops."""
+    if cookie is not None and (not isinstance(cookie, str) or "=" not in cookie or any(c in cookie for c in "\r\n")):
+        raise ControlError("cookie must be one Set-Cookie value such as 'name=value; Path=/'")
+    store.set_cookie = cookie
+    return {"cookie": cookie}
 
 
 def _stats(store: Store) -> dict[str, Any]:
@@ -128,6 +134,7 @@ ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "add_consumer": _add_consumer,
     "add_user": _add_user,
     "set_clock_offset": _set_clock_offset,
+    "set_cookie": _set_cookie,
     "stats": _stats,
     **OAUTH2_ACTIONS,
 }
