@@ -278,3 +278,19 @@ def test_oauth2_unapproved_client_and_missing_grants(oauth2_settings, devwiki):
     oauth2_settings.MWSSO_REQUIRED_GRANTS = ["editpage"]
     status, checks = check("--site-url", OAUTH2_SITE)
     assert checks["oauth2.client"]["status"] == "pass" and checks["oauth2.grants"]["status"] == "fail"
+
+
+def test_oauth2_a_redirect_uri_the_site_sends(oauth2_settings):
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI = "/complete/mediawiki-oauth2/"
+    assert check("--site-url", OAUTH2_SITE)[1]["oauth2.redirect_uri"]["summary"].startswith("The wiki accepts")
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI = "/complete/elsewhere/"
+    result = check("--site-url", OAUTH2_SITE)[1]["oauth2.redirect_uri"]
+    assert result["status"] == "fail" and "http://127.0.0.1:9000/complete/elsewhere/ that the site sends" in result["summary"]
+    assert "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI" in result["fix"]
+
+
+def test_oauth2_a_public_client_without_its_secret(oauth2_settings):
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = config.PUBLIC_OAUTH2_CLIENT_ID
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = ""
+    status, checks = check("--site-url", "http://127.0.0.1:8000")
+    assert status == 0 and "public client" in checks["oauth2.client"]["summary"]

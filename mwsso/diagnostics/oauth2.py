@@ -81,6 +81,9 @@ def client_result(token: requests.Response, authorize: requests.Response | None,
                   "it with the \"Refresh token\" grant type."),
                 {"status": refresh.status_code, "error": _error(refresh)},
             )
+        if refresh is None:
+            return Result(check, "pass", _("The OAuth 2.0 client id is known. It is a public client (no secret): it "
+                                           "cannot refresh, so users sign in again when their token expires."))
         return Result(check, "pass", _("The OAuth 2.0 client id is known and the client secret is right."))
     if error == "invalid_client":
         if authorize is not None and authorize.is_redirect:
@@ -109,15 +112,20 @@ def redirect_result(client: OAuth2Client, authorize: requests.Response | None, c
                       _("Pass --site-url https://your.site."))
     if not client_ok or authorize is None:
         return Result(check, "skip", _("Not checked: the client itself is not usable (see oauth2.client)."))
+    uri = {"uri": client.redirect_uri}
     if authorize.is_redirect:
-        return Result(check, "pass", _("The wiki accepts the redirect URI %(uri)s.") % {"uri": client.redirect_uri})
-    return Result(
-        check, "fail",
-        _("The wiki refuses the redirect URI %(uri)s: OAuth 2.0 needs exactly the registered one (no prefix).")
-        % {"uri": client.redirect_uri},
-        _("Register an OAuth 2.0 client with OAuth \"callback\" URL %(uri)s exactly.") % {"uri": client.redirect_uri},
-        {"status": authorize.status_code},
-    )
+        if client.sends_redirect_uri:
+            return Result(check, "pass", _("The wiki accepts the redirect URI %(uri)s.") % uri)
+        return Result(check, "pass", _("The registered redirect URI is the site's: %(uri)s.") % uri)
+    fix = _("Register an OAuth 2.0 client with OAuth \"callback\" URL %(uri)s exactly.") % uri
+    if client.sends_redirect_uri:
+        summary = _("The wiki refuses the redirect URI %(uri)s that the site sends: OAuth 2.0 needs exactly the "
+                    "registered one (no prefix).") % uri
+        fix += " " + _("Or set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI to the registered one, if it is this site's.")
+    else:
+        summary = _("The site sends no redirect URI, so the wiki sends users to the registered one, which is not "
+                    "%(uri)s.") % uri
+    return Result(check, "fail", summary, fix, {"status": authorize.status_code})
 
 
 def run(client: OAuth2Client, session: requests.Session, **options: Any) -> list[Result]:
@@ -131,7 +139,7 @@ def run(client: OAuth2Client, session: requests.Session, **options: Any) -> list
         known = refresh = None
         if _error(token) == "invalid_client":
             known = probe_authorize(session, urls, client, **options)
-        elif _authenticated(token):
+        elif _authenticated(token) and client.client_secret:
             refresh = probe_token(session, urls, client, "refresh_token", **options)
         client_check = client_result(token, known, refresh)
         ok = client_check.status == "pass"

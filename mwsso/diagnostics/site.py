@@ -67,11 +67,17 @@ def target_from_settings(given_site_url: str = "") -> Target:
         callback = expected = configured
     oauth2 = None
     if _setting("OAUTH2_KEY"):
+        # SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI is sent only when set (a path made absolute); without it
+        # the wiki uses the registered one, which must then be the site's callback.
+        sent = _setting("OAUTH2_REDIRECT_URI")
+        if sent.startswith("/"):
+            sent = f"{base}{sent}" if base else ""
         oauth2 = OAuth2Client(
             wiki_url=_setting("OAUTH2_URL") or wiki_url,
             client_id=_setting("OAUTH2_KEY"),
             client_secret=_setting("OAUTH2_SECRET"),
-            redirect_uri=_complete_url(base, OAUTH2_BACKEND),
+            redirect_uri=sent or _complete_url(base, OAUTH2_BACKEND),
+            sends_redirect_uri=bool(_setting("OAUTH2_REDIRECT_URI")),
         )
     return Target(
         wiki_url=wiki_url,

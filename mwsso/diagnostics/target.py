@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class OAuth2Client:
-    """An OAuth 2.0 client: its wiki, id, secret and the redirect URI the site sends."""
+    """An OAuth 2.0 client: its wiki, id, secret (empty: a public client) and the redirect URI.
+
+    ``redirect_uri`` is where the browser must come back to: the one the site sends when
+    ``sends_redirect_uri``, else the site's own callback URL, which the registered one must then be.
+    """
 
     wiki_url: str
     client_id: str
     client_secret: str
     redirect_uri: str = ""
+    sends_redirect_uri: bool = False
 
     def __repr__(self) -> str:
         return f"OAuth2Client(wiki_url={self.wiki_url!r}, client_id={self.client_id!r})"
