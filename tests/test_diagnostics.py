@@ -242,3 +242,11 @@ def test_oauth2_a_refused_refresh_token_still_proves_the_secret():
     refused = _recorded_143("oauth2 public: refresh WITHOUT client_secret")
     result = oauth2.client_result(bogus_code, None, refused)
     assert result.status == "fail" and "refresh" in result.summary
+
+
+def test_a_redirect_within_the_wiki_is_no_misconfiguration():
+    # A German wiki sends Special:OAuth on to Spezial:OAuth: same server, the URL is right.
+    local = response(301, "", "text/html", Location="https://wiki.example/wiki/Spezial:OAuth")
+    assert wiki.reachable_result(URLS, local).status == "pass"
+    other_host = response(301, "", "text/html", Location="https://www.wiki.example/wiki/Special:OAuth")
+    assert wiki.reachable_result(URLS, other_host).fix == 'Set SOCIAL_AUTH_MEDIAWIKI_URL = "https://www.wiki.example/w/index.php".'

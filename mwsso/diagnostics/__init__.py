@@ -32,12 +32,13 @@ def run(target: Target, session: requests.Session, *, default_user_agent: str = 
         return [*results, Result("wiki.reachable", "fail", str(err), _("Set SOCIAL_AUTH_MEDIAWIKI_URL."))]
     try:
         index = wiki.probe_index(session, urls, **options)
-        results.append(wiki.reachable_result(urls, index))
     except requests.RequestException as err:
         results.append(wiki.reachable_result(urls, None, type(err).__name__))
         return results
+    reachable = wiki.reachable_result(urls, index)
+    results.append(reachable)
     results.append(wiki.https_result(urls))
-    if index.is_redirect or index.status_code >= 400:
+    if reachable.status == "fail":
         return results
     results.append(wiki.clock_result(wiki.wiki_clock_offset(index.headers.get("Date"), time.time())))
     server = _siteinfo_server(session, urls, **options)

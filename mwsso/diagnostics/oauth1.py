@@ -7,8 +7,10 @@ leave nothing behind but an unused request token, and the public consumer page (
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from django.utils.translation import gettext_noop
 
 from mwsso import oauth1
 from mwsso.wikiurls import WikiURLs
@@ -92,12 +94,14 @@ def consumer_result(outcome: Outcome, *, host_mismatch: bool = False) -> Result:
                   _("See the wiki's message above."), said)
 
 
+# Marked for translation here, translated when shown.
 _STATUS_TEXT = {
-    "proposed": "Not approved: the consumer is proposed and waits for an OAuth administrator.",
-    "rejected": "Not approved: the consumer was rejected.",
-    "disabled": "Not approved: the consumer was disabled.",
-    "expired": "Not approved: the proposal expired before anyone approved it.",
+    "proposed": gettext_noop("Not approved: the consumer is proposed and waits for an OAuth administrator."),
+    "rejected": gettext_noop("Not approved: the consumer was rejected."),
+    "disabled": gettext_noop("Not approved: the consumer was disabled."),
+    "expired": gettext_noop("Not approved: the proposal expired before anyone approved it."),
 }
+_OTHER_STATUS = gettext_noop("Not approved: the consumer's status is %(status)s.")
 
 
 def approved_result(page: ConsumerPage | None, consumer_known: bool, check: str = "oauth1.approved") -> Result:
@@ -110,9 +114,9 @@ def approved_result(page: ConsumerPage | None, consumer_known: bool, check: str 
         return Result(check, "skip", _("This wiki does not list the consumer (it may be registered on a central wiki)."))
     if page.status == "approved":
         return Result(check, "pass", _("The consumer is approved."))
-    text = _STATUS_TEXT.get(page.status or "", "Not approved: the consumer's status is %(status)s.")
+    text = _STATUS_TEXT.get(page.status or "")
     return Result(
-        check, "fail", _(text) % {"status": page.status} if "%(" in text else _(text),
+        check, "fail", _(text) if text else _(_OTHER_STATUS) % {"status": page.status},
         _("Until it is approved only its owner can authorize it. Ask an OAuth administrator "
           "(Special:OAuthManageConsumers; on Wikimedia wikis, meta.wikimedia.org) or register a new version."),
         {"status": page.status},
@@ -164,8 +168,6 @@ def callback_result(target_callback: str, expected_callback: str, outcome: Outco
 
 
 def _path(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).path or "/"
 
 

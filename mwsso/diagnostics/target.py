@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,6 @@ class Target:
     allowed_wikis: tuple[str, ...] = ()
     user_agent: str = ""
     oauth2: OAuth2Client | None = None
-    notes: tuple[str, ...] = field(default=())
 
     def __repr__(self) -> str:
         return f"Target(wiki_url={self.wiki_url!r}, consumer_key={self.consumer_key!r})"

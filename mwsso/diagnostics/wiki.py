@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,14 +48,18 @@ def reachable_result(urls: WikiURLs, response: requests.Response | None, error: 
         )
     if response.is_redirect:
         target = urlsplit(response.headers.get("Location", ""))
-        instead = f"{target.scheme}://{target.netloc}{target.path}" if target.netloc else ""
+        ours = urlsplit(urls.server)
+        if not target.netloc or (target.scheme, target.netloc.lower()) == (ours.scheme, ours.netloc.lower()):
+            # Same wiki: a localised wiki sends Special:OAuth on to its local name (Spezial:OAuth); signed
+            # requests name the canonical one and are not redirected.
+            return Result("wiki.reachable", "pass", _("The wiki answers at %(url)s.") % {"url": urls.index})
+        instead = f"{target.scheme}://{target.netloc}{urls.script_path}/index.php"
         return Result(
             "wiki.reachable",
             "fail",
-            str(_("The wiki answered %(url)s with a redirect (HTTP %(status)s): signed requests cannot follow one.")
-                % {"url": urls.index, "status": response.status_code}),
-            str(_("Set SOCIAL_AUTH_MEDIAWIKI_URL = \"%(url)s\".") % {"url": instead})
-            if instead else str(_("Set SOCIAL_AUTH_MEDIAWIKI_URL to the wiki's own index.php URL.")),
+            _("The wiki answered %(url)s with a redirect to %(where)s (HTTP %(status)s): signed requests cannot "
+              "follow one.") % {"url": urls.index, "where": f"{target.scheme}://{target.netloc}", "status": response.status_code},
+            _("Set SOCIAL_AUTH_MEDIAWIKI_URL = \"%(url)s\".") % {"url": instead},
             {"location": instead},
         )
     if response.status_code >= 400:
@@ -196,7 +199,3 @@ def user_agent_result(user_agent: str, default: str) -> Result:
             str(_("Add a contact to MWSSO_USER_AGENT, e.g. \"MyTool/1.0 (me@example.org)\".")),
         )
     return Result("site.user_agent", "pass", str(_("The User-Agent names a contact: %(ua)s") % {"ua": user_agent}))
-
-
-def now() -> float:
-    return time.time()

@@ -26,17 +26,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--site-url", default="", help="The site's public URL, e.g. https://mytool.toolforge.org")
-        parser.add_argument("--json", action="store_true", help="One JSON document on stdout")
+        parser.add_argument("--json", action="store_true", dest="as_json", help="One JSON document on stdout")
         parser.add_argument("--register", action="store_true", help="Print what to enter on Special:OAuthConsumerRegistration")
 
-    def handle(self, *args: Any, site_url: str = "", json: bool = False, register: bool = False, **options: Any) -> None:
+    def handle(self, *args: Any, site_url: str = "", as_json: bool = False, register: bool = False, **options: Any) -> None:
         target = target_from_settings(site_url)
         if register:
-            self._register(registration.values(target), as_json=json)
+            self._register(registration.values(target), as_json=as_json)
             return
         results = diagnostics.run(target, http.get_session(), default_user_agent=DEFAULT_USER_AGENT, **http.request_options())
         status = diagnostics.exit_status(results)
-        if json:
+        if as_json:
             self.stdout.write(_json({"ok": status == 0, "exit_status": status, "checks": [r.as_json() for r in results]}))
         else:
             for result in results:
