@@ -250,3 +250,20 @@ def test_a_redirect_within_the_wiki_is_no_misconfiguration():
     assert wiki.reachable_result(URLS, local).status == "pass"
     other_host = response(301, "", "text/html", Location="https://www.wiki.example/wiki/Special:OAuth")
     assert wiki.reachable_result(URLS, other_host).fix == 'Set SOCIAL_AUTH_MEDIAWIKI_URL = "https://www.wiki.example/w/index.php".'
+
+
+def test_the_checks_run_without_django_settings():
+    import subprocess
+    import sys
+
+    code = (
+        "from mwsso.diagnostics import wiki, oauth1, registration\n"
+        "from mwsso.diagnostics.consumerpage import ConsumerPage\n"
+        "from mwsso.diagnostics.target import Target\n"
+        "assert wiki.clock_result(400).status == 'fail'\n"
+        "assert oauth1.approved_result(ConsumerPage(True, 'rejected'), True).summary.startswith('Not approved')\n"
+        "assert registration.values(Target('https://en.wikipedia.org/w/index.php'))['oauth1']['page'].startswith('https://meta')\n"
+    )
+    env = {"PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

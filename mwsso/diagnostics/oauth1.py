@@ -10,13 +10,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from django.utils.translation import gettext_noop
 
 from mwsso import oauth1
 from mwsso.wikiurls import WikiURLs
 
 from .consumerpage import ConsumerPage
-from .results import Result, _
+from .results import Result, _, gettext_noop
 
 AUTHONLY_GRANTS = {"mwoauth-authonly", "mwoauth-authonlyprivate"}
 Outcome = oauth1.TokenPair | oauth1.ProtocolError

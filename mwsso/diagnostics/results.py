@@ -39,3 +39,8 @@ def _(message: str) -> str:
     from django.utils.translation import gettext
 
     return gettext(message)
+
+
+def gettext_noop(message: str) -> str:
+    """Marks ``message`` for translation (makemessages knows the name); it is translated when shown."""
+    return message
