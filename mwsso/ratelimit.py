@@ -111,8 +111,15 @@ def check_login_start(request: HttpRequest, backend: str) -> Refusal | None:
     for scope, value in limits.items():
         if not value or scope not in idents or not idents[scope]:
             continue
-        rate = parse_rate(value)
-        wait = hit(app_settings.RATE_LIMIT_CACHE, f"login:{scope}", idents[scope], rate)
+        try:
+            rate = parse_rate(str(value))
+            wait = hit(app_settings.RATE_LIMIT_CACHE, f"login:{scope}", idents[scope], rate)
+        except InvalidRate as err:
+            logger.error("MWSSO_LOGIN_RATE_LIMITS[%r] ignored: %s (manage.py check: mwsso.E030)", scope, err)
+            continue
+        except Exception as err:  # the cache is down (Redis unreachable): sign-in must not break with it
+            logger.warning("login start not counted: the rate-limit cache failed (%s)", type(err).__name__)
+            return None
         if wait is not None and (refusal is None or wait > refusal.retry_after):
             refusal = Refusal(scope, rate, wait)
     return refusal

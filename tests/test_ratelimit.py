@@ -160,3 +160,19 @@ def test_system_checks_of_the_rate_limit_settings(settings):
     settings.MWSSO_TRUSTED_PROXIES = 0
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     assert [m.id for m in check_rate_limit_settings()] == ["mwsso.W030"]
+
+
+@pytest.mark.django_db
+def test_a_bad_rate_or_a_cache_that_is_down_never_breaks_sign_in(wiki_settings, caplog):
+    wiki_settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "lots", "session": "1/m"}
+    client = browser()
+    assert [start(client).status_code for _ in range(3)] == [302, 302, 429]  # the good limit still holds
+    assert "MWSSO_LOGIN_RATE_LIMITS['ip'] ignored" in caplog.text
+    wiki_settings.CACHES = {
+        **wiki_settings.CACHES,
+        "down": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+    }
+    wiki_settings.MWSSO_RATE_LIMIT_CACHE = "down"
+    wiki_settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "1/m"}
+    assert [start(browser()).status_code for _ in range(2)] == [302, 302]
+    assert "login start not counted: the rate-limit cache failed (ConnectionError)" in caplog.text

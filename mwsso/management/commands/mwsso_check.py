@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
 
 from mwsso import diagnostics, http
 from mwsso.app_settings import DEFAULT_USER_AGENT
@@ -41,8 +42,12 @@ class Command(BaseCommand):
         else:
             for result in results:
                 self._line(result)
-            failed = sum(r.status == "fail" for r in results)
-            self.stdout.write(f"\n{len(results)} checks: {failed} failed, {sum(r.status == 'warn' for r in results)} warnings.")
+            counts = {
+                "checks": len(results),
+                "failed": sum(r.status == "fail" for r in results),
+                "warnings": sum(r.status == "warn" for r in results),
+            }
+            self.stdout.write("\n" + _("%(checks)s checks: %(failed)s failed, %(warnings)s warnings.") % counts)
         if status:
             sys.exit(status)
 
@@ -50,7 +55,7 @@ class Command(BaseCommand):
         style = {"pass": self.style.SUCCESS, "warn": self.style.WARNING, "fail": self.style.ERROR}.get(result.status, str)
         self.stdout.write(f"{style(MARKS[result.status])} {result.check}: {result.summary}")
         if result.fix and result.status != "pass":
-            self.stdout.write(f"     fix: {result.fix}")
+            self.stdout.write("     " + _("fix: %(fix)s") % {"fix": result.fix})
 
     def _register(self, values: dict[str, Any], *, as_json: bool) -> None:
         if as_json:
@@ -58,7 +63,7 @@ class Command(BaseCommand):
             return
         for version, title in (("oauth1", "OAuth 1.0a (backend mediawiki)"), ("oauth2", "OAuth 2.0 (backend mediawiki-oauth2)")):
             form = values[version]
-            self.stdout.write(f"{title}\n  Register at: {form['page']}")
+            self.stdout.write(f"{title}\n  " + _("Register at: %(page)s") % {"page": form["page"]})
             for label, value in form["fields"].items():
                 self.stdout.write(f"  {label}: {value}")
             self.stdout.write("")
