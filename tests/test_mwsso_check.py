@@ -294,3 +294,9 @@ def test_oauth2_a_public_client_without_its_secret(oauth2_settings):
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = ""
     status, checks = check("--site-url", "http://127.0.0.1:8000")
     assert status == 0 and "public client" in checks["oauth2.client"]["summary"]
+
+
+def test_no_consumer_at_all(wiki_settings):
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY = ""
+    status, checks = check()
+    assert status == 1 and checks["oauth1.consumer"]["summary"].startswith("No consumer is configured")
