@@ -100,7 +100,8 @@ def client_ip(request: HttpRequest) -> str:
         return remote
     # Each trusted proxy appends the address it saw; the one our nearest-but-N proxy saw is the client.
     chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    return chain[-proxies] if len(chain) >= proxies else (chain[0] if chain else remote)
+    # Fewer entries than proxies: the request did not come through them all; nothing in the header is ours.
+    return chain[-proxies] if len(chain) >= proxies else remote
 
 
 def check_login_start(request: HttpRequest, backend: str) -> Refusal | None:

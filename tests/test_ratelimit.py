@@ -176,3 +176,16 @@ def test_a_bad_rate_or_a_cache_that_is_down_never_breaks_sign_in(wiki_settings, 
     wiki_settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "1/m"}
     assert [start(browser()).status_code for _ in range(2)] == [302, 302]
     assert "login start not counted: the rate-limit cache failed (ConnectionError)" in caplog.text
+
+
+def test_client_ip_reading(rf, settings):
+    from mwsso.ratelimit import client_ip
+
+    request = rf.post("/login/mediawiki/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2, 3.3.3.3")
+    assert client_ip(request) == "10.0.0.1"
+    settings.MWSSO_TRUSTED_PROXIES = 2
+    assert client_ip(request) == "2.2.2.2"
+    settings.MWSSO_TRUSTED_PROXIES = 4  # a request that did not pass every proxy: the header is not believed
+    assert client_ip(request) == "10.0.0.1"
+    settings.MWSSO_CLIENT_IP = lambda request: "192.0.2.1"
+    assert client_ip(request) == "192.0.2.1"
