@@ -75,7 +75,7 @@ def hit(cache_alias: str, scope: str, ident: str, rate: Rate, now: float | None 
     digest = hashlib.sha256(ident.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     key = f"mwsso:ratelimit:{scope}:{digest}:{window}"
     cache = caches[cache_alias]
-    # The counter outlives its window a little, so that a clock step between workers cannot revive it.
+    # The counter outlives its window by a few seconds, for workers whose clocks differ slightly.
     timeout = rate.seconds + 5
     cache.add(key, 0, timeout)
     try:
@@ -98,14 +98,15 @@ def client_ip(request: HttpRequest) -> str:
     proxies = app_settings.TRUSTED_PROXIES
     if proxies <= 0:
         return remote
-    # Each trusted proxy appends the address it saw; the one our nearest-but-N proxy saw is the client.
+    # Each trusted proxy appends the address it was reached from: the N-th entry from the right is what
+    # the outermost of our N proxies saw, the client. Entries further left are the client's to invent.
     chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
     # Fewer entries than proxies: the request did not come through them all; nothing in the header is ours.
     return chain[-proxies] if len(chain) >= proxies else remote
 
 
 def check_login_start(request: HttpRequest, backend: str) -> Refusal | None:
-    """Count this sign-in start against every configured limit; the first one exceeded, or None."""
+    """Count this sign-in start against every configured limit; the exceeded one with the longest wait, or None."""
     limits = app_settings.LOGIN_RATE_LIMITS
     idents = {"ip": client_ip(request), "session": _session_key(request)}
     refusal = None
