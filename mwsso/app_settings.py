@@ -58,6 +58,11 @@ DEFAULTS: dict[str, Any] = {
     "GROUP_MAP": {},
     "STAFF_GROUPS": [],
     "SUPERUSER_GROUPS": [],
+    # Rate limits on sign-in starts (mwsso.ratelimit)
+    "LOGIN_RATE_LIMITS": {"ip": "30/5m", "session": "10/m"},
+    "RATE_LIMIT_CACHE": "default",
+    "CLIENT_IP": None,
+    "TRUSTED_PROXIES": 0,
     # API client
     "ALLOWED_WIKIS": [],
     "API_MAXLAG": 5,
@@ -191,6 +196,26 @@ class AppSettings:
     def SUPERUSER_GROUPS(self) -> list[str]:
         """Wiki groups that make a user ``is_superuser`` (revoked when the wiki group is gone; empty: the flag is not touched)."""
         return list(_get("SUPERUSER_GROUPS"))
+
+    @property
+    def LOGIN_RATE_LIMITS(self) -> dict[str, str | None]:
+        """Sign-in starts allowed per ``ip`` and per ``session``, as ``"<count>/<period>"`` (``"30/5m"``); None or {} turns a limit off."""
+        return dict(_get("LOGIN_RATE_LIMITS") or {})
+
+    @property
+    def RATE_LIMIT_CACHE(self) -> str:
+        """The ``CACHES`` alias that counts sign-in starts: shared by every worker (Redis) for the limit to hold across them."""
+        return str(_get("RATE_LIMIT_CACHE"))
+
+    @property
+    def CLIENT_IP(self) -> Any:
+        """A callable ``(request) -> str`` or its import path giving the client's address; None: see TRUSTED_PROXIES."""
+        return _get("CLIENT_IP") or None
+
+    @property
+    def TRUSTED_PROXIES(self) -> int:
+        """How many proxies of the site's own append to X-Forwarded-For (0: REMOTE_ADDR; the header is never trusted)."""
+        return max(0, int(_get("TRUSTED_PROXIES")))
 
     @property
     def ALLOWED_WIKIS(self) -> list[str]:

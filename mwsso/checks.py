@@ -374,6 +374,47 @@ def user_model_policy_checks(user_model: Any) -> list[checks.CheckMessage]:
     ]
 
 
+@checks.register()
+def check_rate_limit_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Sign-in start limits (mwsso.ratelimit): rates that parse, a cache that exists and counts."""
+    from mwsso.ratelimit import InvalidRate, parse_rate
+
+    messages: list[checks.CheckMessage] = []
+    limits = _raw("LOGIN_RATE_LIMITS")
+    hint = 'For example MWSSO_LOGIN_RATE_LIMITS = {"ip": "30/5m", "session": "10/m"}; None turns one limit off.'
+    if limits is not None and not isinstance(limits, dict):
+        messages.append(checks.Error("MWSSO_LOGIN_RATE_LIMITS must be a dict.", hint=hint, id="mwsso.E030"))
+    else:
+        for scope, value in (limits or {}).items():
+            try:
+                if scope not in ("ip", "session"):
+                    raise InvalidRate(f"unknown scope {scope!r} (use 'ip' or 'session')")
+                if value is not None:
+                    parse_rate(str(value))
+            except InvalidRate as err:
+                messages.append(checks.Error(f"MWSSO_LOGIN_RATE_LIMITS: {err}.", hint=hint, id="mwsso.E030"))
+    alias = _raw("RATE_LIMIT_CACHE")
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "") if isinstance(alias, str) else ""
+    if not backend:
+        messages.append(
+            checks.Error(f"MWSSO_RATE_LIMIT_CACHE {alias!r} is not in CACHES.", hint="Name a CACHES alias; the default is 'default'.", id="mwsso.E031")
+        )
+    elif limits and backend.endswith("DummyCache"):
+        messages.append(
+            checks.Warning(
+                "Sign-in start limits are set but their cache is a DummyCache, which counts nothing.",
+                hint="Use Redis (or Memcached) shared by every worker, or the local-memory cache for one process.",
+                id="mwsso.W030",
+            )
+        )
+    proxies = _raw("TRUSTED_PROXIES")
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
+        messages.append(
+            checks.Error("MWSSO_TRUSTED_PROXIES must be a whole number, 0 or more.", hint="The default, 0, trusts no X-Forwarded-For.", id="mwsso.E032")
+        )
+    return messages
+
+
 # --- Stored tokens (database checks: ``manage.py check --database default``) ---
 # Registered with Tags.database, so Django runs them only when asked for a database: plain
 # ``manage.py check`` never queries. ``migrate`` asks before migrating, hence the table test.

@@ -18,7 +18,7 @@ from social_core.exceptions import AuthCanceled, SocialAuthBaseException
 from social_django import views as social_views
 from social_django.utils import psa
 
-from mwsso import policy
+from mwsso import policy, ratelimit
 from mwsso.exceptions import LoginError, LoginRefused, SiteBusy
 
 logger = logging.getLogger("mwsso.login")
@@ -28,6 +28,8 @@ ERROR_TEMPLATE = "mwsso/login_error.html"
 
 def begin(request: HttpRequest, backend: str) -> HttpResponse:
     """POST only (CSRF-protected): ask the wiki for a request token and send the browser there."""
+    if (refused := ratelimit.refuse_login_start(request, backend)) is not None:
+        return refused
     return _guarded(social_views.auth, request, backend, step="begin")
 
 

@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from mwsso.app_settings import DEFAULT_PIPELINE
+from mwsso.app_settings import DEFAULTS as MWSSO_DEFAULTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -156,6 +157,15 @@ if os.environ.get("MWSSO_HTTP_TIMEOUT"):
     MWSSO_HTTP_TIMEOUT = float(os.environ["MWSSO_HTTP_TIMEOUT"])
 MWSSO_ALLOWED_WIKIS = env_list("MWSSO_ALLOWED_WIKIS")
 MWSSO_BLOCKED_USERS = os.environ.get("MWSSO_BLOCKED_USERS", "deny")
+# Sign-in start limits (docs/diagnostics.md), e.g. MWSSO_LOGIN_RATE_LIMIT_IP=30/5m; "off" turns one off.
+_LIMITS = {scope: os.environ.get(f"MWSSO_LOGIN_RATE_LIMIT_{scope.upper()}", "") for scope in ("ip", "session")}
+if any(_LIMITS.values()):
+    MWSSO_LOGIN_RATE_LIMITS = {
+        **MWSSO_DEFAULTS["LOGIN_RATE_LIMITS"],
+        **{scope: None if value == "off" else value for scope, value in _LIMITS.items() if value},
+    }
+# Behind a reverse proxy (Toolforge, nginx): how many proxies of yours append to X-Forwarded-For.
+MWSSO_TRUSTED_PROXIES = int(os.environ.get("MWSSO_TRUSTED_PROXIES", "0"))
 
 LOGIN_URL = "/"
 LOGIN_REDIRECT_URL = "/profile/"

@@ -25,6 +25,15 @@ def _fresh_site_checks() -> Iterator[None]:
     sitecheck.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Each test starts with no sign-in starts counted (mwsso.ratelimit keeps them in the cache)."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def _devwiki_server() -> Iterator[DevWiki]:
     with running_devwiki() as wiki:

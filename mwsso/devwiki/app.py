@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from mwsso.wikiurls import ENTRY_POINTS
 
-from . import actionapi, catalog, pages, special
+from . import actionapi, catalog, listconsumers, pages, special
 from .authorize import SESSION_COOKIE
 from .control import ControlError
 from .oauth2 import routes as oauth2_routes
@@ -75,6 +75,16 @@ def is_same_origin(origin: str, host: str, server: str) -> bool:
     """Whether a browser's ``Origin`` is this wiki itself (as the request's Host names it, or $wgServer)."""
     wanted = {f"http://{host}".lower(), server.rstrip("/").lower()}
     return origin.strip().rstrip("/").lower() in wanted
+
+
+def list_consumers_key(title: str | None) -> str | None:
+    """The consumer key of ``Special:OAuthListConsumers/view/<key>``, else None."""
+    namespace, colon, rest = (title or "").replace("_", " ").strip().partition(":")
+    name, _, subpage = rest.partition("/")
+    if not colon or namespace.strip().lower() != "special" or name.strip().lower() != "oauthlistconsumers":
+        return None
+    kind, _, key = subpage.partition("/")
+    return key.strip() if kind == "view" else None
 
 
 def _control(store: Store, req: Request) -> Response:
@@ -170,6 +180,9 @@ def route(store: Store, req: Request) -> Response:
         return Response(
             pages.layout("Not Found", "<p>No such path on the devwiki.</p>", server=store.server), status=404
         )
+    consumer_key = list_consumers_key(title)
+    if consumer_key is not None:
+        return Response(listconsumers.view_page(store, consumer_key, qqx=req.get("uselang") == "qqx"))
     subpage = oauth_subpage(title)
     if subpage is not None:
         return special.handle(store, req, subpage)

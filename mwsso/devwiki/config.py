@@ -266,6 +266,12 @@ def check_variant(variant: dict[str, Any]) -> None:
             raise ConfigError(f"jwt variant {name}={value!r} unknown; choose one of: {choices or 'none'}")
 
 
+def _clock_offset(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"clock_offset must be a number of seconds, not {value!r}")
+    return float(value)
+
+
 def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, Any]:
     """Return a complete config: built-ins (unless ``builtins = false``) plus ``source``.
 
@@ -274,7 +280,7 @@ def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, 
     given = read_config_file(source) if isinstance(source, (str, Path)) else dict(source or {})
     unknown = set(given) - {
         "server", "script_path", "builtins", "consumers", "users", "pages", "jwt", "secret", "mw_version", "oauth2",
-        "oauth2_clients",
+        "oauth2_clients", "clock_offset",
     }
     if unknown:
         raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))}")
@@ -309,6 +315,7 @@ def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, 
         "secret": given.get("secret"),
         "oauth2_clients": list(oauth2_clients.values()),
         "oauth2": oauth2,
+        "clock_offset": _clock_offset(given.get("clock_offset", 0)),
     }
     for spec in config["consumers"]:
         make_consumer(spec)  # validate now rather than on first request

@@ -35,6 +35,10 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return "devwiki"
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header tells the wiki's own time, clock offset included (mwsso_check compares it).
+        return super().date_time_string(self.server.store.now() if timestamp is None else timestamp)
+
     timeout = 120  # idle keep-alive connections give their thread back eventually
 
     def setup(self) -> None:

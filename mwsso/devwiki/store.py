@@ -47,7 +47,7 @@ class Store:
         if mw_version is not None:  # --mw-version / DevWiki(mw_version=...) win over the config file
             self.config["oauth2"] = {**self.config["oauth2"], "mw_version": mw_version}
         self.clock = clock  # tests may swap in a fake clock
-        self.clock_offset = 0.0  # control "set_clock": the wiki's clock ahead (or behind) the real one
+        self.clock_offset = 0.0  # control "set_clock_offset": the wiki's clock ahead (or behind) the real one
         self.server = (self.config["server"] or "").rstrip("/")  # set by the server on bind
         # $wgScriptPath: index.php, api.php and rest.php are served under it (and only there).
         self.script_path = check_script_path(self.config["script_path"] if script_path is None else script_path)
@@ -59,6 +59,7 @@ class Store:
         self.reset()
 
     def now(self) -> float:
+        """The wiki's time: its clock plus ``clock_offset`` (a wiki whose clock is off)."""
         return self.clock() + self.clock_offset
 
     @property
@@ -68,7 +69,7 @@ class Store:
 
     def reset(self) -> None:
         """Back to the configured state: no tokens, no faults, seeded pages, zero counters."""
-        self.clock_offset = 0.0
+        self.clock_offset = float(self.config.get("clock_offset") or 0)
         now = self.now()
         with self._lock:
             self._consumers = {c["key"]: make_consumer(c) for c in self.config["consumers"]}
