@@ -29,6 +29,7 @@ from mwsso.exceptions import (
     WikiUnavailable,
 )
 from mwsso.identity import Identity, InvalidIdentity, verify_identify_jwt
+from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
 DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
 # Enough for a few tabs started in parallel; bounded so a session cannot grow without end.
@@ -55,8 +56,16 @@ class MediaWikiOAuth(BaseOAuth1):
 
     # -- settings -------------------------------------------------------
     def index_url(self) -> str:
-        """The wiki's index.php URL (``SOCIAL_AUTH_MEDIAWIKI_URL``)."""
-        return str(self.setting("URL") or DEFAULT_WIKI_URL)
+        """The wiki's index.php URL (``SOCIAL_AUTH_MEDIAWIKI_URL``, any spelling ``mwsso.wikiurls`` reads)."""
+        return self.wiki_urls().index
+
+    def wiki_urls(self) -> WikiURLs:
+        configured = str(self.setting("URL") or DEFAULT_WIKI_URL)
+        try:
+            return wiki_urls(configured)
+        except InvalidWikiURL:
+            # Check mwsso.E003 says so at start-up; here the handshake fails as "unreachable".
+            return WikiURLs(server=configured, script_path="")
 
     def consumer(self) -> oauth1.Consumer:
         key, secret = self.get_key_and_secret()
@@ -147,7 +156,7 @@ class MediaWikiOAuth(BaseOAuth1):
                 token,
                 consumer_key=consumer.key,
                 consumer_secret=consumer.secret,
-                issuer=app_settings.IDENTIFY_ISSUER or self.index_url(),
+                issuer=app_settings.IDENTIFY_ISSUER or self.wiki_urls().server,
                 nonce=nonce,
                 leeway=app_settings.JWT_LEEWAY,
             )

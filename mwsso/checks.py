@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
+from mwsso.wikiurls import InvalidWikiURL, wiki_urls
 
 BACKEND_PATH = "mwsso.backends.MediaWikiOAuth"
 
@@ -33,7 +37,12 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 )
             )
     url = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "https://meta.wikimedia.org/w/index.php")
-    if not url.startswith(("https://", "http://")) or not url.rstrip("/").endswith("index.php"):
+    try:
+        wiki_urls(url)
+        usable = url.split("?", 1)[0].rstrip("/").endswith("/index.php")
+    except InvalidWikiURL:
+        usable = False
+    if not usable:
         errors.append(
             checks.Error(
                 f"SOCIAL_AUTH_MEDIAWIKI_URL {url!r} is not a wiki's index.php URL.",
@@ -108,6 +117,109 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             checks.Error("'social_django' must be in INSTALLED_APPS.", hint="mwsso stores the wiki account link with it.", id="mwsso.E006")
         )
     return messages
+
+
+# --- Defaults that must work on a new site (the quick start) -------------------
+
+
+def _local_wiki_consumer_callbacks() -> dict[str, str]:
+    """The built-in consumers of the local wiki (manage.py mwsso_devwiki) and their registered callbacks."""
+    from mwsso.devwiki.config import BUILTIN_CONSUMERS
+
+    return {consumer["key"]: consumer["callback"] for consumer in BUILTIN_CONSUMERS}
+
+
+@checks.register()
+def check_callback(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """"oob" sends the browser to the registered callback, which for the local wiki's consumers is on port 1."""
+    if not _backend_enabled():
+        return []
+    callback = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_CALLBACK", "oob") or "oob")
+    registered = _local_wiki_consumer_callbacks().get(str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", "")))
+    wiki_host = urlsplit(str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "")).hostname or ""
+    local_wiki = wiki_host in ("127.0.0.1", "localhost", "::1")
+    if callback != "oob" or not local_wiki or registered is None or urlsplit(registered).port != 1:
+        return []
+    return [
+        checks.Warning(
+            _(
+                "SOCIAL_AUTH_MEDIAWIKI_CALLBACK is \"oob\" with a consumer of the local wiki: the wiki would send "
+                "the browser back to its registered callback, %(callback)s, on port 1, which no browser opens."
+            )
+            % {"callback": registered},
+            hint=_(
+                "The local wiki's consumers accept any callback that starts with http://127.0.0.1: set "
+                'SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/" and browse the site at http://127.0.0.1:<port>/.'
+            ),
+            id="mwsso.W040",
+        )
+    ]
+
+
+def _resolves(target: str) -> bool:
+    """Whether ``target`` (a URL name or a path, as django.shortcuts.resolve_url takes it) names a view of this site."""
+    if "/" not in target and "." not in target:  # a URL name, e.g. "profile" or "myapp:home"
+        try:
+            reverse(target)
+        except NoReverseMatch:
+            return False
+        return True
+    if not target.startswith("/"):  # an absolute URL (another site) or a relative path: not ours to judge
+        return True
+    path = urlsplit(target).path
+    prefix = str(getattr(settings, "FORCE_SCRIPT_NAME", "") or "").rstrip("/")
+    if prefix and path.startswith(prefix + "/"):
+        path = path[len(prefix) :]
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+@checks.register(checks.Tags.urls)
+def check_login_redirect(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """After Allow the browser lands on LOGIN_REDIRECT_URL; Django's default, /accounts/profile/, is usually a 404."""
+    if not _backend_enabled():
+        return []
+    # social-auth reads its own setting first, then Django's.
+    for name in ("SOCIAL_AUTH_LOGIN_REDIRECT_URL", "LOGIN_REDIRECT_URL"):
+        target = getattr(settings, name, None)
+        if target:
+            break
+    target = str(target or "/accounts/profile/")
+    if _resolves(target):
+        return []
+    return [
+        checks.Warning(
+            _("%(setting)s %(target)r does not resolve to a view: users would land on a 404 after signing in.")
+            % {"setting": name, "target": target},
+            hint=_('Set %(setting)s to a page of your site, e.g. %(setting)s = "/" or the name of a URL pattern.')
+            % {"setting": name},
+            id="mwsso.W041",
+        )
+    ]
+
+
+# An email address or a URL: what Wikimedia's User-Agent policy accepts as a way to reach the operator.
+_CONTACT = re.compile(r"[^\s@()<>;]+@[^\s@()<>;]+\.[^\s@()<>;]+|https?://\S+", re.IGNORECASE)
+
+
+@checks.register()
+def check_user_agent_contact(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    agent = app_settings.USER_AGENT
+    if not _backend_enabled() or agent == DEFAULT_USER_AGENT or _CONTACT.search(agent):
+        return []  # the default has its own warning, mwsso.W002
+    return [
+        checks.Warning(
+            _("MWSSO_USER_AGENT %(agent)r has no contact information (an email address or a URL).") % {"agent": agent},
+            hint=_(
+                "Wikimedia's User-Agent policy asks for a way to reach you, e.g. "
+                "'MyTool/1.0 (https://mytool.toolforge.org; me@example.org)'; wikis may block agents without one."
+            ),
+            id="mwsso.W042",
+        )
+    ]
 
 
 # --- Access policy and group mapping (mwsso.policy) ---------------------------

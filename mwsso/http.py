@@ -51,7 +51,7 @@ def _build_session() -> requests.Session:
     adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.headers["User-Agent"] = app_settings.USER_AGENT
+    session.headers["User-Agent"] = app_settings.SENT_USER_AGENT
     session.hooks["response"].append(read_bounded)
     return session
 
@@ -148,7 +148,7 @@ def reset_session() -> None:
 
 def request_options() -> dict[str, Any]:
     """mwsso's timeout and User-Agent for one request (read on every call, so a changed setting applies at once)."""
-    return {"timeout": app_settings.HTTP_TIMEOUT, "headers": {"User-Agent": app_settings.USER_AGENT}}
+    return {"timeout": app_settings.HTTP_TIMEOUT, "headers": {"User-Agent": app_settings.SENT_USER_AGENT}}
 
 
 def request(method: str, url: str, **kwargs: Any) -> requests.Response:

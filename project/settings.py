@@ -1,7 +1,7 @@
 """Settings of the mwsso demo site, all from environment variables.
 
 The defaults run against the local provider (``manage.py mwsso_devwiki``) on
-SQLite, so ``make run`` works on a fresh machine. See README.md for a real wiki
+SQLite, so ``make run`` works on a fresh machine. See docs/deploying.md for a real wiki
 and for production.
 """
 
@@ -31,6 +31,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEVWIKI_URL = "http://127.0.0.1:8001/w/index.php"
 DEVWIKI_CONSUMER_KEY = "9d1c6c1e8f3b4a7e9f2d5b6a8c0e1f23"
 DEVWIKI_CONSUMER_SECRET = "4b8e2f9a1c7d3e5f6a0b9c8d7e6f5a4b3c2d1e0f"
+DEVWIKI_TOKEN_KEY = "ZGV2LW9ubHktbXdzc28tZGVtby1rZXktMDAwMDAwMDA="  # encrypts tokens of the local wiki only
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -134,6 +135,10 @@ SOCIAL_AUTH_PIPELINE = DEFAULT_PIPELINE
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 
 MWSSO_TOKEN_KEYS = env_list("MWSSO_TOKEN_KEYS")
+if not MWSSO_TOKEN_KEYS and _LOCAL_WIKI:
+    # Development against the local wiki (make run): a public key, like the demo consumer's secret, so that
+    # mwsso.W001 does not warn about the demo's own configuration. A real wiki without keys still warns.
+    MWSSO_TOKEN_KEYS = [DEVWIKI_TOKEN_KEY]
 MWSSO_USER_AGENT = os.environ.get(
     "MWSSO_USER_AGENT", "mwsso-demo/0.1 (https://github.com/mwsso/mwsso; demo site, mwsso@example.org)"
 )

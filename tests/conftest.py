@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
-from mwsso import http
+from mwsso import http, sitecheck
 from mwsso.devwiki.testing import DevWiki, authorize, running_devwiki
 
 # The local wiki's built-in test consumer: approved, callback prefix http://127.0.0.1:1/complete/mediawiki/ (any port).
@@ -24,6 +24,14 @@ def _fresh_rate_limits() -> Iterator[None]:
 
     caches["default"].clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_site_checks() -> Iterator[None]:
+    """Each test starts without another's cached "does the wiki accept the site?" answer (mwsso.sitecheck)."""
+    sitecheck.clear()
+    yield
+    sitecheck.clear()
 
 
 @pytest.fixture(scope="session")

@@ -210,6 +210,25 @@ def test_verify_action_reports_an_unreachable_wiki_as_error(admin_client, tokens
     assert bob.is_usable  # an outage does not make the token unusable
 
 
+def test_verify_action_leaves_tokens_alone_while_the_site_is_misconfigured_then_restores_them(
+    admin_client, tokens, devwiki, settings, secrets_
+):
+    bob = tokens["Bob"]
+    bob.record_status(AccessToken.Status.INVALID, "mwoauth-invalid-authorization: Invalid signature")  # an old mistake
+    good_secret = settings.SOCIAL_AUTH_MEDIAWIKI_SECRET
+    wrong_secret = "bad-deploy-" + "f3a9c1" * 5
+    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = wrong_secret
+    post_action(admin_client, "verify_with_wiki", [bob.pk])
+    stored = AccessToken.objects.get(pk=bob.pk)
+    assert (stored.status, stored.status_reason) == (AccessToken.Status.INVALID, bob.status_reason)
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "could not be checked" in page and "SOCIAL_AUTH_MEDIAWIKI_SECRET" in page
+    assert_no_secret(page.encode(), [*secrets_, wrong_secret])
+    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = good_secret
+    post_action(admin_client, "verify_with_wiki", [bob.pk])
+    assert AccessToken.objects.get(pk=bob.pk).status == AccessToken.Status.VALID
+
+
 def test_forget_action_confirms_then_deletes_and_points_to_the_wiki(admin_client, tokens, devwiki, secrets_):
     pks = [t.pk for t in tokens.values()]
     confirm = post_action(admin_client, "forget_tokens", pks)

@@ -49,6 +49,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.production
 @pytest.mark.skipif(not (ROOT / ".venv" / ".installed").exists(), reason="make run needs the .venv that make test builds")
 def test_make_run_still_starts_the_demo_and_the_local_wiki(tmp_path: Path) -> None:
     port, wiki_port = free_port(), free_port()

@@ -3,6 +3,7 @@
 The demo site runs under gunicorn with several worker processes on a SQLite
 file, as ``make run`` users and small deployments run it; the local wiki is the
 suite's. Callbacks are released together, so their transactions really collide.
+Marked ``production`` (gunicorn), so they run in the SQLite pass that runs everything.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def complete_at_once(ready: list[tuple[Browser, str]]) -> list[tuple[int, str]]:
         return [f.result(timeout=90) for f in [pool.submit(finish, b, c) for b, c in ready]]
 
 
+@pytest.mark.production
 def test_callbacks_finishing_together_all_sign_in(start_site, devwiki):
     site, database = start_site()
     names = [devwiki.control("add_user", name=f"Racer {n}")["name"] for n in range(BROWSERS - 2)]
@@ -103,6 +105,7 @@ def test_callbacks_finishing_together_all_sign_in(start_site, devwiki):
     assert "Traceback" not in site.log.read_text()
 
 
+@pytest.mark.production
 def test_a_lock_held_past_the_timeout_ends_on_the_try_again_page(start_site, devwiki):
     site, database = start_site(DJANGO_SQLITE_TIMEOUT="1")
     [(browser, callback)] = callbacks_ready(site, ["Alice"])

@@ -352,8 +352,11 @@ def test_verify_runs_a_bounded_number_of_identify_calls_at_once(wiki_settings, d
 @pytest.mark.parametrize(
     ("code", "status"),
     [
-        ("mwoauth-invalid-authorization", Status.REVOKED),
-        ("mwoauth-invalid-authorization-blocked-user", Status.REVOKED),
+        # Not about the grant: the site's own request passes, so it is the wiki's passing problem.
+        ("mwoauth-invalid-authorization", Status.ERROR),
+        # The wiki's rule that this user may not use the grant (a block with $wgBlockDisablesLogin).
+        ("mwoauth-invalid-authorization-blocked-user", Status.INVALID),
+        ("mwoauth-invalid-authorization-invalid-user", Status.INVALID),
         ("mwoauthdatastore-access-token-not-found", Status.REVOKED),
         ("mwoauth-db-readonly", Status.ERROR),  # the wiki's problem, not the token's
         ("mwoauthserver-bad-consumer-key", Status.ERROR),

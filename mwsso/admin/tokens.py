@@ -78,8 +78,9 @@ class AccessTokenAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccessToken]:
         return with_wiki_username(super().get_queryset(request))
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes action_location (and deprecates overrides without it); 5.2 has no such argument.
+        actions = super().get_actions(request) if action_location is None else super().get_actions(request, action_location)
         actions.pop("delete_selected", None)  # "Forget selected tokens" replaces it, with the wiki-side hint
         return actions
 

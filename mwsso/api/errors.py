@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext_lazy as _
+
 
 class APIError(Exception):
     """The wiki (or the way to it) refused an API call; ``code`` and ``info`` say why."""
@@ -99,6 +101,21 @@ class SignatureRejected(APIError):
     """
 
     user_message = "The request to the wiki could not be authenticated; please try again."
+
+
+class SiteMisconfigured(SignatureRejected):
+    """The wiki refuses this site's own consumer-signed request too: the site's set-up is wrong, not a token.
+
+    ``cause`` is ``signature`` (consumer secret, or a wiki URL that is not the wiki's ``$wgServer`` host or
+    script path), ``clock``, ``consumer`` (unknown or unapproved consumer), ``url`` or ``refused``; ``info``
+    names what to check and never holds a secret. Every stored token is left as it is.
+    """
+
+    user_message = _("The site cannot reach the wiki as configured right now. Please try again later.")
+
+    def __init__(self, code: str, info: str = "", *, cause: str = "", http_status: int | None = None) -> None:
+        super().__init__(code, info, http_status=http_status)
+        self.cause = cause
 
 
 class BadToken(APIError):

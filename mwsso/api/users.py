@@ -59,7 +59,7 @@ def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
 def _endpoints(token: AccessToken) -> list[wikis.Endpoint]:
     """The token's wiki as the site reaches it (its index.php URL) and as the wiki names itself (its server)."""
     try:
-        found = [wikis.endpoint(wikis.api_url_from_index(token.wiki_url))]
+        found = [wikis.home_endpoint(token.wiki_url)]
     except wikis.InvalidWiki as err:
         raise TokenUnusable("mwsso-bad-wiki-url", f"access token {token.fingerprint} has no usable wiki URL") from err
     try:

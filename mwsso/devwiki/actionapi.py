@@ -1,4 +1,4 @@
-"""/w/api.php: OAuth-signed (or anonymous) Action API calls.
+"""api.php (under the script path): OAuth-signed (or anonymous) Action API calls.
 
 Checks run in ApiMain's order: authentication (the OAuth session provider),
 asserts, the module's token, maxlag, POST-only; then the module. Errors are
@@ -213,7 +213,7 @@ def handle(store: Store, req: Request) -> Response:
         if not action:
             return Response(
                 f"<!DOCTYPE html><title>MediaWiki API help</title><p>Main module of "
-                f"the devwiki Action API at {store.server}/w/api.php.</p>"
+                f"the devwiki Action API at {store.urls.api}.</p>"
             )
         module = MODULES.get(action)
         if module is None:

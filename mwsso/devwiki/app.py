@@ -1,13 +1,22 @@
-"""The devwiki WSGI application: routes /w/index.php, /w/api.php, /wiki/* and the control endpoint."""
+"""The devwiki WSGI application: routes index.php and api.php (under the script path), /wiki/* and the control endpoint.
+
+Entry points exist only under the configured script path (``$wgScriptPath``, ``/w`` by default,
+``""`` for a wiki at the server root), as files do on a real install: ``/w/api.php`` on a root
+wiki is a 404. Repeated slashes reach the same file (web servers map ``//api.php`` to
+``api.php``), but the OAuth signature is checked against the path the client sent.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from mwsso.wikiurls import ENTRY_POINTS
 
 from . import actionapi, listconsumers, pages, special
 from .control import ControlError
@@ -105,24 +114,41 @@ def _article(store: Store, title: str) -> Response:
         return Response(pages.missing_page(name, store.server), status=404)
     html = pages.article_page(page, store.server)
     if name == "Main Page":
-        home = pages.home_body(store.server, store.consumers(), store.oauth2.clients())
+        home = pages.home_body(store.urls.index, store.urls.api, store.consumers(), store.oauth2.clients())
         html = html.replace("</main>", home + "</main>")
     return Response(html)
 
 
+def entry_point(store: Store, path: str) -> tuple[str, str] | None:
+    """``(name, rest)`` when ``path`` is one of the wiki's entry points under its script path, else None.
+
+    ``/w/rest.php/oauth2/authorize`` → ``("rest.php", "/oauth2/authorize")``; the one place the
+    script path meets a request path, so that every route (index.php, api.php, rest.php) follows it.
+    """
+    tidy = re.sub("/+", "/", path)  # as the web server finds the file
+    prefix = f"{store.script_path}/"
+    if not tidy.startswith(prefix):
+        return None
+    name, slash, rest = tidy[len(prefix) :].partition("/")
+    if name not in ENTRY_POINTS:
+        return None
+    return name, slash + rest
+
+
 def route(store: Store, req: Request) -> Response:
     path = req.path
-    if path == "/w/api.php":
-        return actionapi.handle(store, req)
     if path == CONTROL_PATH:
         return _control(store, req)
     if oauth2_routes.is_rest_path(store, path):
         return oauth2_routes.route(store, req)
-    if path in ("/w/index.php", "/index.php") or path.startswith("/w/index.php/"):
-        title = req.get("title") or path.partition("/index.php/")[2] or "Main Page"
+    entry = entry_point(store, path)
+    if entry is not None and entry[0] == "api.php" and not entry[1]:
+        return actionapi.handle(store, req)
+    if entry is not None and entry[0] == "index.php":
+        title = req.get("title") or entry[1].lstrip("/") or "Main Page"
     elif path.startswith("/wiki/"):
         title = path[len("/wiki/") :] or "Main Page"
-    elif path in ("/", "/w", "/w/", "/wiki"):
+    elif path in ("/", "/wiki", store.script_path, f"{store.script_path}/"):
         return redirect(f"{store.server}/wiki/Main_Page")
     else:
         return Response(

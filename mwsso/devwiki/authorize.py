@@ -43,7 +43,7 @@ def callback_url(store: Store, consumer: Consumer, callback: str, verifier: str,
     if callback == "oob":
         callback = consumer.callback
     if callback == "oob":  # a consumer registered without a callback URL
-        callback = f"{store.server}/w/index.php?title=Special:OAuth/verified"
+        callback = f"{store.urls.index}?title=Special:OAuth/verified"
     return append_query(callback, {"oauth_verifier": verifier, "oauth_token": request_key})
 
 
@@ -92,6 +92,7 @@ def _dialog(store: Store, req: Request, subpage: str, request_key: str, consumer
                 edit_token=edit_token(store, consumer_key, request_key),
                 error=error,
                 server=store.server,
+                index_url=store.urls.index,
                 now=store.now(),
             )
         )

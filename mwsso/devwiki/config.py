@@ -12,9 +12,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from mwsso.wikiurls import script_path
+
 from .models import Consumer, User, mw_timestamp
 from .oauth2.settings import DEFAULT_VERSION, OAuth2Settings
 from .oauth2.state import make_client
+
+# $wgScriptPath of Wikimedia's wikis; many third-party wikis use "" (the server root).
+DEFAULT_SCRIPT_PATH = "/w"
 
 DEMO_CONSUMER_KEY = "9d1c6c1e8f3b4a7e9f2d5b6a8c0e1f23"
 DEMO_CONSUMER_SECRET = "4b8e2f9a1c7d3e5f6a0b9c8d7e6f5a4b3c2d1e0f"
@@ -212,6 +217,16 @@ class ConfigError(ValueError):
     """The devwiki configuration is not usable."""
 
 
+def check_script_path(value: Any) -> str:
+    """``$wgScriptPath``: ``""`` (index.php at the server root) or ``/w``-like (no trailing slash)."""
+    if not isinstance(value, str) or (value and not value.startswith("/")) or "?" in value or "#" in value:
+        raise ConfigError(f"script_path {value!r}: use \"\" (the server root) or a path such as /w")
+    normalized = script_path(value)
+    if normalized != value.rstrip("/") or normalized.endswith(".php"):
+        raise ConfigError(f"script_path {value!r}: use \"\" (the server root) or a path such as /w")
+    return normalized
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """Parse a ``.json`` or ``.toml`` file into a config dict."""
     path = Path(path)
@@ -264,8 +279,8 @@ def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, 
     """
     given = read_config_file(source) if isinstance(source, (str, Path)) else dict(source or {})
     unknown = set(given) - {
-        "server", "builtins", "consumers", "users", "pages", "jwt", "secret", "mw_version", "oauth2", "oauth2_clients",
-        "clock_offset",
+        "server", "script_path", "builtins", "consumers", "users", "pages", "jwt", "secret", "mw_version", "oauth2",
+        "oauth2_clients", "clock_offset",
     }
     if unknown:
         raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))}")
@@ -292,6 +307,7 @@ def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, 
     check_variant(jwt)
     config = {
         "server": given.get("server"),
+        "script_path": check_script_path(given.get("script_path", DEFAULT_SCRIPT_PATH)),
         "consumers": list(consumers.values()),
         "users": list(users.values()),
         "pages": pages,

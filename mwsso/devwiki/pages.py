@@ -102,6 +102,7 @@ def authorize_page(
     edit_token: str,
     error: Message | None,
     server: str,
+    index_url: str,
     now: float,
 ) -> str:
     """The authorization dialog; field names and ids are the real form's.
@@ -130,7 +131,7 @@ def authorize_page(
     hidden_html = "".join(f'<input type="hidden" name="{k}" value="{esc(v)}">' for k, v in hidden.items())
     body = (
         f'<form id="mw-mwoauth-authorize-form" method="post" '
-        f'action="{esc(server)}/w/index.php?title=Special:OAuth/{subpage}">'
+        f'action="{esc(index_url)}?title=Special:OAuth/{subpage}">'
         f'<div id="mw-mwoauth-authorize-dialog">'
         f"{_description(consumer, selected.name if selected else 'there')}</div>{error_html}"
         f'<fieldset class="users"><legend>Log in as</legend>{"".join(radios)}</fieldset>{hidden_html}'
@@ -152,7 +153,7 @@ def missing_page(title: str, server: str) -> str:
     return layout(title, "<p>There is currently no text in this page.</p>", server=server)
 
 
-def home_body(server: str, consumers: list[Consumer], oauth2_clients: list[Client] | None = None) -> str:
+def home_body(index_url: str, api_url: str, consumers: list[Consumer], oauth2_clients: list[Client] | None = None) -> str:
     rows = "".join(
         f"<li><b>{esc(c.name)}</b>: <code>{esc(c.key)}</code>{'' if c.approved else ' (not approved)'}</li>"
         for c in consumers
@@ -165,8 +166,8 @@ def home_body(server: str, consumers: list[Consumer], oauth2_clients: list[Clien
     return (
         "<p>This is <b>devwiki</b>, a local stand-in for a MediaWiki wiki with "
         "Extension:OAuth. Point your site at it with:</p>"
-        f'<pre>SOCIAL_AUTH_MEDIAWIKI_URL = "{esc(server)}/w/index.php"</pre>'
+        f'<pre>SOCIAL_AUTH_MEDIAWIKI_URL = "{esc(index_url)}"</pre>'
         f"<p>Consumers:</p><ul>{rows}</ul>"
         + (f"<p>OAuth 2.0 clients (<code>rest.php/oauth2/*</code>):</p><ul>{oauth2_rows}</ul>" if oauth2_rows else "")
-        + f'<p>Action API: <a href="{esc(server)}/w/api.php">{esc(server)}/w/api.php</a></p>'
+        + f'<p>Action API: <a href="{esc(api_url)}">{esc(api_url)}</a></p>'
     )

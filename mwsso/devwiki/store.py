@@ -14,8 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mwsso.wikiurls import WikiURLs
+
 from . import control
-from .config import load_config, make_consumer, make_user
+from .config import check_script_path, load_config, make_consumer, make_user
 from .faults import Faults
 from .models import AccessToken, Consumer, RequestToken, User
 from .oauth1 import MWOAuthError
@@ -38,13 +40,17 @@ class Store:
         self,
         config: dict[str, Any] | str | Path | None = None,
         clock: Callable[[], float] = time.time,
+        script_path: str | None = None,
         mw_version: str | None = None,
     ) -> None:
         self.config = load_config(config)
         if mw_version is not None:  # --mw-version / DevWiki(mw_version=...) win over the config file
             self.config["oauth2"] = {**self.config["oauth2"], "mw_version": mw_version}
         self.clock = clock  # tests may swap in a fake clock
+        self.clock_offset = 0.0  # control "set_clock": the wiki's clock ahead (or behind) the real one
         self.server = (self.config["server"] or "").rstrip("/")  # set by the server on bind
+        # $wgScriptPath: index.php, api.php and rest.php are served under it (and only there).
+        self.script_path = check_script_path(self.config["script_path"] if script_path is None else script_path)
         self.secret = self.config["secret"] or secrets.token_hex(16)
         self.faults = Faults()
         self._lock = threading.RLock()
@@ -53,8 +59,13 @@ class Store:
         self.reset()
 
     def now(self) -> float:
-        """The wiki's time: its clock plus ``clock_offset`` (a wiki whose clock is off, for mwsso_check)."""
+        """The wiki's time: its clock plus ``clock_offset`` (control ``set_clock``, config ``clock_offset``)."""
         return self.clock() + self.clock_offset
+
+    @property
+    def urls(self) -> WikiURLs:
+        """This wiki's entry points as a client must call them ($wgServer + $wgScriptPath)."""
+        return WikiURLs(server=self.server, script_path=self.script_path)
 
     def reset(self) -> None:
         """Back to the configured state: no tokens, no faults, seeded pages, zero counters."""

@@ -17,6 +17,8 @@ from typing import Any
 
 import requests
 
+from mwsso.wikiurls import WikiURLs
+
 from .oauth2 import urls as oauth2_urls
 from .server import DevWikiServer
 from .store import Store
@@ -35,12 +37,21 @@ class DevWiki:
         return self.server.server_url
 
     @property
+    def urls(self) -> WikiURLs:
+        """index.php, api.php and rest.php under the wiki's script path (``script_path``)."""
+        return self.store.urls
+
+    @property
+    def script_path(self) -> str:
+        return self.store.script_path
+
+    @property
     def index_url(self) -> str:
-        return f"{self.store.server}/w/index.php"
+        return self.urls.index
 
     @property
     def api_url(self) -> str:
-        return f"{self.store.server}/w/api.php"
+        return self.urls.api
 
     @property
     def rest_url(self) -> str:
@@ -54,6 +65,16 @@ class DevWiki:
     def control(self, action: str, **params: Any) -> dict[str, Any]:
         return self.store.control(action, **params)
 
+    @property
+    def mw_version(self) -> str:
+        """Which recorded MediaWiki the OAuth 2.0 side plays ("1.43" or "1.39")."""
+        return self.store.oauth2.settings.mw_version
+
+    @mw_version.setter
+    def mw_version(self, version: str) -> None:
+        """Play another version until ``reset`` (which returns to the one it was started with)."""
+        self.store.oauth2.settings.update(mw_version=version)
+
     def reset(self) -> None:
         self.store.reset()
 
@@ -66,13 +87,16 @@ def running_devwiki(
     config: dict[str, Any] | str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    script_path: str | None = None,
     mw_version: str | None = None,
 ) -> Iterator[DevWiki]:
     """Start a devwiki on a free port in a daemon thread; stop it on exit.
 
-    ``mw_version`` ("1.43", the default, or "1.39") picks which recorded wiki the OAuth 2.0 side plays.
+    ``script_path`` is the wiki's ``$wgScriptPath`` (default ``/w``, or the config's ``script_path``;
+    ``""`` serves ``/index.php`` and ``/api.php`` at the server root). ``mw_version`` ("1.43", the
+    default, or "1.39") picks which recorded wiki the OAuth 2.0 side plays.
     """
-    store = Store(config, mw_version=mw_version)
+    store = Store(config, script_path=script_path, mw_version=mw_version)
     server = DevWikiServer(store, host, port)
     server.start()
     try:
@@ -168,6 +192,7 @@ def authorize_oauth2(
     data = {**form.fields, "wpUser": sub}
     data["accept" if action == "accept" else "cancel"] = "Allow" if action == "accept" else "Cancel"
     answer = http.post(form.action, data=data, allow_redirects=False, timeout=timeout)
-    if action == "cancel" or not answer.is_redirect:
+    if not answer.is_redirect:  # the form again, with an error
         return answer
+    # back to authorize with approval_pass=1 (or approval_cancel=1), which answers the client
     return http.get(answer.headers["Location"], allow_redirects=False, timeout=timeout)

@@ -1,4 +1,12 @@
-"""Checking stored access tokens with the wiki (Special:OAuth/identify), a bounded number at a time."""
+"""Checking stored access tokens with the wiki (Special:OAuth/identify), a bounded number at a time.
+
+The one place that decides what the wiki's refusal means for a token, for ``mwsso_tokens verify``,
+the admin's verify action and the API client alike: only "the grant is gone" (revoked) or "this user
+may not use it" (invalid) changes a status. An "Invalid signature" or clock refusal is first checked
+against a consumer-only request (``mwsso.sitecheck``): when the wiki refuses the site itself, the
+result is a site fault and no token is touched; a token wrongly marked by such a fault earlier is
+restored to valid by the next verify the wiki accepts.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +21,16 @@ from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from mwsso import http, oauth1
+from mwsso import http, oauth1, refusals, sitecheck
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import TokenUnreadable
 from mwsso.identity import InvalidIdentity, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.wikiurls import InvalidWikiURL, wiki_urls
 
 logger = logging.getLogger(__name__)
 
 Status = AccessToken.Status
-# What the wiki answers for a token the user revoked (or that it never issued).
-REVOKED_CODES = ("mwoauthdatastore-access-token-not-found", "mwoauth-access-token-not-found")
-REVOKED_PREFIX = "mwoauth-invalid-authorization"
 # Tokens fetched from the database at a time while verifying (bounds memory, not concurrency).
 VERIFY_CHUNK = 200
 
@@ -39,6 +45,12 @@ class VerifyResult:
     username: str = ""
     grants: tuple[str, ...] | None = None
     checked_at: datetime = field(default_factory=timezone.now)
+    #: Why the wiki refused the site itself (``mwsso.sitecheck`` cause); the token's stored status then stays.
+    site_cause: str = ""
+
+    @property
+    def site_fault(self) -> bool:
+        return bool(self.site_cause)
 
 
 def configured_consumer() -> oauth1.Consumer:
@@ -48,8 +60,51 @@ def configured_consumer() -> oauth1.Consumer:
     return oauth1.Consumer(str(key), str(secret))
 
 
-def is_revocation(wiki_code: str) -> bool:
-    return wiki_code in REVOKED_CODES or wiki_code.startswith(REVOKED_PREFIX)
+def is_revocation(wiki_code: str, message: str = "") -> bool:
+    """Whether a refusal says the grant is gone (revoked by the user, or never issued)."""
+    return refusals.classify(wiki_code, message) == refusals.REVOKED
+
+
+def index_url_of(token: AccessToken) -> str:
+    """The token's wiki's index.php, for any script path (``mwsso.wikiurls``)."""
+    try:
+        return wiki_urls(token.wiki_url).index
+    except InvalidWikiURL:
+        return token.wiki_url
+
+
+def judge_refusal(index_url: str, consumer: oauth1.Consumer, code: str, message: str) -> tuple[str, str, str]:
+    """``(status, reason, site_cause)`` for the wiki's refusal of a request signed with a token.
+
+    ``site_cause`` is empty unless the site itself is refused (then ``status`` is ``error``, and no
+    token is to be changed).
+
+    ``code``/``message`` are the wiki's (already scrubbed). The rule: revoked and user refusals are the
+    wiki's word on the token; a signature, timestamp or nonce refusal is the token's fault only when
+    the wiki accepts the same consumer at the same URL signing alone (then the token's secret is wrong).
+    """
+    shown = f"{code}: {message}" if code else message
+    kind = refusals.classify(code, message)
+    if kind == refusals.REVOKED:
+        return Status.REVOKED, shown, ""
+    if kind == refusals.USER:
+        return Status.INVALID, shown, ""
+    if kind == refusals.CONSUMER:
+        check = sitecheck.SiteCheck(
+            False, sitecheck.CAUSE_CONSUMER, f"the wiki does not accept consumer {consumer.key} (not approved)", shown
+        )
+        sitecheck.report(index_url, check)
+        return Status.ERROR, f"{shown}; not the token's fault: {check.message}", check.cause
+    if kind != refusals.AMBIGUOUS:
+        return Status.ERROR, shown, ""
+    check = sitecheck.check_site(index_url, consumer)
+    if not check.ok and check.conclusive:
+        return Status.ERROR, f"{shown}; not the token's fault: {check.message}", check.cause
+    if not check.ok or "invalid signature" not in message.lower():
+        # The site's own request could not be checked, or it passes and this was a timestamp or
+        # nonce hiccup: nothing is known against the token.
+        return Status.ERROR, shown, ""
+    return Status.INVALID, f"{shown} (the wiki accepts this site's consumer, so the token's secret is wrong)", ""
 
 
 def check_token(token: AccessToken, *, expected_sub: str | None = None) -> VerifyResult:
@@ -76,12 +131,15 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
             Status.ERROR, f"issued to consumer {token.consumer_key}; this site is configured with {consumer.key}"
         )
     access = oauth1.TokenPair(credentials.key, credentials.secret)
+    index_url = index_url_of(token)
     try:
-        jwt, nonce = oauth1.identify(http.get_session(), token.wiki_url, consumer, access, **http.request_options())
+        jwt, nonce = oauth1.identify(http.get_session(), index_url, consumer, access, **http.request_options())
     except oauth1.ProtocolError as err:
-        status = Status.REVOKED if err.kind == "refused" and is_revocation(err.wiki_code) else Status.ERROR
-        code = f"{err.wiki_code}: " if err.wiki_code else ""
-        return result(status, f"{code}{err.message}")
+        if err.kind != "refused":
+            code = f"{err.wiki_code}: " if err.wiki_code else ""
+            return result(Status.ERROR, f"{code}{err.message}")
+        status, reason, site_cause = judge_refusal(index_url, consumer, err.wiki_code, err.message)
+        return result(status, reason, site_cause=site_cause)
     try:
         identity = verify_identify_jwt(
             jwt,
@@ -102,7 +160,13 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
 
 
 def record_result(token: AccessToken, result: VerifyResult) -> bool:
-    """Store ``result`` on ``token``; False if the token was replaced (a new login) while it was being checked."""
+    """Store ``result`` on ``token``; False if the token was replaced (a new login) while it was being checked.
+
+    A site fault is not stored: the token's status says what the wiki last said about the token.
+    """
+    if result.site_fault:
+        logger.info("access token %s not checked: the wiki refuses the site itself (%s)", token.pk, result.reason)
+        return False
     if not token.record_status(result.status, result.reason, checked_at=result.checked_at, grants=result.grants):
         logger.info("access token %s changed while being verified; result dropped", token.pk)
         return False

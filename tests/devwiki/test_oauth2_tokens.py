@@ -244,3 +244,49 @@ def test_hs256_token_signed_with_the_public_key_is_refused(wiki: DevWiki) -> Non
     forged = f"{head}.{body}.{signature}"
     assert profile(wiki, forged).json()["hint"] == "Access token could not be verified"
     assert "error" in api_userinfo(wiki, forged).json()
+
+
+def test_plain_pkce_only_when_allowed(wiki: DevWiki) -> None:
+    """league 8 accepts plain; the devwiki refuses it by default so a client sending it fails."""
+    redirect = wiki.store.oauth2.client(PUBLIC[0]).redirect_uri
+    verifier = "p" * 50
+    url = authorize_url(wiki, PUBLIC[0], redirect_uri=redirect, code_challenge=verifier, code_challenge_method="plain")
+    assert requests.get(url, allow_redirects=False, timeout=5).status_code == 400
+    wiki.control("oauth2_configure", allow_plain_pkce=True)
+    answer = authorize_oauth2(None, url)
+    code = query_of(answer.headers["Location"])["code"]
+    assert redeem(wiki, code, PUBLIC, code_verifier="q" * 50).json()["error"] == "invalid_grant"
+    assert redeem(wiki, code, PUBLIC, code_verifier=verifier).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("params", "hint"),
+    [
+        ({"response_type": "token"}, "Check the `response_type` parameter"),
+        ({"client_id": None}, "Check the `client_id` parameter"),
+        ({"code_challenge_method": "S512"}, "Check the `code_challenge_method` parameter"),
+    ],
+)
+def test_authorize_parameter_validation(wiki: DevWiki, params: dict[str, str | None], hint: str) -> None:
+    query = {"response_type": "code", "client_id": CONFIDENTIAL[0], "state": "s", **params}
+    answer = requests.get(
+        f"{wiki.rest_url}/oauth2/authorize", params={k: v for k, v in query.items() if v is not None}, timeout=5
+    )
+    assert answer.status_code == 400 and hint in answer.text.replace("&#96;", "`")
+
+
+def test_approval_must_cover_the_scopes_asked_for(wiki: DevWiki) -> None:
+    get_code(wiki, CONFIDENTIAL[0], scope="basic")  # Alice allows basic only
+    more = authorize_url(wiki, CONFIDENTIAL[0], scope="basic editpage", approval_pass="1")
+    session = requests.Session()
+    session.cookies.set("devwikiUser", "3")
+    answer = session.get(more, allow_redirects=False, timeout=5)
+    assert answer.status_code == 307 and "Special:OAuth/approve" in answer.headers["Location"]
+    assert "approval_pass" not in answer.headers["Location"]
+    same = session.get(authorize_url(wiki, CONFIDENTIAL[0], scope="basic", approval_pass="1"), allow_redirects=False)
+    assert same.status_code == 302 and "code=" in same.headers["Location"]
+
+
+def test_json_error_for_a_grant_type_nobody_has(wiki: DevWiki) -> None:
+    answer = requests.post(f"{wiki.rest_url}/oauth2/access_token", data={"grant_type": "password"}, timeout=5)
+    assert answer.status_code == 400 and answer.json()["hint"] == "Check the `grant_type` parameter"

@@ -16,12 +16,18 @@ if TYPE_CHECKING:
 SERVER_ERROR = (
     "The authorization server encountered an unexpected condition which prevented it from fulfilling the request."
 )
-FAULT_STEPS = {urls.AUTHORIZE: "oauth2_authorize", urls.ACCESS_TOKEN: "oauth2_token", urls.PROFILE: "oauth2_profile"}
+FAULT_STEPS = {
+    urls.AUTHORIZE: "oauth2_authorize",
+    urls.ACCESS_TOKEN: "oauth2_token",
+    urls.PROFILE: "oauth2_profile",
+    urls.SCOPES: "oauth2_profile",
+}
 
 ROUTES = {
     urls.AUTHORIZE: (("GET", "POST"), authorize.handle_authorize),
     urls.ACCESS_TOKEN: (("POST",), token.handle),
     urls.PROFILE: (("GET",), resource.handle_profile),
+    urls.SCOPES: (("GET",), resource.handle_scopes),
 }
 
 

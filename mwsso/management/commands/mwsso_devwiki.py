@@ -21,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8001, help="Port to listen on (default 8001; 0 = any free).")
         parser.add_argument("--config", default=None, help="JSON or TOML file with extra consumers, users, pages.")
         parser.add_argument(
+            "--script-path",
+            default=None,
+            help='$wgScriptPath: /w (the default), "" for index.php and api.php at the server root, /mediawiki, …',
+        )
+        parser.add_argument(
             "--mw-version",
             choices=VERSIONS,
             default=None,
@@ -34,6 +39,7 @@ class Command(BaseCommand):
                 options["port"],
                 options["config"],
                 stdout=self.stdout,
+                script_path=options["script_path"],
                 mw_version=options["mw_version"],
             )
         except (ConfigError, OSError) as err:
