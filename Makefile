@@ -36,11 +36,12 @@ install-django6:
 	$(MAKE) install VENV=$(DJANGO6_VENV) PYTHON="$(PYTHON313)" EXTRA_REQUIREMENTS="$(DJANGO6)"
 
 # The demo site on SQLite with the local wiki (http://127.0.0.1:$(WIKI_PORT)) beside it.
+# DJANGO_DEBUG=1 (unless set): development mode, with a development-only SECRET_KEY when DJANGO_SECRET_KEY is unset.
 run: $(STAMP)
-	$(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
 	@echo "Local wiki: http://127.0.0.1:$(WIKI_PORT)/w/index.php   Demo site: http://127.0.0.1:$(PORT)/"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) & \
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) & \
 	MWSSO_WIKI_URL=$${MWSSO_WIKI_URL:-http://127.0.0.1:$(WIKI_PORT)/w/index.php} DJANGO_DEBUG=$${DJANGO_DEBUG:-1} \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
@@ -71,6 +72,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/login_bench.py
 	$(PY) bench/api_bench.py
+	$(PY) bench/oauth2_bench.py
 
 clean:
 	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 staticfiles artifacts dist build

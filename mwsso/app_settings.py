@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_KEYS": [],
     "LAST_USED_INTERVAL": 60,
     "VERIFY_CONCURRENCY": 4,
+    "REFRESH_MARGIN": 60,
     # Access policy
     "BLOCKED_USERS": "deny",
     "MIN_EDITCOUNT": 0,
@@ -57,11 +58,17 @@ DEFAULTS: dict[str, Any] = {
     "GROUP_MAP": {},
     "STAFF_GROUPS": [],
     "SUPERUSER_GROUPS": [],
+    # Rate limits on sign-in starts (mwsso.ratelimit)
+    "LOGIN_RATE_LIMITS": {"ip": "30/5m", "session": "10/m"},
+    "RATE_LIMIT_CACHE": "default",
+    "CLIENT_IP": None,
+    "TRUSTED_PROXIES": 0,
     # API client
     "ALLOWED_WIKIS": [],
     "API_MAXLAG": 5,
     "API_MAX_RETRIES": 3,
     "API_MAX_RETRY_WAIT": 5.0,
+    "SITE_CHECK_CACHE": 5.0,
 }
 
 
@@ -141,6 +148,11 @@ class AppSettings:
         return max(1, int(_get("VERIFY_CONCURRENCY")))
 
     @property
+    def REFRESH_MARGIN(self) -> int:
+        """Seconds before an OAuth 2.0 access token's ``expires_at`` when ``for_user`` refreshes it ahead of a call."""
+        return int(_get("REFRESH_MARGIN"))
+
+    @property
     def BLOCKED_USERS(self) -> str:
         """``deny`` (default) or ``allow`` users the wiki reports as blocked."""
         return str(_get("BLOCKED_USERS"))
@@ -186,6 +198,26 @@ class AppSettings:
         return list(_get("SUPERUSER_GROUPS"))
 
     @property
+    def LOGIN_RATE_LIMITS(self) -> dict[str, str | None]:
+        """Sign-in starts allowed per ``ip`` and per ``session``, as ``"<count>/<period>"`` (``"30/5m"``); None or {} turns a limit off."""
+        return dict(_get("LOGIN_RATE_LIMITS") or {})
+
+    @property
+    def RATE_LIMIT_CACHE(self) -> str:
+        """The ``CACHES`` alias that counts sign-in starts: shared by every worker (Redis) for the limit to hold across them."""
+        return str(_get("RATE_LIMIT_CACHE"))
+
+    @property
+    def CLIENT_IP(self) -> Any:
+        """A callable ``(request) -> str`` or its import path giving the client's address; None: see TRUSTED_PROXIES."""
+        return _get("CLIENT_IP") or None
+
+    @property
+    def TRUSTED_PROXIES(self) -> int:
+        """How many proxies of the site's own append to X-Forwarded-For (0: REMOTE_ADDR; the header is never trusted)."""
+        return max(0, int(_get("TRUSTED_PROXIES")))
+
+    @property
     def ALLOWED_WIKIS(self) -> list[str]:
         """Extra wiki hosts the API client may call with a user's token (``*.wikipedia.org`` patterns)."""
         return list(_get("ALLOWED_WIKIS"))
@@ -205,6 +237,15 @@ class AppSettings:
     def API_MAX_RETRY_WAIT(self) -> float:
         """Upper bound, in seconds, on one wait before a retry (whatever Retry-After says)."""
         return float(_get("API_MAX_RETRY_WAIT"))
+
+    @property
+    def SITE_CHECK_CACHE(self) -> float:
+        """Seconds a process keeps the answer to "does the wiki accept this site's own signature?".
+
+        Asked (Special:OAuth/initiate, signed with the consumer alone) before an "Invalid signature" or
+        "Expired timestamp" refusal is blamed on a user's token; the cache stops a probe per failing call.
+        """
+        return float(_get("SITE_CHECK_CACHE"))
 
 
 app_settings = AppSettings()

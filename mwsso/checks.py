@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
+from mwsso.wikiurls import InvalidWikiURL, wiki_urls
 
 BACKEND_PATH = "mwsso.backends.MediaWikiOAuth"
 
@@ -31,20 +32,71 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             errors.append(
                 checks.Error(
                     f"{name} is not set.",
-                    hint="Register a consumer at Special:OAuthConsumerRegistration on the wiki and set its key and secret.",
+                    hint=_("Register a consumer at Special:OAuthConsumerRegistration on the wiki and set its key and secret."),
                     id="mwsso.E001",
                 )
             )
     url = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "https://meta.wikimedia.org/w/index.php")
-    if not url.startswith(("https://", "http://")) or not url.rstrip("/").endswith("index.php"):
+    try:
+        wiki_urls(url)
+        usable = url.split("?", 1)[0].rstrip("/").endswith("/index.php")
+    except InvalidWikiURL:
+        usable = False
+    if not usable:
         errors.append(
             checks.Error(
                 f"SOCIAL_AUTH_MEDIAWIKI_URL {url!r} is not a wiki's index.php URL.",
-                hint="Use the full URL of index.php, e.g. https://meta.wikimedia.org/w/index.php.",
+                hint=_("Use the full URL of index.php, e.g. https://meta.wikimedia.org/w/index.php."),
                 id="mwsso.E003",
             )
         )
     return errors
+
+
+OAUTH2_BACKEND_PATH = "mwsso.backends.MediaWikiOAuth2"
+
+
+@checks.register(checks.Tags.security)
+def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if OAUTH2_BACKEND_PATH not in getattr(settings, "AUTHENTICATION_BACKENDS", []):
+        return []
+    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", ""):
+        return [
+            checks.Error(
+                _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY is not set."),
+                hint=_("Register an OAuth 2.0 client at Special:OAuthConsumerRegistration/propose/oauth2 and set its client id."),
+                id="mwsso.E050",
+            )
+        ]
+    from mwsso.backends import oauth2_wiki_url
+    from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+
+    try:
+        wiki_urls(oauth2_wiki_url())
+    except InvalidWikiURL:
+        return [
+            checks.Error(
+                _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL %(url)r is not a wiki URL.") % {"url": oauth2_wiki_url()},
+                hint=_("Use the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php."),
+                id="mwsso.E051",
+            )
+        ]
+    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", ""):
+        return [
+            checks.Warning(
+                _(
+                    "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is empty: this site signs in as a public OAuth 2.0 client, "
+                    "and MediaWiki does not let a public client refresh its tokens without a secret, so every user "
+                    "must sign in again when their access token expires."
+                ),
+                hint=_(
+                    "A server-side site can keep a secret: register a confidential client (tick 'Client is "
+                    "confidential') and set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET."
+                ),
+                id="mwsso.W050",
+            )
+        ]
+    return []
 
 
 @checks.register(checks.Tags.security)
@@ -54,8 +106,11 @@ def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
         return [
             checks.Warning(
                 "MWSSO_TOKEN_KEYS is empty: access tokens are encrypted with a key derived from SECRET_KEY.",
-                hint="Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()); changing SECRET_KEY "
-                "would otherwise make every stored token unreadable.",
+                hint=_(
+                    "Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()), then run 'manage.py "
+                    "mwsso_tokens rotate-keys'. Until then, keep the old SECRET_KEY in SECRET_KEY_FALLBACKS whenever "
+                    "you change it, or the stored tokens become unreadable (docs/migrating.md)."
+                ),
                 id="mwsso.W001",
             )
         ]
@@ -67,7 +122,8 @@ def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
             errors.append(
                 checks.Error(
                     f"MWSSO_TOKEN_KEYS[{position}] is not a valid Fernet key.",
-                    hint="A key is 32 url-safe base64-encoded bytes: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
+                    hint=_("A key is 32 url-safe base64-encoded bytes: %(command)s")
+                    % {"command": "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"},
                     id="mwsso.E002",
                 )
             )
@@ -81,19 +137,21 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         messages.append(
             checks.Warning(
                 "MWSSO_USER_AGENT is the default.",
-                hint="Wikimedia's User-Agent policy asks for your tool's name and a contact, e.g. "
-                "'MyTool/1.0 (https://mytool.toolforge.org; me@example.org)'.",
+                hint=_(
+                    "Wikimedia's User-Agent policy asks for your tool's name and a contact, e.g. "
+                    "'MyTool/1.0 (https://mytool.toolforge.org; me@example.org)'."
+                ),
                 id="mwsso.W002",
             )
         )
     if app_settings.BLOCKED_USERS not in ("deny", "allow"):
         messages.append(
-            checks.Error("MWSSO_BLOCKED_USERS must be 'deny' or 'allow'.", hint="The default is 'deny'.", id="mwsso.E004")
+            checks.Error("MWSSO_BLOCKED_USERS must be 'deny' or 'allow'.", hint=_("The default is 'deny'."), id="mwsso.E004")
         )
     if app_settings.AUTHORIZE_PAGE not in ("authorize", "authenticate"):
         messages.append(
             checks.Error(
-                "MWSSO_AUTHORIZE_PAGE must be 'authorize' or 'authenticate'.", hint="The default is 'authorize'.", id="mwsso.E005"
+                "MWSSO_AUTHORIZE_PAGE must be 'authorize' or 'authenticate'.", hint=_("The default is 'authorize'."), id="mwsso.E005"
             )
         )
     if str(getattr(settings, "SESSION_COOKIE_SAMESITE", "Lax")).lower() == "strict":
@@ -101,13 +159,13 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             checks.Warning(
                 "SESSION_COOKIE_SAMESITE is 'Strict': the browser will not send the session cookie on the wiki's "
                 "redirect back to /complete/, so every sign-in fails as 'no pending login'.",
-                hint="Use 'Lax' (Django's default).",
+                hint=_("Use 'Lax' (Django's default)."),
                 id="mwsso.W003",
             )
         )
     if "social_django" not in settings.INSTALLED_APPS:
         messages.append(
-            checks.Error("'social_django' must be in INSTALLED_APPS.", hint="mwsso stores the wiki account link with it.", id="mwsso.E006")
+            checks.Error("'social_django' must be in INSTALLED_APPS.", hint=_("mwsso stores the wiki account link with it."), id="mwsso.E006")
         )
     return messages
 
@@ -144,7 +202,7 @@ def check_callback(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 "The local wiki's consumers accept any callback that starts with http://127.0.0.1: set "
                 'SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/" and browse the site at http://127.0.0.1:<port>/.'
             ),
-            id="mwsso.W020",
+            id="mwsso.W040",
         )
     ]
 
@@ -189,7 +247,7 @@ def check_login_redirect(app_configs: Any = None, **kwargs: Any) -> list[checks.
             % {"setting": name, "target": target},
             hint=_('Set %(setting)s to a page of your site, e.g. %(setting)s = "/" or the name of a URL pattern.')
             % {"setting": name},
-            id="mwsso.W021",
+            id="mwsso.W041",
         )
     ]
 
@@ -210,7 +268,7 @@ def check_user_agent_contact(app_configs: Any = None, **kwargs: Any) -> list[che
                 "Wikimedia's User-Agent policy asks for a way to reach you, e.g. "
                 "'MyTool/1.0 (https://mytool.toolforge.org; me@example.org)'; wikis may block agents without one."
             ),
-            id="mwsso.W022",
+            id="mwsso.W042",
         )
     ]
 
@@ -241,7 +299,7 @@ def _eligibility_check_checks() -> list[checks.CheckMessage]:
         return [
             checks.Error(
                 f"MWSSO_ELIGIBILITY_CHECK {path!r} cannot be imported ({type(err).__name__}: {err}).",
-                hint="Give the dotted path of a function check(identity) -> None | str, e.g. 'mysite.policy.check'.",
+                hint=_("Give the dotted path of a function check(identity) -> None | str, e.g. 'mysite.policy.check'."),
                 id="mwsso.E010",
             )
         ]
@@ -249,7 +307,7 @@ def _eligibility_check_checks() -> list[checks.CheckMessage]:
         return [
             checks.Error(
                 f"MWSSO_ELIGIBILITY_CHECK {path!r} is not callable.",
-                hint="It must name a function check(identity) -> None | str.",
+                hint=_("It must name a function check(identity) -> None | str."),
                 id="mwsso.E011",
             )
         ]
@@ -265,14 +323,15 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
         value = _raw(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             messages.append(
-                checks.Error(f"MWSSO_{name} must be a whole number, 0 or more.", hint="The default, 0, disables the rule.", id="mwsso.E012")
+                checks.Error(f"MWSSO_{name} must be a whole number, 0 or more.", hint=_("The default, 0, disables the rule."), id="mwsso.E012")
             )
     for name in ("REQUIRED_GRANTS", "STAFF_GROUPS", "SUPERUSER_GROUPS"):
         if not _is_text_list(_raw(name)):
             messages.append(
                 checks.Error(
                     f"MWSSO_{name} must be a list of names.",
-                    hint=f'Write a list even for one name: MWSSO_{name} = ["{"editpage" if name == "REQUIRED_GRANTS" else "sysop"}"].',
+                    hint=_("Write a list even for one name: %(example)s.")
+                    % {"example": f'MWSSO_{name} = ["{"editpage" if name == "REQUIRED_GRANTS" else "sysop"}"]'},
                     id="mwsso.E013",
                 )
             )
@@ -281,7 +340,7 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
         messages.append(
             checks.Error(
                 "MWSSO_GROUP_MAP must map wiki group names to Django group names.",
-                hint='For example {"sysop": "Wiki admins", "bureaucrat": "Wiki admins"}.',
+                hint=_('For example {"sysop": "Wiki admins", "bureaucrat": "Wiki admins"}.'),
                 id="mwsso.E014",
             )
         )
@@ -293,7 +352,7 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
             messages.append(
                 checks.Warning(
                     f"Wiki groups {not_staff} make users superusers but not staff: they cannot sign in to the admin.",
-                    hint="Add them to MWSSO_STAFF_GROUPS too, unless superusers should stay out of the admin.",
+                    hint=_("Add them to MWSSO_STAFF_GROUPS too, unless superusers should stay out of the admin."),
                     id="mwsso.W010",
                 )
             )
@@ -306,10 +365,142 @@ def user_model_policy_checks(user_model: Any) -> list[checks.CheckMessage]:
     return [
         checks.Error(
             f"MWSSO_{name} is set but {user_model._meta.label} has no {field!r} field.",
-            hint="Use a user model with PermissionsMixin, or leave the setting empty.",
+            hint=_("Use a user model with PermissionsMixin, or leave the setting empty."),
             obj=user_model,
             id="mwsso.E015",
         )
         for name, field in (("GROUP_MAP", "groups"), ("STAFF_GROUPS", "is_staff"), ("SUPERUSER_GROUPS", "is_superuser"))
         if _raw(name) and field not in field_names
+    ]
+
+
+@checks.register()
+def check_rate_limit_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Sign-in start limits (mwsso.ratelimit): rates that parse, a cache that exists and counts."""
+    from mwsso.ratelimit import InvalidRate, parse_rate
+
+    messages: list[checks.CheckMessage] = []
+    limits = _raw("LOGIN_RATE_LIMITS")
+    hint = 'For example MWSSO_LOGIN_RATE_LIMITS = {"ip": "30/5m", "session": "10/m"}; None turns one limit off.'
+    if limits is not None and not isinstance(limits, dict):
+        messages.append(checks.Error("MWSSO_LOGIN_RATE_LIMITS must be a dict.", hint=hint, id="mwsso.E030"))
+    else:
+        for scope, value in (limits or {}).items():
+            try:
+                if scope not in ("ip", "session"):
+                    raise InvalidRate(f"unknown scope {scope!r} (use 'ip' or 'session')")
+                if value is not None:
+                    parse_rate(str(value))
+            except InvalidRate as err:
+                messages.append(checks.Error(f"MWSSO_LOGIN_RATE_LIMITS: {err}.", hint=hint, id="mwsso.E030"))
+    alias = _raw("RATE_LIMIT_CACHE")
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "") if isinstance(alias, str) else ""
+    if not backend:
+        messages.append(
+            checks.Error(f"MWSSO_RATE_LIMIT_CACHE {alias!r} is not in CACHES.", hint="Name a CACHES alias; the default is 'default'.", id="mwsso.E031")
+        )
+    elif limits and backend.endswith("DummyCache"):
+        messages.append(
+            checks.Warning(
+                "Sign-in start limits are set but their cache is a DummyCache, which counts nothing.",
+                hint="Use Redis (or Memcached) shared by every worker, or the local-memory cache for one process.",
+                id="mwsso.W030",
+            )
+        )
+    proxies = _raw("TRUSTED_PROXIES")
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
+        messages.append(
+            checks.Error("MWSSO_TRUSTED_PROXIES must be a whole number, 0 or more.", hint="The default, 0, trusts no X-Forwarded-For.", id="mwsso.E032")
+        )
+    return messages
+
+
+# --- Stored tokens (database checks: ``manage.py check --database default``) ---
+# Registered with Tags.database, so Django runs them only when asked for a database: plain
+# ``manage.py check`` never queries. ``migrate`` asks before migrating, hence the table test.
+
+
+def _alias_holding(model: Any, databases: Any) -> str | None:
+    """The database ``model`` is read from, if the check was asked about it and its table exists yet."""
+    from django.db import connections, router
+
+    alias = router.db_for_read(model)
+    if not databases or alias not in databases:
+        return None
+    if model._meta.db_table not in connections[alias].introspection.table_names():
+        return None
+    return alias
+
+
+@checks.register(checks.Tags.database)
+def check_token_key_dependence(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Tokens still encrypted with a key derived from SECRET_KEY (or a fallback), or with no known key."""
+    from django.db.models import Count
+
+    from mwsso import crypto
+    from mwsso.models import AccessToken
+
+    alias = _alias_holding(AccessToken, databases)
+    if alias is None:
+        return []
+    keys = crypto.decryption_keys()
+    primary = keys[0]
+    counts = dict(AccessToken.objects.using(alias).order_by().values_list("key_id").annotate(n=Count("pk")))
+    known = {key.id for key in keys}
+    derived = [(key, counts[key.id]) for key in keys[1:] if key.is_derived and counts.get(key.id)]
+    unknown = sum(n for key_id, n in counts.items() if key_id not in known)
+    messages: list[checks.CheckMessage] = []
+    if derived:
+        where = ", ".join(f"{key.label} ({n})" for key, n in derived)
+        messages.append(
+            checks.Warning(
+                _("%(count)s access tokens still depend on a key derived from SECRET_KEY or SECRET_KEY_FALLBACKS: %(where)s.")
+                % {"count": sum(n for _key, n in derived), "where": where},
+                hint=_(
+                    "They stay readable only while that secret stays in SECRET_KEY or SECRET_KEY_FALLBACKS. Run "
+                    "'manage.py mwsso_tokens rotate-keys' to move them onto %(primary)s."
+                )
+                % {"primary": primary.label},
+                id="mwsso.W020",
+            )
+        )
+    if unknown:
+        messages.append(
+            checks.Warning(
+                _("%(count)s access tokens were encrypted with a key that is neither in MWSSO_TOKEN_KEYS nor derived "
+                  "from SECRET_KEY or SECRET_KEY_FALLBACKS: they cannot be decrypted.") % {"count": unknown},
+                hint=_(
+                    "Put the old key back in MWSSO_TOKEN_KEYS (after the first) or the old SECRET_KEY in "
+                    "SECRET_KEY_FALLBACKS, then run 'manage.py mwsso_tokens rotate-keys'. Otherwise their users "
+                    "get a new token at their next sign-in."
+                ),
+                id="mwsso.W021",
+            )
+        )
+    return messages
+
+
+@checks.register(checks.Tags.database)
+def check_stock_plain_tokens(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Plain-text access tokens social-core's stock MediaWiki backend left in UserSocialAuth.extra_data."""
+    from social_django.models import UserSocialAuth
+
+    from mwsso.tokens.importing import stock_token_rows
+
+    alias = _alias_holding(UserSocialAuth, databases)
+    if alias is None:
+        return []
+    remaining = stock_token_rows().using(alias).count()
+    if not remaining:
+        return []
+    return [
+        checks.Warning(
+            _("%(count)s social-auth associations still hold a plain-text MediaWiki access token from social-core's "
+              "stock backend (UserSocialAuth.extra_data['access_token']).") % {"count": remaining},
+            hint=_(
+                "Run 'manage.py mwsso_tokens import-social' to move them into encrypted storage (add --dry-run to "
+                "see the counts first). Rows it reports as malformed must be cleaned by hand."
+            ),
+            id="mwsso.W022",
+        )
     ]

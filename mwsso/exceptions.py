@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from social_core.exceptions import AuthException
 
 
 class LoginError(AuthException):
     """Base of every way a sign-in can fail; ``user_message`` is safe to show."""
 
-    user_message = "The sign-in could not be completed."
+    user_message = _("The sign-in could not be completed.")
     http_status = 400
     # What the person can do about it, shown on the error page.
-    retry_hint = "Please try again."
+    retry_hint = _("Please try again.")
 
     def __init__(self, backend: Any = None, detail: str = "", *, reason: str = "", stage: str = "unknown") -> None:
         super().__init__(backend, detail, code=self.code_name, stage=stage)  # type: ignore[arg-type]
@@ -36,8 +37,8 @@ class WikiUnavailable(LoginError):
     """The wiki did not answer in time, dropped the connection, or answered with an HTTP error."""
 
     code_name = "wiki_unavailable"
-    user_message = "The wiki did not answer. It may be down or overloaded."
-    retry_hint = "Please try again in a minute."
+    user_message = _("The wiki did not answer. It may be down or overloaded.")
+    retry_hint = _("Please try again in a minute.")
     http_status = 502
 
 
@@ -45,7 +46,7 @@ class WikiRefused(LoginError):
     """The wiki answered with one of its own OAuth errors (``Error: …`` or ``{"error": …}``)."""
 
     code_name = "wiki_refused"
-    user_message = "The wiki refused the sign-in request."
+    user_message = _("The wiki refused the sign-in request.")
     http_status = 502
 
     def __init__(
@@ -61,7 +62,7 @@ class WikiBadResponse(LoginError):
     """The wiki answered, but not with what the protocol says it sends."""
 
     code_name = "wiki_bad_response"
-    user_message = "The wiki sent an answer we could not understand."
+    user_message = _("The wiki sent an answer we could not understand.")
     http_status = 502
 
 
@@ -69,27 +70,50 @@ class IdentityRejected(LoginError):
     """The identify JWT failed a check (signature, audience, issuer, time, nonce, claims)."""
 
     code_name = "identity_rejected"
-    user_message = "The wiki's confirmation of who you are could not be verified."
+    user_message = _("The wiki's confirmation of who you are could not be verified.")
 
 
 class CallbackRejected(LoginError):
     """The callback is forged, replayed, incomplete, or from another browser session."""
 
     code_name = "callback_rejected"
-    user_message = "This sign-in link is not valid any more (it was used already, expired, or came from another browser)."
-    retry_hint = "Please start the sign-in again."
+    user_message = _("This sign-in link is not valid any more (it was used already, expired, or came from another browser).")
+    retry_hint = _("Please start the sign-in again.")
 
 
 class LoginRefused(LoginError):
     """A local access policy refused this wiki user; ``reason`` says which rule, in plain words."""
 
     code_name = "login_refused"
-    user_message = "You cannot sign in to this site with this wiki account."
+    user_message = _("You cannot sign in to this site with this wiki account.")
     retry_hint = ""
     http_status = 403
 
     def __str__(self) -> str:
         return f"{self.user_message} {self.reason}"
+
+
+class AccountNotLinked(LoginError):
+    """The pipeline was handed a Django user that is not the one linked to this wiki account.
+
+    mwsso's own callback never hands one (it signs in as the wiki account's own
+    user); a site's view or pipeline that does is refused rather than attaching
+    the wiki account to someone else's user.
+    """
+
+    code_name = "account_not_linked"
+    user_message = _("This wiki account is not linked to the account you are signed in with.")
+    retry_hint = _("Please sign out, then sign in with the wiki account.")
+    http_status = 409
+
+
+class SiteBusy(LoginError):
+    """The database stayed locked by other sign-ins for longer than its timeout (SQLite)."""
+
+    code_name = "site_busy"
+    user_message = _("This site is busy right now, so the sign-in could not be saved.")
+    retry_hint = _("Please try again in a moment.")
+    http_status = 503
 
 
 class TokenUnreadable(Exception):

@@ -16,12 +16,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
-from mwsso.exceptions import LoginError
+from mwsso.exceptions import AccountNotLinked, LoginError
 from mwsso.identity import Identity
 from mwsso.models import AccessToken, WikiIdentity
 
 logger = logging.getLogger("mwsso.login")
 
+
+# The providers (OAuth 1.0a and 2.0) whose uid is a wiki's central user id: one person, one Django user.
+WIKI_PROVIDERS = ("mediawiki", "mediawiki-oauth2")
 
 # Username field length of Django's default user; longer wiki names are cut to fit.
 USERNAME_MAX = 150
@@ -36,8 +39,22 @@ def create_or_update_user(
     The Django username is the wiki username exactly as the wiki writes it. Only
     when another account holds that name does a suffix ``~<central id>`` keep
     the two apart (see ``_claim_username``).
+
+    A ``user`` is only ever the one already linked to this wiki account (found
+    by ``social_user``). Any other (a signed-in user handed in by a site's own
+    view) is refused: a sign-in never attaches a wiki account to another user,
+    never touches a local account and never gives a user a second wiki account.
     """
+    if social is None:
+        # Signed in before with the other OAuth version: the same person (same wiki, same central id).
+        sibling = _link_other_protocol(backend, uid, identity, user, kwargs)
+        if sibling is not None:
+            _update_user(sibling.user, uid, identity)
+            return {"user": sibling.user, "social": sibling, "is_new": False, "new_association": True}
     if user is not None:
+        if social is None or social.user_id != user.pk or str(social.uid) != str(uid):
+            logger.warning("refused to link wiki user %s to user %s, who is not linked to it", uid, user.pk)
+            raise AccountNotLinked(backend, f"user {user.pk} is not linked to wiki user {uid}", stage="pipeline")
         _update_user(user, uid, identity)
         return {"user": user, "is_new": False}
     username = _claim_username(identity.username, uid, None)
@@ -64,6 +81,30 @@ def create_or_update_user(
             # Otherwise another account took the name meanwhile: try once more with the suffixed name.
     logger.warning("could not create a Django user for wiki user %s (%r)", uid, identity.username)
     raise LoginError(backend, "the account could not be created; please try again", reason="user_not_created", stage="pipeline")
+
+
+def _link_other_protocol(backend: Any, uid: str, identity: Identity, user: Any, kwargs: dict[str, Any]) -> Any:
+    """This backend's association for the user who signed in as wiki user ``uid`` with the other protocol, or None.
+
+    The user is the one whose ``WikiIdentity`` the same wiki vouched for (``wiki`` and ``sub``), which
+    only a completed sign-in writes. A different signed-in user is never linked (None: refused after).
+    """
+    known = WikiIdentity.objects.select_related("user").filter(wiki=identity.issuer, sub=uid).first()
+    if known is None or (user is not None and user.pk != known.user_id):
+        return None
+    extra = backend.extra_data(known.user, uid, kwargs.get("response") or {}, {}, kwargs)
+    try:
+        with transaction.atomic():
+            social = UserSocialAuth.objects.create(
+                user=known.user, provider=backend.name, uid=uid, id_key=backend.id_key(), extra_data=extra
+            )
+    except IntegrityError:
+        # A concurrent sign-in of the same person linked it first.
+        social = UserSocialAuth.objects.select_related("user").filter(provider=backend.name, uid=uid).first()
+        if social is None or social.user_id != known.user_id:
+            return None
+    logger.info("wiki user %s signs in with %s for the first time: linked to user %s", uid, backend.name, known.user_id)
+    return social
 
 
 def _new_user(username: str, identity: Identity) -> Any:
@@ -116,7 +157,7 @@ def _claim_username(name: str, uid: str, user_pk: Any) -> str:
     holder = User.objects.filter(**{field: name}).exclude(pk=user_pk).first()
     if holder is None:
         return name
-    stale = UserSocialAuth.objects.filter(user=holder, provider="mediawiki").exclude(uid=uid).first()
+    stale = UserSocialAuth.objects.filter(user=holder, provider__in=WIKI_PROVIDERS).exclude(uid=uid).first()
     if stale is None:
         return _suffixed(name, uid)
     User.objects.filter(pk=holder.pk).update(**{field: _suffixed(name, stale.uid)})
@@ -165,15 +206,22 @@ def store_access_token(backend: Any, user: Any, identity: Identity, is_new: bool
     credentials = backend.access_credentials
     if credentials is None:
         return {}
+    if hasattr(backend, "stored_token_fields"):
+        # OAuth 2.0: the access and refresh tokens, and when the access token expires.
+        fields = backend.stored_token_fields()
+    else:
+        fields = {
+            **AccessToken.credential_fields(credentials.key, credentials.secret),
+            "wiki_url": backend.index_url(),
+            "consumer_key": backend.consumer().key,
+            "oauth_version": 1,
+            "expires_at": None,
+        }
     defaults = {
-        **AccessToken.credential_fields(credentials.key, credentials.secret),
-        "wiki_url": backend.index_url(),
-        "consumer_key": backend.consumer().key,
-        "oauth_version": 1,
+        **fields,
         "grants": list(identity.grants),
         "status": AccessToken.Status.VALID,
         "status_reason": "",
         "last_verified": timezone.now(),
-        "expires_at": None,
     }
     return {"access_token_record": _save_for_user(AccessToken, user, identity.issuer, defaults, is_new)}

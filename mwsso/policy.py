@@ -26,6 +26,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.models import Group
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext, gettext_noop
 from social_django.models import UserSocialAuth
 
 from mwsso import rules, signals
@@ -36,9 +37,10 @@ from mwsso.rules import Refusal
 
 logger = logging.getLogger("mwsso.login")
 
+# Marked here, translated when refused (a Refusal's message is plain text in the person's language).
 HOOK_FAILED = Refusal(
     "eligibility_check_failed",
-    "This site could not check whether your account may sign in. Please try again later.",
+    gettext_noop("This site could not check whether your account may sign in. Please try again later."),
 )
 
 
@@ -72,7 +74,7 @@ def _run_hook(identity: Identity) -> Refusal | None:
     except Exception:
         # A broken hook must not let everyone in: refuse, and tell the operator in the log.
         logger.exception("MWSSO_ELIGIBILITY_CHECK failed for wiki user %s (%s)", identity.sub, identity.username)
-        return HOOK_FAILED
+        return Refusal(HOOK_FAILED.rule, gettext(HOOK_FAILED.message))
     return Refusal("eligibility_check", result.strip())
 
 

@@ -1,6 +1,7 @@
 """Who may sign in: pure rules over the identity a wiki vouched for.
 
-No Django here: each rule takes the identity, its threshold and (for the age
+No settings or models here (only Django's gettext, so that a refusal reads in
+the person's language): each rule takes the identity, its threshold and (for the age
 rule) the clock as arguments, and returns a ``Refusal`` or None, so every rule
 can be tested alone with a fake clock. ``mwsso.policy`` reads the settings and
 runs these inside the social-auth pipeline.
@@ -12,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mwsso.identity import Identity
 
@@ -42,22 +46,26 @@ def wiki_name(issuer: str) -> str:
     return urlsplit(issuer).netloc or issuer
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def _days(count: int) -> str:
+    return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
 
 
 def blocked(identity: Identity, blocked_users: str = "deny") -> Refusal | None:
     if identity.blocked and blocked_users != "allow":
-        return Refusal("blocked", f"Your account is blocked on {wiki_name(identity.issuer)}.")
+        return Refusal("blocked", _("Your account is blocked on %(wiki)s.") % {"wiki": wiki_name(identity.issuer)})
     return None
 
 
 def min_editcount(identity: Identity, minimum: int) -> Refusal | None:
     if identity.editcount >= minimum:
         return None
+    message = ngettext(
+        "You need at least %(minimum)d edit on %(wiki)s; you have %(count)d.",
+        "You need at least %(minimum)d edits on %(wiki)s; you have %(count)d.",
+        minimum,
+    )
     return Refusal(
-        "min_editcount",
-        f"You need at least {_plural(minimum, 'edit')} on {wiki_name(identity.issuer)}; you have {identity.editcount}.",
+        "min_editcount", message % {"minimum": minimum, "wiki": wiki_name(identity.issuer), "count": identity.editcount}
     )
 
 
@@ -69,21 +77,18 @@ def min_account_age(identity: Identity, days: int, now: datetime) -> Refusal | N
     if age >= timedelta(days=days):
         return None
     whole_days = max(age.days, 0)
-    current = "less than a day old" if whole_days == 0 else f"{_plural(whole_days, 'day')} old"
+    current = _("less than a day") if whole_days == 0 else _days(whole_days)
+    message = _("Your account on %(wiki)s must be at least %(required)s old; it is %(current)s old.")
     return Refusal(
-        "min_account_age",
-        f"Your account on {wiki_name(identity.issuer)} must be at least {_plural(days, 'day')} old; it is {current}.",
+        "min_account_age", message % {"wiki": wiki_name(identity.issuer), "required": _days(days), "current": current}
     )
 
 
 def confirmed_email(identity: Identity, required: bool) -> Refusal | None:
     if not required or identity.confirmed_email:
         return None
-    return Refusal(
-        "confirmed_email",
-        f"You need a confirmed email address on {wiki_name(identity.issuer)} "
-        "(set one in your preferences there and confirm it).",
-    )
+    message = _("You need a confirmed email address on %(wiki)s (set one in your preferences there and confirm it).")
+    return Refusal("confirmed_email", message % {"wiki": wiki_name(identity.issuer)})
 
 
 def required_grants(identity: Identity, grants: Iterable[str]) -> Refusal | None:
@@ -91,10 +96,8 @@ def required_grants(identity: Identity, grants: Iterable[str]) -> Refusal | None
     missing = [grant for grant in grants if grant not in identity.grants]
     if not missing:
         return None
-    return Refusal(
-        "required_grants",
-        f"This site needs permissions you have not granted it on {wiki_name(identity.issuer)}: {', '.join(missing)}.",
-    )
+    message = _("This site needs permissions you have not granted it on %(wiki)s: %(grants)s.")
+    return Refusal("required_grants", message % {"wiki": wiki_name(identity.issuer), "grants": ", ".join(missing)})
 
 
 def refusals(identity: Identity, policy: Policy, now: datetime) -> list[Refusal]:

@@ -7,13 +7,19 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import get_script_prefix
+from django.utils.translation import gettext_lazy as _
+from social_core.actions import do_complete
 from social_core.exceptions import AuthCanceled, SocialAuthBaseException
 from social_django import views as social_views
+from social_django.utils import psa
 
-from mwsso import policy
-from mwsso.exceptions import LoginError, LoginRefused
+from mwsso import policy, ratelimit
+from mwsso.exceptions import LoginError, LoginRefused, SiteBusy
 
 logger = logging.getLogger("mwsso.login")
 
@@ -22,12 +28,49 @@ ERROR_TEMPLATE = "mwsso/login_error.html"
 
 def begin(request: HttpRequest, backend: str) -> HttpResponse:
     """POST only (CSRF-protected): ask the wiki for a request token and send the browser there."""
+    if (refused := ratelimit.refuse_login_start(request, backend)) is not None:
+        return refused
     return _guarded(social_views.auth, request, backend, step="begin")
 
 
 def complete(request: HttpRequest, backend: str) -> HttpResponse:
-    """Where the wiki sends the browser back: token exchange, identify, pipeline, login."""
-    return _guarded(social_views.complete, request, backend, step="complete")
+    """Where the wiki sends the browser back: token exchange, identify, pipeline, login.
+
+    The browser ends signed in as the wiki account's own Django user, whoever
+    was signed in before (docs/security.md, "Signing in while signed in").
+    """
+    try:
+        return _guarded(_complete_as_wiki_account, request, backend, step="complete")
+    except OperationalError as err:
+        if not _is_database_locked(err):
+            raise
+        # SQLite: other sign-ins held the write lock past its timeout; the pipeline's transaction saved nothing.
+        # A 503: Django's SessionMiddleware does not save the session on it (that would wait for the same lock).
+        return login_error(request, backend, SiteBusy(None, f"database: {err}", stage="pipeline"), step="complete")
+
+
+@psa(f"{social_views.NAMESPACE}:complete")
+def _complete_as_wiki_account(request: HttpRequest, backend: str) -> HttpResponse:
+    # Never request.user (social-auth's complete view passes it): the pipeline would rename and link the
+    # signed-in user to whatever wiki account this callback is for. Without it, the pipeline finds the
+    # user linked to that wiki account or creates one, and _switching_login signs that user in.
+    return do_complete(request.backend, _switching_login, user=None, redirect_name=REDIRECT_FIELD_NAME, request=request)
+
+
+def _switching_login(backend: Any, user: Any, social_user: Any) -> None:
+    """Sign ``user`` in; a browser signed in as someone else is signed out first (a switch)."""
+    request = backend.strategy.request
+    current = getattr(request, "user", None)
+    if current is not None and current.is_authenticated and current.pk != user.pk:
+        logger.info("signed-in user %s signed out: the browser signed in as wiki user %s (user %s)", current.pk, social_user.uid, user.pk)
+        # logout (not only login's session flush) so that user_logged_out receivers see the switch.
+        logout(request)
+    social_views._do_login(backend, user, social_user)
+
+
+def _is_database_locked(err: OperationalError) -> bool:
+    # SQLite's "database is locked" / "database table is locked"; other OperationalErrors are real faults.
+    return "is locked" in str(err).lower()
 
 
 def _guarded(view: Callable[..., HttpResponse], request: HttpRequest, backend: str, *, step: str) -> HttpResponse:
@@ -36,6 +79,27 @@ def _guarded(view: Callable[..., HttpResponse], request: HttpRequest, backend: s
     except (SocialAuthBaseException, requests.RequestException) as err:
         # LoginError is one of social-core's; anything else is a bug and should surface as one.
         return login_error(request, backend, err, step=step)
+
+
+def _ways_on(request: HttpRequest, *, retry: bool, refused: bool) -> dict[str, Any]:
+    """Where the error page lets the person go: always home; the sign-in again where another try can help.
+
+    A refusal is about the wiki account, so another account may pass; any other failure with a hint is
+    worth a retry. The retry goes back to where the person wanted to go (social-auth checks ``next``).
+    """
+    if retry:
+        retry_label = _("Try again")
+    elif refused:
+        retry_label = _("Sign in with another account")
+    else:
+        retry_label = ""
+    return {
+        # The site's root, under its script prefix (a tool mounted below a path stays in it).
+        "home_url": get_script_prefix(),
+        "retry_label": retry_label,
+        "retry_is_other_account": bool(retry_label) and not retry,
+        "next": request.session.get("next", "") if hasattr(request, "session") else "",
+    }
 
 
 def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str) -> HttpResponse:
@@ -51,8 +115,8 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         code = getattr(err, "code", type(err).__name__)
         reason, detail, refusal = code, type(err).__name__, ""
         status = 400 if isinstance(err, SocialAuthBaseException) else 502
-        message = "The sign-in was cancelled." if isinstance(err, AuthCanceled) else "The sign-in could not be completed."
-        hint = "Please try again."
+        message = _("The sign-in was cancelled.") if isinstance(err, AuthCanceled) else LoginError.user_message
+        hint = LoginError.retry_hint
     # A refusal is policy working as configured, not a fault.
     log = logger.info if isinstance(err, LoginRefused) else logger.warning
     log("login %s failed: %s [%s] %s", step, code, reason, detail)
@@ -64,5 +128,6 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         "error_code": code,
         "reason": reason,
         "backend": backend,
+        **_ways_on(request, retry=bool(hint), refused=isinstance(err, LoginRefused)),
     }
     return render(request, ERROR_TEMPLATE, context, status=status)

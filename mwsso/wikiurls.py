@@ -65,7 +65,8 @@ def wiki_urls(url: str) -> WikiURLs:
 def script_path(path: str) -> str:
     """``/w/index.php`` → ``/w``; ``/index.php`` → ``""``; ``/w/`` → ``/w``; ``/`` → ``""``."""
     path = path.rstrip("/")
-    if path.rsplit("/", 1)[-1] in ENTRY_POINTS:
+    last = path.rsplit("/", 1)[-1]
+    if last in ENTRY_POINTS or last.endswith(".php"):  # img_auth.php, thumb.php, …: files beside index.php
         path = dirname(path)
     # Several slashes collapse: "//w//" is "/w", and the root is the empty script path.
     return "".join(f"/{segment}" for segment in path.split("/") if segment)

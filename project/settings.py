@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from mwsso.app_settings import DEFAULT_PIPELINE
+from mwsso.app_settings import DEFAULTS as MWSSO_DEFAULTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,9 +32,21 @@ DEVWIKI_URL = "http://127.0.0.1:8001/w/index.php"
 DEVWIKI_CONSUMER_KEY = "9d1c6c1e8f3b4a7e9f2d5b6a8c0e1f23"
 DEVWIKI_CONSUMER_SECRET = "4b8e2f9a1c7d3e5f6a0b9c8d7e6f5a4b3c2d1e0f"
 DEVWIKI_TOKEN_KEY = "ZGV2LW9ubHktbXdzc28tZGVtby1rZXktMDAwMDAwMDA="  # encrypts tokens of the local wiki only
+# The local wiki's demo OAuth 2.0 client (confidential; redirect URI http://127.0.0.1:8000/complete/mediawiki-oauth2/).
+DEVWIKI_OAUTH2_CLIENT_ID = "6f2a9c4e1b8d4e7fa3c5d0b9e8f7a6c1"
+DEVWIKI_OAUTH2_CLIENT_SECRET = "c3a1e5f7b9d2c4e6a8b0d1f3e5a7c9b2d4f6a8c0"
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-7c1f0e5b9a2d4c8e")
 DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        # A key published here would sign everyone's sessions and, without MWSSO_TOKEN_KEYS, encrypt every token.
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it to a long random value (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'), and MWSSO_TOKEN_KEYS too (docs/security.md); "
+            "or set DJANGO_DEBUG=1 for development (make run does), which uses a development-only key."
+        )
+    SECRET_KEY = "dev-only-insecure-key-change-me-7c1f0e5b9a2d4c8e"  # DEBUG only: never used in production mode
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -83,6 +97,13 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Every transaction takes SQLite's write lock when it begins (not at its first write, where a busy
+    # database can only answer "database is locked"), waiting up to DJANGO_SQLITE_TIMEOUT seconds for it.
+    # Keep the timeout under gunicorn's --timeout; a lock held longer still ends on mwsso's "try again" page.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": float(os.environ.get("DJANGO_SQLITE_TIMEOUT", "20"))}
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":  # MariaDB, e.g. Toolforge's ToolsDB
     import pymysql
 
@@ -102,6 +123,7 @@ if REDIS_URL:
 
 AUTHENTICATION_BACKENDS = [
     "mwsso.backends.MediaWikiOAuth",
+    "mwsso.backends.MediaWikiOAuth2",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -113,6 +135,12 @@ SOCIAL_AUTH_MEDIAWIKI_SECRET = os.environ.get("MWSSO_CONSUMER_SECRET", DEVWIKI_C
 # The local wiki's demo consumer allows a callback prefix on any port of 127.0.0.1; a real consumer usually wants "oob".
 _LOCAL_WIKI = SOCIAL_AUTH_MEDIAWIKI_URL.startswith(("http://127.0.0.1:", "http://localhost:"))
 SOCIAL_AUTH_MEDIAWIKI_CALLBACK = os.environ.get("MWSSO_CALLBACK", "/complete/mediawiki/" if _LOCAL_WIKI else "oob")
+# OAuth 2.0 (the second button): the same wiki; an empty MWSSO_OAUTH2_CLIENT_SECRET makes this a public client.
+SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = SOCIAL_AUTH_MEDIAWIKI_URL
+SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = os.environ.get("MWSSO_OAUTH2_CLIENT_ID", DEVWIKI_OAUTH2_CLIENT_ID)
+SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = os.environ.get("MWSSO_OAUTH2_CLIENT_SECRET", DEVWIKI_OAUTH2_CLIENT_SECRET)
+# Unset: the wiki uses the client's registered redirect URI. Set, it must be that URI exactly (a path is made absolute).
+SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI = os.environ.get("MWSSO_OAUTH2_REDIRECT_URI", "")
 SOCIAL_AUTH_PIPELINE = DEFAULT_PIPELINE
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 
@@ -129,6 +157,15 @@ if os.environ.get("MWSSO_HTTP_TIMEOUT"):
     MWSSO_HTTP_TIMEOUT = float(os.environ["MWSSO_HTTP_TIMEOUT"])
 MWSSO_ALLOWED_WIKIS = env_list("MWSSO_ALLOWED_WIKIS")
 MWSSO_BLOCKED_USERS = os.environ.get("MWSSO_BLOCKED_USERS", "deny")
+# Sign-in start limits (docs/diagnostics.md), e.g. MWSSO_LOGIN_RATE_LIMIT_IP=30/5m; "off" turns one off.
+_LIMITS = {scope: os.environ.get(f"MWSSO_LOGIN_RATE_LIMIT_{scope.upper()}", "") for scope in ("ip", "session")}
+if any(_LIMITS.values()):
+    MWSSO_LOGIN_RATE_LIMITS = {
+        **MWSSO_DEFAULTS["LOGIN_RATE_LIMITS"],
+        **{scope: None if value == "off" else value for scope, value in _LIMITS.items() if value},
+    }
+# Behind a reverse proxy (Toolforge, nginx): how many proxies of yours append to X-Forwarded-For.
+MWSSO_TRUSTED_PROXIES = int(os.environ.get("MWSSO_TRUSTED_PROXIES", "0"))
 
 LOGIN_URL = "/"
 LOGIN_REDIRECT_URL = "/profile/"

@@ -63,13 +63,13 @@ def edit_sandbox(user: Any, text: str) -> dict[str, Any]:
     """Save ``text`` on the user's sandbox page; the result as the profile page shows it (``sandbox_result``)."""
     title = sandbox_title(user)
     if title is None:
-        return {"error": api.NoToken.user_message, "sign_in_again": True}
+        return {"error": str(api.NoToken.user_message), "sign_in_again": True}
     try:
         client = api.for_user(user)
         revid = client.edit(title, text, SANDBOX_SUMMARY)
     except api.APIError as err:
         logger.info("sandbox edit of user %s failed: %s", user.pk, err)
-        return {"title": title, "error": err.user_message, "sign_in_again": isinstance(err, api.SignInRequired)}
+        return {"title": title, "error": str(err.user_message), "sign_in_again": isinstance(err, api.SignInRequired)}
     if revid is None:
         return {"title": title, "revid": None, "nochange": True}
     return {"title": title, "revid": revid, "url": f"{client.index_url}?oldid={revid}"}

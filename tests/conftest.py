@@ -8,13 +8,30 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
-from mwsso import http
+from mwsso import http, sitecheck
 from mwsso.devwiki.testing import DevWiki, authorize, running_devwiki
 
 # The local wiki's built-in test consumer: approved, callback prefix http://127.0.0.1:1/complete/mediawiki/ (any port).
 TEST_CONSUMER_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 TEST_CONSUMER_SECRET = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3"
 SITE_HOST = "127.0.0.1:8000"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_site_checks() -> Iterator[None]:
+    """Each test starts without another's cached "does the wiki accept the site?" answer (mwsso.sitecheck)."""
+    sitecheck.clear()
+    yield
+    sitecheck.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Each test starts with no sign-in starts counted (mwsso.ratelimit keeps them in the cache)."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    yield
 
 
 @pytest.fixture(scope="session")

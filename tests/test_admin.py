@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.contrib import admin
@@ -71,9 +72,14 @@ def test_changelist_lists_tokens_with_their_columns_and_no_secret(admin_client, 
     html = response.content.decode()
     for token in tokens.values():
         assert token.fingerprint in html
-    for heading in ("Wiki username", "OAuth version", "Grants", "Status", "Last used", "Last verified"):
-        assert heading in html
-    assert "editpage" in html and "Alice" in html and "Bob" in html
+    headings = re.findall(
+        r'<th scope="col"[^>]*>.*?<(?:a|span)[^>]*>([^<]+)</', html.split('id="result_list"')[1], re.S
+    )
+    assert headings == ["Fingerprint", "Account", "Status", "Created", "Last used", "Last verified"]
+    assert (
+        "Alice" in html and "Bob" in html and f'<span class="mwsso-wiki">{tokens["Alice"].wiki.split("://")[1]}' in html
+    )
+    assert "editpage" in html  # grants: a filter (and on each token's page), no longer a column
     assert 'name="action"' in html and "Verify with the wiki" in html and "Forget selected tokens" in html
     assert "delete_selected" not in html  # replaced by "Forget", which explains the wiki side
     assert_no_secret(response.content, secrets_)
@@ -210,6 +216,25 @@ def test_verify_action_reports_an_unreachable_wiki_as_error(admin_client, tokens
     assert bob.is_usable  # an outage does not make the token unusable
 
 
+def test_verify_action_leaves_tokens_alone_while_the_site_is_misconfigured_then_restores_them(
+    admin_client, tokens, devwiki, settings, secrets_
+):
+    bob = tokens["Bob"]
+    bob.record_status(AccessToken.Status.INVALID, "mwoauth-invalid-authorization: Invalid signature")  # an old mistake
+    good_secret = settings.SOCIAL_AUTH_MEDIAWIKI_SECRET
+    wrong_secret = "bad-deploy-" + "f3a9c1" * 5
+    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = wrong_secret
+    post_action(admin_client, "verify_with_wiki", [bob.pk])
+    stored = AccessToken.objects.get(pk=bob.pk)
+    assert (stored.status, stored.status_reason) == (AccessToken.Status.INVALID, bob.status_reason)
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "could not be checked" in page and "SOCIAL_AUTH_MEDIAWIKI_SECRET" in page
+    assert_no_secret(page.encode(), [*secrets_, wrong_secret])
+    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = good_secret
+    post_action(admin_client, "verify_with_wiki", [bob.pk])
+    assert AccessToken.objects.get(pk=bob.pk).status == AccessToken.Status.VALID
+
+
 def test_forget_action_confirms_then_deletes_and_points_to_the_wiki(admin_client, tokens, devwiki, secrets_):
     pks = [t.pk for t in tokens.values()]
     confirm = post_action(admin_client, "forget_tokens", pks)
@@ -277,3 +302,67 @@ def test_user_page_hides_tokens_from_staff_without_token_permission(tokens):
     client = staff("view_user", "change_user")
     html = client.get(f"/admin/auth/user/{tokens['Alice'].user_id}/change/").content.decode()
     assert tokens["Alice"].fingerprint not in html and "Access tokens" not in html
+
+
+# -- one token's page: heading, Verify, Forget ------------------------------------
+def change_page(client: Client, token: AccessToken) -> str:
+    response = client.get(f"{CHANGELIST}{token.pk}/change/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_token_page_is_named_by_its_user_and_offers_verify_and_forget_not_delete(admin_client, tokens, devwiki):
+    alice = tokens["Alice"]
+    User.objects.filter(pk=alice.user_id).update(username="alice-local")
+    page = change_page(admin_client, alice)
+    wiki = devwiki.server_url.split("://")[1]
+    title = f"Access token {alice.fingerprint} of Alice on {wiki}"
+    assert f"<h2>{title}</h2>" in page and f"&rsaquo; {title}\n</div>" in page
+    assert f"of user {alice.user_id}" not in page
+    assert f'formaction="{CHANGELIST}{alice.pk}/verify/"' in page and 'value="Verify with the wiki"' in page
+    assert 'name="action" value="forget_tokens"' in page and f'formaction="{CHANGELIST}"' in page
+    assert f'<input type="hidden" name="_selected_action" value="{alice.pk}">' in page
+    assert "The grant stays on the wiki" in page
+    assert f'href="{devwiki.index_url}?title=Special:OAuthManageMyGrants"' in page
+    assert "deletelink" not in page and f"{alice.pk}/delete/" not in page
+
+
+def test_verify_button_checks_this_token_only_and_comes_back(admin_client, tokens, devwiki):
+    devwiki.control("revoke", consumer_key=TEST_CONSUMER_KEY, user="Alice")
+    devwiki.control("revoke", consumer_key=TEST_CONSUMER_KEY, user="Bob")
+    alice, bob = tokens["Alice"], tokens["Bob"]
+    url = f"{CHANGELIST}{alice.pk}/verify/"
+    assert admin_client.get(url).status_code == 405  # a GET changes nothing
+    response = admin_client.post(url, follow=True)
+    assert response.redirect_chain == [(f"{CHANGELIST}{alice.pk}/change/", 302)]
+    assert "Checked 1 access token with the wiki: 1 revoked on the wiki." in response.content.decode()
+    assert AccessToken.objects.get(pk=alice.pk).status == AccessToken.Status.REVOKED
+    assert AccessToken.objects.get(pk=bob.pk).status == AccessToken.Status.VALID  # not this one's page
+    missing = admin_client.post(f"{CHANGELIST}999999/verify/")
+    assert missing.status_code == 302 and missing["Location"] == "/admin/"
+
+
+def test_forget_button_goes_through_the_forget_confirmation(admin_client, tokens, devwiki):
+    alice = tokens["Alice"]
+    # What the button posts: the page's own form, to the list, as the list's forget action for this token.
+    confirm = admin_client.post(CHANGELIST, {"action": "forget_tokens", "_selected_action": [alice.pk], "index": "0"})
+    assert confirm.status_code == 200
+    page = confirm.content.decode()
+    assert "The wiki still lists the grant" in page and alice.fingerprint in page
+    assert tokens["Bob"].fingerprint not in page
+    done = admin_client.post(CHANGELIST, {"action": "forget_tokens", "_selected_action": [alice.pk], "post": "yes"})
+    assert done.status_code == 302
+    assert list(AccessToken.objects.values_list("user__username", flat=True)) == ["Bob"]
+
+
+def test_token_page_buttons_follow_permissions(tokens):
+    alice = tokens["Alice"]
+    viewer_client = staff("view_accesstoken")
+    viewer = change_page(viewer_client, alice)
+    assert "_verify" not in viewer and "forget_tokens" not in viewer and "The grant stays on the wiki" not in viewer
+    assert viewer_client.post(f"{CHANGELIST}{alice.pk}/verify/").status_code == 403
+    verifier = change_page(staff("view_accesstoken", "change_accesstoken"), alice)
+    assert "_verify" in verifier and "forget_tokens" not in verifier
+    forgetter = change_page(staff("view_accesstoken", "delete_accesstoken"), alice)
+    assert "_verify" not in forgetter and "forget_tokens" in forgetter
+    assert AccessToken.objects.get(pk=alice.pk).status == AccessToken.Status.VALID

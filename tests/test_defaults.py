@@ -100,7 +100,7 @@ def test_every_request_to_a_wiki_sends_the_combined_user_agent(settings, devwiki
         http.reset_session()
 
 
-# --- mwsso.W020: "oob" with the local wiki's port-1 callback ----------------------------
+# --- mwsso.W040: "oob" with the local wiki's port-1 callback ----------------------------
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def local_wiki(settings):  # type: ignore[no-untyped-def]
 def test_oob_with_the_local_wikis_consumer_warns(local_wiki):
     local_wiki.SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "oob"
     (warning,) = check_callback()
-    assert isinstance(warning, checks.Warning) and warning.id == "mwsso.W020"
+    assert isinstance(warning, checks.Warning) and warning.id == "mwsso.W040"
     assert "http://127.0.0.1:1/complete/mediawiki/" in str(warning.msg)
     assert 'SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/"' in str(warning.hint)
 
@@ -122,7 +122,7 @@ def test_oob_with_the_local_wikis_consumer_warns(local_wiki):
 def test_an_unset_callback_is_oob_too(local_wiki, key):
     del local_wiki.SOCIAL_AUTH_MEDIAWIKI_CALLBACK
     local_wiki.SOCIAL_AUTH_MEDIAWIKI_KEY = key
-    assert [m.id for m in check_callback()] == ["mwsso.W020"]
+    assert [m.id for m in check_callback()] == ["mwsso.W040"]
 
 
 def test_a_callback_path_with_the_local_wiki_passes(local_wiki):
@@ -139,13 +139,13 @@ def test_oob_with_a_real_wiki_or_an_own_consumer_passes(local_wiki):
     assert check_callback() == []
 
 
-# --- mwsso.W021: where users land after Allow --------------------------------------------
+# --- mwsso.W041: where users land after Allow --------------------------------------------
 
 
 def test_djangos_default_login_redirect_url_is_a_404_here_and_warns(settings):
     del settings.LOGIN_REDIRECT_URL  # Django's default: /accounts/profile/
     (warning,) = check_login_redirect()
-    assert warning.id == "mwsso.W021"
+    assert warning.id == "mwsso.W041"
     assert str(warning.msg) == (
         "LOGIN_REDIRECT_URL '/accounts/profile/' does not resolve to a view: users would land on a 404 after signing in."
     )
@@ -160,7 +160,7 @@ def test_a_login_redirect_url_that_resolves_passes(settings, target):
 @pytest.mark.parametrize("target", ["/nowhere/", "no-such-url-name", "social:nothing"])
 def test_a_login_redirect_url_that_does_not_resolve_warns(settings, target):
     settings.LOGIN_REDIRECT_URL = target
-    assert [m.id for m in check_login_redirect()] == ["mwsso.W021"]
+    assert [m.id for m in check_login_redirect()] == ["mwsso.W041"]
 
 
 def test_social_auths_own_redirect_setting_is_the_one_checked(settings):
@@ -176,7 +176,7 @@ def test_a_redirect_under_force_script_name_resolves(settings):
     assert check_login_redirect() == []
 
 
-# --- mwsso.W022: a User-Agent with a way to reach the operator ----------------------------
+# --- mwsso.W042: a User-Agent with a way to reach the operator ----------------------------
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_a_redirect_under_force_script_name_resolves(settings):
 def test_a_user_agent_without_contact_warns(settings, agent):
     settings.MWSSO_USER_AGENT = agent
     (warning,) = check_user_agent_contact()
-    assert warning.id == "mwsso.W022" and isinstance(warning, checks.Warning)
+    assert warning.id == "mwsso.W042" and isinstance(warning, checks.Warning)
 
 
 @pytest.mark.parametrize(
@@ -236,6 +236,7 @@ def test_the_demo_as_make_run_starts_it_has_no_warning():
 
 def test_the_demo_on_a_real_wiki_without_keys_still_warns():
     result = _demo_check(
+        DJANGO_SECRET_KEY="a-production-secret-key-for-this-test-only-0123456789",  # production mode requires one
         MWSSO_WIKI_URL="https://meta.wikimedia.org/w/index.php",
         MWSSO_CONSUMER_KEY="k",
         MWSSO_CONSUMER_SECRET="s",

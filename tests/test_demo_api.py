@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.test import Client
@@ -85,6 +86,16 @@ def test_sandbox_edit_end_to_end(alice_client, devwiki):
     # Shown once: a reload neither repeats the message nor edits again.
     context, _ = profile(alice_client)
     assert context["sandbox_result"] is None and len(devwiki.store.pages.get(SANDBOX).revisions) == 1
+
+
+def test_saved_as_revision_link_opens_that_revision_on_the_wiki(alice_client, devwiki):
+    alice_client.post("/profile/sandbox/", {"text": "The '''first''' text"})
+    first_url = profile(alice_client)[0]["sandbox_result"]["url"]
+    alice_client.post("/profile/sandbox/", {"text": "The second text"})
+    second_url = profile(alice_client)[0]["sandbox_result"]["url"]
+    first = requests.get(first_url, timeout=5)
+    assert first.status_code == 200 and "The <b>first</b> text" in first.text and "second" not in first.text
+    assert "Latest revision as of" in requests.get(second_url, timeout=5).text
 
 
 def test_sandbox_edit_with_the_same_text_is_no_change(alice_client, devwiki):

@@ -149,7 +149,7 @@ def test_secrets_echoed_by_api_php_stay_out_of_errors_and_logs(alice, hostile, c
     caplog.set_level(logging.DEBUG, logger="mwsso")
     echo = f"{ACCESS_KEY} {ACCESS_SECRET} {SECRETS[0]}"
     hostile.answers["api"] = answer(json.dumps({"error": {"code": "mwoauth-invalid-authorization", "info": echo}}))
-    with pytest.raises(api.TokenInvalid) as caught:
+    with pytest.raises(api.APIError) as caught:  # whichever way it is judged
         client_of(alice).get(action="query")
     token = AccessToken.objects.get()
     assert_no_secret(str(caught.value), repr(caught.value), token.status_reason, caplog.text)

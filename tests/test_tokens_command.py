@@ -37,6 +37,7 @@ from mwsso.tokens import (
     verify_token,
     verify_tokens,
 )
+from mwsso.tokens.verify import record_result
 from tests.conftest import SITE_HOST, TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 
 User = get_user_model()
@@ -103,6 +104,7 @@ def rotate_in_subprocess(path: Path, *args: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DJANGO_SECRET_KEY": "tests-only-rotation-secret-key-0123456789abcdef",
         "DATABASE_URL": f"sqlite:///{path}",
         "MWSSO_TOKEN_KEYS": f"{NEW_KEY},{OLD_KEY}",
         "MWSSO_LOG_LEVEL": "WARNING",
@@ -177,7 +179,7 @@ def test_rotate_keys_in_process_then_rerun_is_a_no_op():
         assert [(u.position, u.tokens) for u in key_usage()] == [(0, 300), (1, 0)]
         assert rotate_keys(batch_size=64).rotated == 0
         out, _ = run("rotate-keys")
-        assert "Re-encrypted 0 access tokens" in out and "key 2, id" in out
+        assert "Re-encrypted 0 access tokens" in out and "MWSSO_TOKEN_KEYS[1], id" in out
     with override_settings(MWSSO_TOKEN_KEYS=[NEW_KEY]):
         assert {t.pk: t.get_credentials() for t in AccessToken.objects.all()} == before
 
@@ -206,8 +208,14 @@ def test_rotate_keys_stops_at_an_unreadable_token_and_never_deletes_it():
         kept = AccessToken.objects.get(pk=orphan.pk)
         assert kept.encrypted == orphan.encrypted and kept.key_id == crypto.key_id(lost_key)
         assert AccessToken.objects.exclude(key_id=crypto.key_id(NEW_KEY)).count() == 1
-        # Unreadable tokens are found by verify, marked invalid, and only then purged if the operator wants.
-        assert check_token(kept).status == Status.INVALID
+        # verify finds it but does not mark it: a missing key is the site's fault, and putting the key
+        # back must find the token as it was.
+        checked = check_token(kept)
+        assert checked.status == Status.ERROR and checked.site_fault
+        assert record_result(kept, checked) is False
+        assert AccessToken.objects.get(pk=orphan.pk).status == Status.VALID
+    with override_settings(MWSSO_TOKEN_KEYS=[NEW_KEY, lost_key]):
+        assert AccessToken.objects.get(pk=orphan.pk).get_credentials().key == "orphan-key-xxxxxxxxxxx"
 
 
 # -- purge ------------------------------------------------------------------------
@@ -351,8 +359,11 @@ def test_verify_runs_a_bounded_number_of_identify_calls_at_once(wiki_settings, d
 @pytest.mark.parametrize(
     ("code", "status"),
     [
-        ("mwoauth-invalid-authorization", Status.REVOKED),
-        ("mwoauth-invalid-authorization-blocked-user", Status.REVOKED),
+        # Not about the grant: the site's own request passes, so it is the wiki's passing problem.
+        ("mwoauth-invalid-authorization", Status.ERROR),
+        # The wiki's rule that this user may not use the grant (a block with $wgBlockDisablesLogin).
+        ("mwoauth-invalid-authorization-blocked-user", Status.INVALID),
+        ("mwoauth-invalid-authorization-invalid-user", Status.INVALID),
         ("mwoauthdatastore-access-token-not-found", Status.REVOKED),
         ("mwoauth-db-readonly", Status.ERROR),  # the wiki's problem, not the token's
         ("mwoauthserver-bad-consumer-key", Status.ERROR),

@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from mwsso import http
+from mwsso import http, refusals, sitecheck
 from mwsso.api import tokens, wikis
 from mwsso.api.errors import (
     APIError,
@@ -30,6 +30,7 @@ from mwsso.api.errors import (
     NotAllowedWiki,
     RateLimited,
     SignatureRejected,
+    SiteMisconfigured,
     TokenInvalid,
     WikiUnavailable,
     error_class,
@@ -38,13 +39,17 @@ from mwsso.api.errors import (
 from mwsso.api.signing import Signer
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
+from mwsso.tokens import verify
+from mwsso.wikiurls import wiki_urls
 
 logger = logging.getLogger("mwsso.api")
 
 RETRY_STATUSES = (429, 503)
 _LONE_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-# Refusals of a signature that say nothing about the token itself (our clock, a replayed nonce).
-_NOT_THE_TOKENS_FAULT = ("expired timestamp", "nonce already used")
+
+
+class _BearerRefused(Exception):
+    """The wiki refused an OAuth 2.0 access token: refresh once and retry before believing it."""
 
 
 class Client:
@@ -63,11 +68,12 @@ class Client:
         self.token = token
         self._sleep = sleep
         self._csrf: str | None = None
+        self._refreshed = False
 
     @property
     def index_url(self) -> str:
         """The wiki's index.php beside ``api_url``, for links such as ``?oldid=<revid>``."""
-        return self.api_url.rsplit("/", 1)[0] + "/index.php"
+        return wiki_urls(self.api_url).index
 
     def __repr__(self) -> str:
         who = f" token={self.token.fingerprint}" if self.token is not None else ""
@@ -87,7 +93,27 @@ class Client:
         return self.request("POST", params)
 
     def request(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """One API call with the defaults, retries and error mapping; returns the decoded JSON."""
+        """One API call with the defaults, retries and error mapping; returns the decoded JSON.
+
+        With an OAuth 2.0 token the wiki answers an expired (or revoked) access token with
+        ``mwoauth-invalid-authorization`` "Invalid access token": the token is refreshed once
+        (``mwsso.tokens.refresh``) and the call made again.
+        """
+        try:
+            return self._request(method, params)
+        except _BearerRefused:
+            self._refresh()
+            return self._request(method, params)
+
+    def _refresh(self) -> None:
+        from mwsso.tokens.refresh import refresh_token
+
+        assert self.token is not None
+        self.token = refresh_token(self.token, seen_fingerprint=self.token.fingerprint, force=True)
+        self.signer = tokens.signer_for(self.token)
+        self._refreshed = True
+
+    def _request(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         try:
             return self._call(method, params)
         except BadToken:
@@ -226,25 +252,64 @@ class Client:
             # The consumer is limited to other wikis: nothing is wrong with the token.
             return NotAllowedWiki(code, info, http_status=status)
         if code.startswith("mwoauth-invalid-authorization"):
-            if any(marker in info.lower() for marker in _NOT_THE_TOKENS_FAULT):
-                return SignatureRejected(code, info, http_status=status)
-            revoked = tokens.revoked_or_invalid(code, info) == AccessToken.Status.REVOKED
-            if not revoked and not self._calls_tokens_own_wiki():
-                # Another wiki of the farm: no local account there, a local block, or a host name
-                # that is not that wiki's $wgServer. The token still works on its own wiki; only a
-                # revocation (the farm's shared grant is gone) is news about the token itself.
-                return NotAllowedWiki(code, info, http_status=status)
-            if self.token is not None:
-                new_status = tokens.invalidate(self.token, code, info)
-            else:
-                new_status = tokens.revoked_or_invalid(code, info)
-            return TokenInvalid(code, info, status=new_status, http_status=status)
+            return self._oauth_refusal(code, info, status)
         if code == "maxlag":
             error = data.get("error")
             return MaxLagExceeded(
                 code, info, lag=error.get("lag") if isinstance(error, dict) else None, http_status=status
             )
         return error_class(code)(code, info, http_status=status)
+
+    def _oauth_refusal(self, code: str, info: str, status: int) -> APIError:
+        """What an OAuth refusal of api.php means; only the wiki's word on the grant changes the token."""
+        kind = refusals.classify(code, info)
+        if kind != refusals.REVOKED and not self._calls_tokens_own_wiki():
+            # Another wiki of the farm: no local account there, a local block, or a host name
+            # that is not that wiki's $wgServer. The token still works on its own wiki; only a
+            # revocation (the farm's shared grant is gone) is news about the token itself.
+            return NotAllowedWiki(code, info, http_status=status)
+        if self.token is not None and self.token.oauth_version == 2 and not self._refreshed:
+            # An OAuth 2.0 access token the wiki no longer takes (expired early, rotated by another
+            # machine's refresh): refresh once and retry before believing the refusal.
+            raise _BearerRefused(code)
+        if kind in (refusals.REVOKED, refusals.USER):
+            if self.token is None:
+                new_status = AccessToken.Status.REVOKED if kind == refusals.REVOKED else AccessToken.Status.INVALID
+            else:
+                new_status = tokens.invalidate(self.token, code, info)
+            return TokenInvalid(code, info, status=new_status, http_status=status)
+        consumer = getattr(self.signer, "consumer", None)
+        if consumer is None:
+            # OAuth 2: a bearer token is not signed; "Invalid access token" is the wiki's word on it.
+            new_status = tokens.invalidate(self.token, code, info) if self.token is not None else "invalid"
+            return TokenInvalid(code, info, status=new_status, http_status=status)
+        index_url = self.index_url
+        if self.token is None:
+            check = sitecheck.check_site(index_url, consumer)
+            if not check.ok and check.conclusive:
+                return SiteMisconfigured(code, self._scrub(f"{info}; {check.message}"), cause=check.cause, http_status=status)
+            return SignatureRejected(code, info, http_status=status)
+        # The same decision as mwsso_tokens verify: the site first, then the wiki's word on the token (identify).
+        new_status, reason, site_cause = verify.judge_refusal(index_url, consumer, code, info)
+        if site_cause:
+            return SiteMisconfigured(code, self._scrub(reason), cause=site_cause, http_status=status)
+        if new_status == AccessToken.Status.ERROR:
+            # A timestamp or nonce refusal while the site's own request passes: not the token's fault.
+            return SignatureRejected(code, info, http_status=status)
+        judged = verify.verify_token(self.token)  # identify: the wiki's word on the token itself
+        if judged.site_fault:
+            return SiteMisconfigured(code, self._scrub(judged.reason), cause=judged.site_cause, http_status=status)
+        if judged.status in (AccessToken.Status.REVOKED, AccessToken.Status.INVALID):
+            logger.warning(
+                "access token %s of user %s on %s refused by the wiki (%s); marked %s",
+                self.token.fingerprint, self.token.user_id, self.token.wiki, code, judged.status,
+            )  # fmt: skip
+            return TokenInvalid(code, info, status=judged.status, http_status=status)
+        if judged.status != AccessToken.Status.VALID:
+            return SignatureRejected(code, self._scrub(f"{info}; the token could not be checked: {judged.reason}"))
+        # identify accepts the token and the consumer: this request's URL or signing was wrong, not the token.
+        detail = f"{info}; the wiki accepts this site's consumer and this token at {index_url}, so the API URL or signing is wrong"
+        return SignatureRejected(code, self._scrub(detail), http_status=status)
 
     def _scrub(self, text: str) -> str:
         return scrub(text, (*self.signer.secrets, self._csrf or ""))
@@ -256,7 +321,7 @@ class Client:
             return True
         try:
             target = wikis.endpoint(self.api_url).server
-            home = {wikis.endpoint(wikis.api_url_from_index(token.wiki_url)).server}
+            home = {wikis.home_endpoint(token.wiki_url).server}
         except wikis.InvalidWiki:
             return True
         try:

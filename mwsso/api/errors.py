@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext_lazy as _
+
 
 class APIError(Exception):
     """The wiki (or the way to it) refused an API call; ``code`` and ``info`` say why."""
 
     #: What a person can be told; the wiki's own ``info`` is in ``info``.
-    user_message = "The wiki refused the request."
+    user_message = _("The wiki refused the request.")
 
     def __init__(self, code: str, info: str = "", *, http_status: int | None = None) -> None:
         super().__init__(code, info)
@@ -33,7 +35,7 @@ class APIError(Exception):
 class SignInRequired(APIError):
     """The user has no usable token for this wiki: only signing in again (a new token) helps."""
 
-    user_message = "Please sign in again with your wiki account."
+    user_message = _("Please sign in again with your wiki account.")
 
 
 class NoToken(SignInRequired):
@@ -47,7 +49,7 @@ class TokenUnusable(SignInRequired):
 class TokenInvalid(SignInRequired):
     """The wiki no longer accepts the token (revoked, or invalid); mwsso has marked it so."""
 
-    user_message = "The wiki no longer accepts this site's access to your account. Please sign in again."
+    user_message = _("The wiki no longer accepts this site's access to your account. Please sign in again.")
 
     def __init__(self, code: str, info: str = "", *, status: str = "invalid", http_status: int | None = None) -> None:
         super().__init__(code, info, http_status=http_status)
@@ -58,28 +60,34 @@ class TokenInvalid(SignInRequired):
         return f"{super().__str__()} (the user must sign in again)"
 
 
+class SignInExpired(TokenInvalid):
+    """An OAuth 2.0 sign-in ran out: the refresh token expired, or a public client may not refresh at all."""
+
+    user_message = "Your sign-in with the wiki has expired. Please sign in again."
+
+
 class NotAllowedWiki(APIError):
     """The target wiki is neither the token's own nor allowed by ``MWSSO_ALLOWED_WIKIS``."""
 
-    user_message = "This site may not act for you on that wiki."
+    user_message = _("This site may not act for you on that wiki.")
 
 
 class WikiUnavailable(APIError):
     """The wiki did not answer, timed out, or answered with an HTTP error (after the allowed retries)."""
 
-    user_message = "The wiki did not answer. It may be down or overloaded; please try again in a minute."
+    user_message = _("The wiki did not answer. It may be down or overloaded; please try again in a minute.")
 
 
 class BadResponse(APIError):
     """The wiki answered, but not with the Action API's JSON (a proxy error page, a redirect, garbage)."""
 
-    user_message = "The wiki sent an answer that could not be understood."
+    user_message = _("The wiki sent an answer that could not be understood.")
 
 
 class MaxLagExceeded(APIError):
     """The wiki's replicas stayed lagged beyond ``maxlag`` through every retry."""
 
-    user_message = "The wiki is busy right now; please try again in a minute."
+    user_message = _("The wiki is busy right now; please try again in a minute.")
 
     def __init__(self, code: str, info: str = "", *, lag: float | None = None, http_status: int | None = None) -> None:
         super().__init__(code, info, http_status=http_status)
@@ -89,7 +97,7 @@ class MaxLagExceeded(APIError):
 class RateLimited(APIError):
     """HTTP 429 through every retry, or the wiki's own ``ratelimited`` error."""
 
-    user_message = "Too many requests to the wiki; please wait a little."
+    user_message = _("Too many requests to the wiki; please wait a little.")
 
 
 class SignatureRejected(APIError):
@@ -98,7 +106,22 @@ class SignatureRejected(APIError):
     The token is left as it is: a server with a wrong clock must not invalidate every user's token.
     """
 
-    user_message = "The request to the wiki could not be authenticated; please try again."
+    user_message = _("The request to the wiki could not be authenticated; please try again.")
+
+
+class SiteMisconfigured(SignatureRejected):
+    """The wiki refuses this site's own consumer-signed request too: the site's set-up is wrong, not a token.
+
+    ``cause`` is ``signature`` (consumer secret, or a wiki URL that is not the wiki's ``$wgServer`` host or
+    script path), ``clock``, ``consumer`` (unknown or unapproved consumer), ``url`` or ``refused``; ``info``
+    names what to check and never holds a secret. Every stored token is left as it is.
+    """
+
+    user_message = _("The site cannot reach the wiki as configured right now. Please try again later.")
+
+    def __init__(self, code: str, info: str = "", *, cause: str = "", http_status: int | None = None) -> None:
+        super().__init__(code, info, http_status=http_status)
+        self.cause = cause
 
 
 class BadToken(APIError):
@@ -108,13 +131,13 @@ class BadToken(APIError):
 class EditConflict(APIError):
     """Someone else edited the page since ``baserevid``/``starttimestamp``."""
 
-    user_message = "Someone else edited the page in the meantime."
+    user_message = _("Someone else edited the page in the meantime.")
 
 
 class AssertUserFailed(APIError):
     """The wiki would have run the request as an anonymous (IP) user; ``assert=user`` stopped it."""
 
-    user_message = "The wiki did not recognise you as signed in. Please sign in again."
+    user_message = _("The wiki did not recognise you as signed in. Please sign in again.")
 
 
 # The wiki's error codes that get their own class; everything else is a plain APIError.

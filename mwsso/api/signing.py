@@ -37,6 +37,11 @@ class OAuth1Signer:
         self._consumer = Consumer(consumer_key, consumer_secret)
         self._token = TokenPair(token_key, token_secret)
 
+    @property
+    def consumer(self) -> Consumer:
+        """The site's consumer, for a consumer-only probe (``mwsso.sitecheck``) when a signature is refused."""
+        return self._consumer
+
     def auth(self) -> requests.auth.AuthBase:
         # A new object per attempt: each retry gets its own nonce and timestamp.
         return signing_auth(self._consumer, self._token)

@@ -11,6 +11,7 @@ from mwsso.api.client import Client
 from mwsso.api.errors import NotAllowedWiki, NoToken, TokenInvalid, TokenUnusable
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.tokens.refresh import needs_refresh, refresh_token
 
 
 def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
@@ -53,13 +54,16 @@ def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
             f"access token {token.fingerprint} on {token.wiki} is {token.status}: {token.status_reason}",
             status=token.status,
         )
+    if needs_refresh(token):
+        # OAuth 2.0: the access token expires within MWSSO_REFRESH_MARGIN; refresh it (once, under a lock) first.
+        token = refresh_token(token)
     return Client(target.api_url, tokens.signer_for(token), token=token, **client_kw)
 
 
 def _endpoints(token: AccessToken) -> list[wikis.Endpoint]:
     """The token's wiki as the site reaches it (its index.php URL) and as the wiki names itself (its server)."""
     try:
-        found = [wikis.endpoint(wikis.api_url_from_index(token.wiki_url))]
+        found = [wikis.home_endpoint(token.wiki_url)]
     except wikis.InvalidWiki as err:
         raise TokenUnusable("mwsso-bad-wiki-url", f"access token {token.fingerprint} has no usable wiki URL") from err
     try:

@@ -17,10 +17,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from posixpath import dirname
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import idna
+
+from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # A host name as requests sends it (IDNA applied). Anything else may be read differently by
@@ -96,39 +97,34 @@ def _host(hostname: str) -> str:
     return host
 
 
-def api_url_from_index(index_url: str) -> str:
-    """``…/w/index.php`` → ``…/w/api.php`` (the script path both entry points share)."""
-    parts = urlsplit(index_url)
-    return urlunsplit((parts.scheme, parts.netloc, _script_dir(parts.path) + "/api.php", "", ""))
+def home_endpoint(index_url: str) -> Endpoint:
+    """The api.php endpoint of a configured wiki URL (``mwsso.wikiurls`` derives it, for any script path)."""
+    try:
+        return endpoint(wiki_urls(index_url).api)
+    except InvalidWikiURL as err:
+        raise InvalidWiki(str(err)) from err
 
 
 def resolve(wiki: str, home_index_url: str) -> Endpoint:
     """The api.php endpoint of ``wiki``, given as a server, a host name, or an index.php/api.php URL.
 
     A bare server (``https://de.wikipedia.org``) gets the script path of the user's own wiki
-    (``/w`` on Wikimedia wikis); a bare host name also gets its scheme.
+    (``/w`` on Wikimedia wikis, ``""`` on a wiki at its server root); a bare host name also gets its scheme.
     """
-    home = urlsplit(home_index_url)
     text = wiki.strip()
     if not text:
         raise InvalidWiki("empty wiki")
-    if "://" not in text:
-        text = f"{home.scheme}://{text}"
-    parts = urlsplit(text)
-    path = parts.path.rstrip("/")
-    if path.endswith("/api.php"):
-        pass
-    elif path.endswith(".php"):
-        path = _script_dir(path) + "/api.php"
-    elif path:
-        path = f"{path}/api.php"  # a script path such as /w or /mediawiki
-    else:
-        path = _script_dir(home.path) + "/api.php"
-    return endpoint(urlunsplit((parts.scheme, parts.netloc, path, "", "")))
-
-
-def _script_dir(path: str) -> str:
-    return dirname(path) if path.endswith(".php") else path.rstrip("/")
+    try:
+        home = wiki_urls(home_index_url)
+        if "://" not in text:
+            text = f"{home.server.split('://', 1)[0]}://{text}"
+        target = wiki_urls(text)
+    except InvalidWikiURL as err:
+        raise InvalidWiki(str(err)) from err
+    if not urlsplit(text).path.strip("/"):
+        # A bare server names no script path: a farm shares its layout, so take the home wiki's.
+        target = WikiURLs(target.server, home.script_path)
+    return endpoint(target.api)
 
 
 def is_allowed(target: Endpoint, home: Iterable[Endpoint], patterns: Iterable[str]) -> bool:

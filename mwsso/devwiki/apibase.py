@@ -72,6 +72,6 @@ def encode(value: Any, fv2: bool, utf8: bool) -> str:
 
 def error_object(store: Store, err: ApiError, fv2: bool) -> dict[str, Any]:
     body: dict[str, Any] = {"code": err.code, "info": err.info, **err.extra}
-    docs = f"See {store.server}/w/api.php for API usage. {ANNOUNCE}"
+    docs = f"See {store.urls.api} for API usage. {ANNOUNCE}"
     body["docref" if fv2 else "*"] = docs
     return {"error": body}

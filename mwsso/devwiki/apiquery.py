@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .apibase import ApiError, Session, csrf_token, flag
-from .models import iso_timestamp, parse_mw_timestamp
+from .models import Page, Revision, iso_timestamp, parse_mw_timestamp
 from .wikipages import db_key, normalize_title
 
 if TYPE_CHECKING:
@@ -79,8 +79,8 @@ def siteinfo(store: Store) -> dict[str, Any]:
             "server": store.server,
             "servername": store.server.split("://", 1)[-1].split(":")[0],
             "articlepath": "/wiki/$1",
-            "scriptpath": "/w",
-            "script": "/w/index.php",
+            "scriptpath": store.script_path,
+            "script": f"{store.script_path}/index.php",
             "wikiid": "devwiki",
             "lang": "en",
             "maxarticlesize": 2097152,
@@ -119,29 +119,76 @@ def revisions(store: Store, params: dict[str, str], fv2: bool, query: dict[str, 
         if page is None:
             results.append({"ns": 0, "title": title, "missing": flag(True, fv2)})
             continue
-        rev = page.latest
-        out: dict[str, Any] = {}
-        if "ids" in rvprops:
-            out.update(revid=rev.revid, parentid=page.revisions[-2].revid if len(page.revisions) > 1 else 0)
-        if "user" in rvprops:
-            out["user"] = rev.user
-        if "timestamp" in rvprops:
-            out["timestamp"] = iso_timestamp(rev.timestamp)
-        if "comment" in rvprops:
-            out["comment"] = rev.comment
-        if "content" in rvprops:
-            content = {
-                "contentmodel": "wikitext",
-                "contentformat": "text/x-wiki",
-                ("content" if fv2 else "*"): rev.text,
-            }
-            if slots:
-                out["slots"] = {"main": content}
-            else:
-                out.update(content)
-        results.append({"pageid": page.pageid, "ns": 0, "title": title, "revisions": [out]})
+        entry = _revision_entry(page, page.latest, rvprops, slots, fv2)
+        results.append({"pageid": page.pageid, "ns": 0, "title": title, "revisions": [entry]})
     if normalized:
         query["normalized"] = normalized
+    return _pages_result(results, fv2)
+
+
+def _revision_entry(page: Page, rev: Revision, rvprops: set[str], slots: str | None, fv2: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "ids" in rvprops:
+        position = page.revisions.index(rev)
+        out.update(revid=rev.revid, parentid=page.revisions[position - 1].revid if position else 0)
+    if "user" in rvprops:
+        out["user"] = rev.user
+    if "timestamp" in rvprops:
+        out["timestamp"] = iso_timestamp(rev.timestamp)
+    if "comment" in rvprops:
+        out["comment"] = rev.comment
+    if "content" in rvprops:
+        content = {
+            "contentmodel": "wikitext",
+            "contentformat": "text/x-wiki",
+            ("content" if fv2 else "*"): rev.text,
+        }
+        if slots:
+            out["slots"] = {"main": content}
+        else:
+            out.update(content)
+    return out
+
+
+def revisions_by_id(
+    store: Store, params: dict[str, str], fv2: bool, query: dict[str, Any]
+) -> list[dict] | dict[str, dict]:
+    """prop=revisions&revids=…: those revisions, grouped by page (pages by id, revisions by id).
+
+    Unknown ids go to ``badrevids`` keyed by id, as ApiPageSet::getMissingRevisionIDsAsResult writes them.
+    """
+    rvprops = set(_multi(params.get("rvprop")) or ["ids", "timestamp", "flags", "comment", "user"])
+    slots = params.get("rvslots")
+    found: dict[int, tuple[Page, list[Revision]]] = {}
+    bad: dict[str, dict[str, Any]] = {}
+    for given in _multi(params.get("revids")):
+        if not given.strip().isdigit():
+            raise ApiError("badinteger", f'Invalid value "{given}" for integer parameter "revids".')
+        revid = int(given)
+        hit = store.pages.revision(revid)
+        if hit is None:
+            bad[str(revid)] = {"revid": revid, "missing": flag(True, fv2)}
+            continue
+        page, rev = hit
+        revs = found.setdefault(page.pageid, (page, []))[1]
+        if rev not in revs:
+            revs.append(rev)
+    if bad:
+        query["badrevids"] = bad
+    results = [
+        {
+            "pageid": page.pageid,
+            "ns": 0,
+            "title": page.title,
+            "revisions": [_revision_entry(page, r, rvprops, slots, fv2) for r in sorted(revs, key=lambda r: r.revid)],
+        }
+        for _pageid, (page, revs) in sorted(found.items())
+    ]
+    return _pages_result(results, fv2)
+
+
+def _pages_result(results: list[dict], fv2: bool) -> list[dict] | dict[str, dict]:
+    """formatversion=2 lists the pages; formatversion=1 keys them by page id (missing ones by -1, -2, …)."""
     if fv2:
         return results
     missing = -1
@@ -176,10 +223,13 @@ def run(store: Store, params: dict[str, str], session: Session, fv2: bool) -> di
                 result["continue"] = {"apcontinue": db_key(following), "continue": "-||"}
         else:
             warnings.append(f'Unrecognized value for parameter "list": {name}.')
-    if params.get("titles"):
+    if params.get("titles") and params.get("revids"):
+        raise ApiError("invalidparammix", 'The parameters "titles" and "revids" can not be used together.')
+    if params.get("titles") or params.get("revids"):
         props = _multi(params.get("prop"))
         if "revisions" in props:
-            query["pages"] = revisions(store, params, fv2, query)
+            by_id = params.get("revids")
+            query["pages"] = (revisions_by_id if by_id else revisions)(store, params, fv2, query)
         for prop in props:
             if prop != "revisions":
                 warnings.append(f'Unrecognized value for parameter "prop": {prop}.')

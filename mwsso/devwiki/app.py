@@ -1,14 +1,27 @@
-"""The devwiki WSGI application: routes /w/index.php, /w/api.php, /wiki/* and the control endpoint."""
+"""The devwiki WSGI application: routes index.php and api.php (under the script path), /wiki/* and the control endpoint.
+
+Entry points exist only under the configured script path (``$wgScriptPath``, ``/w`` by default,
+``""`` for a wiki at the server root), as files do on a real install: ``/w/api.php`` on a root
+wiki is a 404. Repeated slashes reach the same file (web servers map ``//api.php`` to
+``api.php``), but the OAuth signature is checked against the path the client sent.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from . import actionapi, pages, special
+from mwsso.wikiurls import ENTRY_POINTS
+
+from . import actionapi, catalog, listconsumers, pages, special
+from .authorize import SESSION_COOKIE
 from .control import ControlError
+from .oauth2 import routes as oauth2_routes
 from .wikipages import normalize_title
 from .wsgi import REASONS, DropConnection, Request, Response, json_response, redirect
 
@@ -32,9 +45,59 @@ def oauth_subpage(title: str | None) -> str | None:
     return subpage.strip() if name.strip().lower() == "oauth" else None
 
 
+def _hostname(netloc: str) -> str | None:
+    try:
+        return urlsplit(f"//{netloc}").hostname
+    except ValueError:
+        return None
+
+
+def is_own_host(host: str, server: str) -> bool:
+    """Whether a request's ``Host`` names this wiki: any loopback name (127.0.0.0/8, [::1], localhost) or $wgServer's host.
+
+    Loopback aliases stay accepted although they are not $wgServer (a request
+    signed for one fails the signature check, as on a real wiki). Any other
+    name is what a DNS-rebinding page sends: a browser page must not read answers.
+    """
+    name = _hostname(host)
+    if not name:
+        return False
+    name = name.rstrip(".").lower()
+    if name == "localhost" or name == (_hostname(urlsplit(server).netloc) or "").lower():
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def is_same_origin(origin: str, host: str, server: str) -> bool:
+    """Whether a browser's ``Origin`` is this wiki itself (as the request's Host names it, or $wgServer)."""
+    wanted = {f"http://{host}".lower(), server.rstrip("/").lower()}
+    return origin.strip().rstrip("/").lower() in wanted
+
+
+def list_consumers_key(title: str | None) -> str | None:
+    """The consumer key of ``Special:OAuthListConsumers/view/<key>``, else None."""
+    namespace, colon, rest = (title or "").replace("_", " ").strip().partition(":")
+    name, _, subpage = rest.partition("/")
+    if not colon or namespace.strip().lower() != "special" or name.strip().lower() != "oauthlistconsumers":
+        return None
+    kind, _, key = subpage.partition("/")
+    return key.strip() if kind == "view" else None
+
+
 def _control(store: Store, req: Request) -> Response:
     if not req.posted:
         return json_response({"ok": False, "error": "POST a JSON object"}, status=405)
+    # A page in the developer's browser may POST here: a foreign Origin is refused, and only
+    # application/json is read (a cross-site page cannot send that without a preflight the devwiki never allows).
+    origin = req.headers.get("origin")
+    if origin is not None and not is_same_origin(origin, req.headers.get("host", ""), store.server):
+        log.warning("devwiki: control request from foreign origin %r refused", origin[:200])
+        return json_response({"ok": False, "error": "cross-origin control requests are refused"}, status=403)
+    if req.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return json_response({"ok": False, "error": "send Content-Type: application/json"}, status=415)
     try:
         payload = json.loads(req.body or b"{}")
         if not isinstance(payload, dict):
@@ -45,37 +108,89 @@ def _control(store: Store, req: Request) -> Response:
         return json_response({"ok": False, "error": str(err)}, status=400)
 
 
+def _exists(store: Store) -> Callable[[str], bool]:
+    return lambda title: store.pages.get(normalize_title(title) or "") is not None
+
+
+def _old_revision(store: Store, oldid: str) -> Response:
+    """``index.php?oldid=N``: that revision of its page, whatever ``title`` says (as MediaWiki does)."""
+    found = store.pages.revision(int(oldid)) if oldid.isdigit() else None
+    if found is None:
+        return Response(pages.missing_revision_page(oldid, store.server), status=404)
+    page, revision = found
+    return Response(pages.article_page(page, store.server, revision, _exists(store)))
+
+
+def _manage_grants(store: Store, req: Request) -> Response:
+    """Special:OAuthManageMyGrants for the session user (the authorize dialog's cookie) or ``wpUser``."""
+    user = store.user(req.get("wpUser")) or store.user(req.cookie(SESSION_COOKIE))
+    grants = []
+    if user is not None:
+        for consumer, _token in store.grants_of(user):
+            groups = catalog.grant_groups(consumer.grant_names())
+            labels = [label for _group, group_labels in groups for label in group_labels]
+            grants.append((consumer, labels or ["Basic rights"]))
+    return Response(pages.manage_grants_page(store.server, user, store.users(), grants))
+
+
 def _article(store: Store, title: str) -> Response:
     name = normalize_title(title) or "Main Page"
     page = store.pages.get(name)
     if page is None:
         return Response(pages.missing_page(name, store.server), status=404)
-    html = pages.article_page(page, store.server)
+    html = pages.article_page(page, store.server, exists=_exists(store))
     if name == "Main Page":
-        home = pages.home_body(store.server, store.consumers())
+        home = pages.home_body(store.urls.index, store.urls.api, store.consumers(), store.oauth2.clients())
         html = html.replace("</main>", home + "</main>")
     return Response(html)
 
 
+def entry_point(store: Store, path: str) -> tuple[str, str] | None:
+    """``(name, rest)`` when ``path`` is one of the wiki's entry points under its script path, else None.
+
+    ``/w/rest.php/oauth2/authorize`` → ``("rest.php", "/oauth2/authorize")``; the one place the
+    script path meets a request path, so that every route (index.php, api.php, rest.php) follows it.
+    """
+    tidy = re.sub("/+", "/", path)  # as the web server finds the file
+    prefix = f"{store.script_path}/"
+    if not tidy.startswith(prefix):
+        return None
+    name, slash, rest = tidy[len(prefix) :].partition("/")
+    if name not in ENTRY_POINTS:
+        return None
+    return name, slash + rest
+
+
 def route(store: Store, req: Request) -> Response:
     path = req.path
-    if path == "/w/api.php":
-        return actionapi.handle(store, req)
     if path == CONTROL_PATH:
         return _control(store, req)
-    if path in ("/w/index.php", "/index.php") or path.startswith("/w/index.php/"):
-        title = req.get("title") or path.partition("/index.php/")[2] or "Main Page"
+    if oauth2_routes.is_rest_path(store, path):
+        return oauth2_routes.route(store, req)
+    entry = entry_point(store, path)
+    if entry is not None and entry[0] == "api.php" and not entry[1]:
+        return actionapi.handle(store, req)
+    if entry is not None and entry[0] == "index.php":
+        title = req.get("title") or entry[1].lstrip("/") or "Main Page"
     elif path.startswith("/wiki/"):
         title = path[len("/wiki/") :] or "Main Page"
-    elif path in ("/", "/w", "/w/", "/wiki"):
+    elif path in ("/", "/wiki", store.script_path, f"{store.script_path}/"):
         return redirect(f"{store.server}/wiki/Main_Page")
     else:
         return Response(
             pages.layout("Not Found", "<p>No such path on the devwiki.</p>", server=store.server), status=404
         )
+    consumer_key = list_consumers_key(title)
+    if consumer_key is not None:
+        return Response(listconsumers.view_page(store, consumer_key, qqx=req.get("uselang") == "qqx"))
     subpage = oauth_subpage(title)
     if subpage is not None:
         return special.handle(store, req, subpage)
+    if title.replace("_", " ").strip().lower() == pages.MANAGE_GRANTS.lower():
+        return _manage_grants(store, req)
+    oldid = req.get("oldid")
+    if oldid:
+        return _old_revision(store, oldid)
     return _article(store, title)
 
 
@@ -84,8 +199,22 @@ def make_app(store: Store) -> WSGIApp:
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = Request(environ)
+        host = req.headers.get("host")
         try:
-            response = route(store, req)
+            if host is not None and not is_own_host(host, store.server):
+                log.warning("devwiki: request for foreign host %r refused", host[:200])
+                response = Response(
+                    f"This is the local wiki at {store.server}; it does not answer for another host name.",
+                    status=421,
+                    content_type="text/plain; charset=UTF-8",
+                )
+            else:
+                cookie = req.headers.get("cookie")
+                if cookie:
+                    store.record_cookie(cookie, req.headers.get("user-agent", ""))
+                response = route(store, req)
+                if store.set_cookie:
+                    response.add_header("Set-Cookie", store.set_cookie)
         except DropConnection:
             raise
         except Exception:

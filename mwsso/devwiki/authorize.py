@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from . import pages
 from .messages import Message
@@ -43,7 +43,7 @@ def callback_url(store: Store, consumer: Consumer, callback: str, verifier: str,
     if callback == "oob":
         callback = consumer.callback
     if callback == "oob":  # a consumer registered without a callback URL
-        callback = f"{store.server}/w/index.php?title=Special:OAuth/verified"
+        callback = f"{store.urls.index}?title=Special:OAuth/verified"
     return append_query(callback, {"oauth_verifier": verifier, "oauth_token": request_key})
 
 
@@ -63,10 +63,18 @@ def handle(store: Store, req: Request, subpage: str) -> Response:
             consumer = store.consumer(consumer_key)
             if consumer is None:
                 raise MWOAuthError("mwoauth-invalid-consumer-key")
-            return Response(pages.cancel_page(consumer, store.server))
+            back = site_origin(store.callback_of(request_key))
+            user = store.user(req.get("wpUser")) or store.user(req.cookie(SESSION_COOKIE))
+            return Response(pages.cancel_page(consumer, store.server, back, user))
         return _dialog(store, req, subpage, request_key, consumer_key)
     except MWOAuthError as err:
         return Response(pages.error_page(err.message(), store.server))
+
+
+def site_origin(callback: str | None) -> str:
+    """Where "go back to" the app leads after Cancel: the root of the site its callback is on."""
+    parts = urlsplit(callback or "")
+    return f"{parts.scheme}://{parts.netloc}/" if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 def _dialog(store: Store, req: Request, subpage: str, request_key: str, consumer_key: str) -> Response:
@@ -92,6 +100,7 @@ def _dialog(store: Store, req: Request, subpage: str, request_key: str, consumer
                 edit_token=edit_token(store, consumer_key, request_key),
                 error=error,
                 server=store.server,
+                index_url=store.urls.index,
                 now=store.now(),
             )
         )

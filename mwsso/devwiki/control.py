@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, check_variant, make_consumer, make_user
 from .faults import FaultError
+from .oauth2.control import ACTIONS as OAUTH2_ACTIONS
 
 if TYPE_CHECKING:
     from .models import User
@@ -102,6 +103,22 @@ def _add_user(store: Store, **spec: Any) -> dict[str, Any]:
     return user.public(store.now())
 
 
+def _set_clock_offset(store: Store, seconds: float) -> dict[str, Any]:
+    """Put the wiki's clock ``seconds`` ahead (negative: behind): its Date header and its timestamp check."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise ControlError("set_clock_offset needs seconds, a number")
+    store.clock_offset = float(seconds)
+    return {"clock_offset": store.clock_offset}
+
+
+def _set_cookie(store: Store, cookie: str | None = None) -> dict[str, Any]:
+    """Send ``Set-Cookie: <cookie>`` (e.g. ``"cpPosIndex=1; Path=/"``) on every answer; None stops."""
+    if cookie is not None and (not isinstance(cookie, str) or "=" not in cookie or any(c in cookie for c in "\r\n")):
+        raise ControlError("cookie must be one Set-Cookie value such as 'name=value; Path=/'")
+    store.set_cookie = cookie
+    return {"cookie": cookie}
+
+
 def _stats(store: Store) -> dict[str, Any]:
     return store.stats()
 
@@ -118,7 +135,10 @@ ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "set_maxlag": _set_maxlag,
     "add_consumer": _add_consumer,
     "add_user": _add_user,
+    "set_clock_offset": _set_clock_offset,
+    "set_cookie": _set_cookie,
     "stats": _stats,
+    **OAUTH2_ACTIONS,
 }
 
 

@@ -117,7 +117,8 @@ def check_signature(
         raise OAuthError(
             f"Signature method '{method}' not supported try one of the following: {', '.join(SIGNATURE_METHODS)}"
         )
-    expected = sign(req.method, store.server + req.path, params, consumer.secret, token_secret)
+    # $wgServer (never the Host header) plus the path as the client sent it (MWOAuthRequest::fromRequest).
+    expected = sign(req.method, store.server + req.signed_url_path, params, consumer.secret, token_secret)
     if not hmac.compare_digest(expected, params.get("oauth_signature", "")):
         raise OAuthError("Invalid signature")
 

@@ -5,14 +5,17 @@ Every value that comes from a request or the config goes through ``esc``.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from . import catalog
+from . import catalog, wikitext
 from .messages import Message
 from .messages import html_escape as esc
 
 if TYPE_CHECKING:
-    from .models import Consumer, Page, User
+    from .models import Consumer, Page, Revision, User
+    from .oauth2.models import Client
 
 SUBTITLE = "Allows usage of OAuth 1.0a for API authorization"
 
@@ -32,7 +35,8 @@ fieldset{border:1px solid #c8ccd1;padding:.6em 1em;margin:1em 0}legend{font-weig
 button{font:inherit;padding:.45em 1.2em;border-radius:2px;border:1px solid #a2a9b1;background:#f8f9fa;
 cursor:pointer}button.progressive{background:#36c;border-color:#36c;color:#fff;font-weight:bold}
 footer{font-size:.8em;color:#72777d;margin-top:1.5em}pre{white-space:pre-wrap;background:#f8f9fa;
-border:1px solid #eaecf0;padding:.8em}
+border:1px solid #eaecf0;padding:.8em}a.new{color:#d73333}.mw-revision{border:1px solid #a2a9b1;
+background:#eaf3ff;padding:.4em .8em;margin-bottom:1em;font-size:.9em}
 """
 
 
@@ -58,9 +62,60 @@ def error_page(message: Message, server: str) -> str:
     return layout("Application Connection Error", message.html() + main_page_link(server), server=server)
 
 
-def cancel_page(consumer: Consumer, server: str) -> str:
+MANAGE_GRANTS = "Special:OAuthManageMyGrants"
+
+
+def manage_grants_url(server: str, user: User | None = None) -> str:
+    """The devwiki's Special:OAuthManageMyGrants; ``wpUser`` stands in for the wiki session it lacks."""
+    # The article path, which every script path serves (index.php may be at /w or the server root).
+    url = f"{server}/wiki/{MANAGE_GRANTS}"
+    return f"{url}?wpUser={user.sub}" if user is not None else url
+
+
+def cancel_page(consumer: Consumer, server: str, back_url: str = "", user: User | None = None) -> str:
+    """After Cancel: the message's text as the wiki prints it, with its two links working.
+
+    "manage your connected apps" links to Special:OAuthManageMyGrants; "go back to" links to the site the
+    person came from (the origin of the callback it started with), when there is one.
+    """
     body = Message("mwoauth-acceptance-cancelled", consumer.name).html()
+    # class devwiki-link: the real wiki (as recorded) prints both phrases as plain text; the links are ours.
+    manage = (
+        f'<a class="devwiki-link" href="{esc(manage_grants_url(server, user))}" title="{MANAGE_GRANTS}">'
+        "manage your connected apps</a>"
+    )
+    body = body.replace("manage your connected apps", manage)
+    if back_url:
+        name = f'"{esc(consumer.name)}"'
+        head, sep, tail = body.rpartition(f"go back to {name}")
+        if sep:
+            link = f'go back to "<a class="devwiki-link" href="{esc(back_url)}">{esc(consumer.name)}</a>"'
+            body = head + link + tail
     return layout("OAuth", body + main_page_link(server), SUBTITLE, server)
+
+
+def manage_grants_page(
+    server: str, user: User | None, users: list[User], grants: list[tuple[Consumer, list[str]]]
+) -> str:
+    """Special:OAuthManageMyGrants: the apps ``user`` allowed, with their grants (or a user picker)."""
+    if user is None:
+        picks = "".join(f'<li><a href="{esc(manage_grants_url(server, u))}">{esc(u.name)}</a></li>' for u in users)
+        body = (
+            "<p>The devwiki has no login: choose whose connected apps to see (on a real wiki, "
+            f"your own, once logged in).</p><ul>{picks}</ul>"
+        )
+        return layout("Manage connected apps", body, server=server)
+    if grants:
+        rows = "".join(
+            f'<li class="mw-mwoauth-grant"><b>{esc(consumer.name)}</b>'
+            f"<ul>{''.join(f'<li>{esc(label)}</li>' for label in labels)}</ul></li>"
+            for consumer, labels in grants
+        )
+        listing = f'<ul id="mw-mwoauth-grants">{rows}</ul>'
+    else:
+        listing = f'<p id="mw-mwoauth-no-grants">{esc(user.name)} has not connected any apps.</p>'
+    body = f"<p>Connected apps of <b>{esc(user.name)}</b>:</p>{listing}" + main_page_link(server)
+    return layout("Manage connected apps", body, server=server)
 
 
 def verified_page(verifier: str, server: str) -> str:
@@ -101,6 +156,7 @@ def authorize_page(
     edit_token: str,
     error: Message | None,
     server: str,
+    index_url: str,
     now: float,
 ) -> str:
     """The authorization dialog; field names and ids are the real form's.
@@ -129,7 +185,7 @@ def authorize_page(
     hidden_html = "".join(f'<input type="hidden" name="{k}" value="{esc(v)}">' for k, v in hidden.items())
     body = (
         f'<form id="mw-mwoauth-authorize-form" method="post" '
-        f'action="{esc(server)}/w/index.php?title=Special:OAuth/{subpage}">'
+        f'action="{esc(index_url)}?title=Special:OAuth/{subpage}">'
         f'<div id="mw-mwoauth-authorize-dialog">'
         f"{_description(consumer, selected.name if selected else 'there')}</div>{error_html}"
         f'<fieldset class="users"><legend>Log in as</legend>{"".join(radios)}</fieldset>{hidden_html}'
@@ -142,24 +198,54 @@ def authorize_page(
     return layout("OAuth", body, SUBTITLE, server)
 
 
-def article_page(page: Page, server: str) -> str:
-    body = f"<pre>{esc(page.latest.text)}</pre>"
+def revision_info(page: Page, revision: Revision, server: str) -> str:
+    """The box above an old revision (``index.php?oldid=``), as the wiki shows it."""
+    when = time.strftime("%H:%M, %d %B %Y", time.gmtime(revision.timestamp)).replace(", 0", ", ")
+    latest = revision.revid == page.latest.revid
+    which = "Latest revision" if latest else "Revision"
+    current = "" if latest else f' (<a href="{esc(wikitext.article_url(server, page.title))}">current revision</a>)'
+    return (
+        f'<div id="mw-revision-info" class="mw-revision">{which} as of {esc(when)} by {esc(revision.user)}'
+        f"{current}</div>"
+    )
+
+
+def article_page(
+    page: Page, server: str, revision: Revision | None = None, exists: Callable[[str], bool] | None = None
+) -> str:
+    """A page (its latest revision, or ``revision``), its wikitext rendered as HTML."""
+    shown = revision or page.latest
+    info = revision_info(page, shown, server) if revision is not None else ""
+    body = f'{info}<div class="mw-parser-output">{wikitext.to_html(shown.text, server, exists)}</div>'
     return layout(page.title, body, server=server)
+
+
+def missing_revision_page(revid: str, server: str) -> str:
+    body = f'<div class="error"><p>The revision #{esc(revid)} of the page does not exist.</p></div>' + main_page_link(
+        server
+    )
+    return layout("Error", body, server=server)
 
 
 def missing_page(title: str, server: str) -> str:
     return layout(title, "<p>There is currently no text in this page.</p>", server=server)
 
 
-def home_body(server: str, consumers: list[Consumer]) -> str:
+def home_body(index_url: str, api_url: str, consumers: list[Consumer], oauth2_clients: list[Client] | None = None) -> str:
     rows = "".join(
         f"<li><b>{esc(c.name)}</b>: <code>{esc(c.key)}</code>{'' if c.approved else ' (not approved)'}</li>"
         for c in consumers
     )
+    oauth2_rows = "".join(
+        f"<li><b>{esc(c.name)}</b>: <code>{esc(c.client_id)}</code> "
+        f"({'confidential' if c.confidential else 'public, PKCE'}; redirect URI <code>{esc(c.redirect_uri)}</code>)</li>"
+        for c in oauth2_clients or []
+    )
     return (
         "<p>This is <b>devwiki</b>, a local stand-in for a MediaWiki wiki with "
         "Extension:OAuth. Point your site at it with:</p>"
-        f'<pre>SOCIAL_AUTH_MEDIAWIKI_URL = "{esc(server)}/w/index.php"</pre>'
+        f'<pre>SOCIAL_AUTH_MEDIAWIKI_URL = "{esc(index_url)}"</pre>'
         f"<p>Consumers:</p><ul>{rows}</ul>"
-        f'<p>Action API: <a href="{esc(server)}/w/api.php">{esc(server)}/w/api.php</a></p>'
+        + (f"<p>OAuth 2.0 clients (<code>rest.php/oauth2/*</code>):</p><ul>{oauth2_rows}</ul>" if oauth2_rows else "")
+        + f'<p>Action API: <a href="{esc(api_url)}">{esc(api_url)}</a></p>'
     )

@@ -19,7 +19,8 @@ from typing import IO, Any
 from urllib.parse import unquote
 
 from .app import CONTROL_PATH, WSGIApp, make_app
-from .config import DEMO_CONSUMER_KEY
+from .config import DEMO_CONSUMER_KEY, DEMO_OAUTH2_CLIENT_ID
+from .oauth2 import urls as oauth2_urls
 from .store import Store
 from .wsgi import MAX_BODY, DropConnection
 
@@ -33,6 +34,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return "devwiki"
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header tells the wiki's own time, clock offset included (mwsso_check compares it).
+        return super().date_time_string(self.server.store.now() if timestamp is None else timestamp)
 
     timeout = 120  # idle keep-alive connections give their thread back eventually
 
@@ -53,6 +58,8 @@ class _Handler(BaseHTTPRequestHandler):
         environ: dict[str, Any] = {
             "REQUEST_METHOD": self.command,
             "PATH_INFO": unquote(path, encoding="latin-1"),
+            # As sent: http.server turns a leading "//" of self.path into "/", PHP's REQUEST_URI does not.
+            "REQUEST_URI": self.requestline.split(" ")[1] if " " in self.requestline else self.path,
             "QUERY_STRING": query,
             "SERVER_NAME": self.server.server_address[0],
             "SERVER_PORT": str(self.server.server_address[1]),
@@ -202,13 +209,17 @@ def banner(server: DevWikiServer) -> str:
     lines = [
         f"devwiki (local MediaWiki OAuth provider) at {server.server_url}",
         f"  canonical server (iss): {store.server}",
-        f"  index.php: {store.server}/w/index.php",
-        f"  api.php:   {store.server}/w/api.php",
+        f"  index.php: {store.urls.index}",
+        f"  api.php:   {store.urls.api}",
         f"  control:   POST {store.server}{CONTROL_PATH}",
-        f'  settings:  SOCIAL_AUTH_MEDIAWIKI_URL = "{store.server}/w/index.php"',
+        f'  settings:  SOCIAL_AUTH_MEDIAWIKI_URL = "{store.urls.index}"',
     ]
     if demo is not None:
         lines.append(f"  consumer key ({demo.name}): {demo.key}  (secret: see docs/devwiki.md)")
+    lines.append(f"  OAuth 2.0: {oauth2_urls.rest_url(store)}/oauth2/authorize  (MediaWiki {store.oauth2.settings.mw_version})")
+    demo2 = store.oauth2.client(DEMO_OAUTH2_CLIENT_ID)
+    if demo2 is not None:
+        lines.append(f"  client id ({demo2.name}): {demo2.client_id}  (secret: see docs/devwiki.md)")
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)
 
@@ -219,9 +230,15 @@ def serve(
     config: dict[str, Any] | str | Path | None = None,
     stdout: IO[str] = sys.stdout,
     stop: threading.Event | None = None,
+    script_path: str | None = None,
+    mw_version: str | None = None,
 ) -> None:
-    """Serve until ``stop`` is set, SIGTERM arrives or Ctrl-C; then shut down cleanly."""
-    server = DevWikiServer(Store(config), host, port)
+    """Serve until ``stop`` is set, SIGTERM arrives or Ctrl-C; then shut down cleanly.
+
+    ``script_path`` overrides the config's ``script_path`` (``$wgScriptPath``, default ``/w``);
+    ``mw_version`` the MediaWiki version the OAuth 2.0 side plays.
+    """
+    server = DevWikiServer(Store(config, script_path=script_path, mw_version=mw_version), host, port)
     stop = stop or threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():

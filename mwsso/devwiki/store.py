@@ -14,11 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mwsso.wikiurls import WikiURLs
+
 from . import control
-from .config import load_config, make_consumer, make_user
+from .config import check_script_path, load_config, make_consumer, make_user
 from .faults import Faults
 from .models import AccessToken, Consumer, RequestToken, User
 from .oauth1 import MWOAuthError
+from .oauth2 import OAuth2State
 from .wikipages import PageStore
 
 REQUEST_TOKEN_TTL = 600
@@ -34,21 +37,39 @@ class Store:
     """Consumers, users, tokens, nonces, pages, switches and counters of one devwiki."""
 
     def __init__(
-        self, config: dict[str, Any] | str | Path | None = None, clock: Callable[[], float] = time.time
+        self,
+        config: dict[str, Any] | str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+        script_path: str | None = None,
+        mw_version: str | None = None,
     ) -> None:
         self.config = load_config(config)
+        if mw_version is not None:  # --mw-version / DevWiki(mw_version=...) win over the config file
+            self.config["oauth2"] = {**self.config["oauth2"], "mw_version": mw_version}
         self.clock = clock  # tests may swap in a fake clock
+        self.clock_offset = 0.0  # control "set_clock_offset": the wiki's clock ahead (or behind) the real one
         self.server = (self.config["server"] or "").rstrip("/")  # set by the server on bind
+        # $wgScriptPath: index.php, api.php and rest.php are served under it (and only there).
+        self.script_path = check_script_path(self.config["script_path"] if script_path is None else script_path)
         self.secret = self.config["secret"] or secrets.token_hex(16)
         self.faults = Faults()
         self._lock = threading.RLock()
+        self.oauth2 = OAuth2State(self.now, lambda: self.server)
+        self.oauth2.configure(self.config["oauth2_clients"], self.config["oauth2"])
         self.reset()
 
     def now(self) -> float:
-        return self.clock()
+        """The wiki's time: its clock plus ``clock_offset`` (a wiki whose clock is off)."""
+        return self.clock() + self.clock_offset
+
+    @property
+    def urls(self) -> WikiURLs:
+        """This wiki's entry points as a client must call them ($wgServer + $wgScriptPath)."""
+        return WikiURLs(server=self.server, script_path=self.script_path)
 
     def reset(self) -> None:
         """Back to the configured state: no tokens, no faults, seeded pages, zero counters."""
+        self.clock_offset = float(self.config.get("clock_offset") or 0)
         now = self.now()
         with self._lock:
             self._consumers = {c["key"]: make_consumer(c) for c in self.config["consumers"]}
@@ -61,7 +82,11 @@ class Store:
             self._nonces: dict[tuple[str, str | None, str], float] = {}
             self._next_prune = now + NONCE_TTL
             self.counters: Counter[str] = Counter()
+            # Like Wikimedia's ChronologyProtector and load-balancer cookies: sent on every answer when set.
+            self.set_cookie: str | None = None
+            self.cookies_received: list[dict[str, str]] = []
         self.faults.clear()
+        self.oauth2.reset()
 
     def control(self, action: str, **params: Any) -> dict[str, Any]:
         """Run a control action (the same ones POST /_devwiki/control accepts)."""
@@ -70,6 +95,11 @@ class Store:
     def count(self, name: str) -> None:
         with self._lock:
             self.counters[name] += 1
+
+    def record_cookie(self, header: str, user_agent: str) -> None:
+        """Keep a Cookie header a client sent and its User-Agent (the latest 100), so tests can see who sends cookies."""
+        with self._lock:
+            self.cookies_received = [*self.cookies_received[-99:], {"cookie": header, "user_agent": user_agent}]
 
     # Consumers and users
 
@@ -156,6 +186,12 @@ class Store:
             token = self._request_tokens.get(request_key or "")
             return token.consumer_key if token else None
 
+    def callback_of(self, request_key: str | None) -> str | None:
+        """The callback a pending request token was initiated with (None once used, or for none)."""
+        with self._lock:
+            token = self._request_tokens.get(request_key or "")
+            return token.callback if token else None
+
     def authorize(self, consumer: Consumer, request_key: str | None, user: User) -> tuple[str, str]:
         """Record the user's consent; return (callback from initiate, verifier)."""
         with self._lock:
@@ -205,6 +241,16 @@ class Store:
             access = self._access_tokens.get(key)
             return None if access is None or access.revoked else access
 
+    def grants_of(self, user: User) -> list[tuple[Consumer, AccessToken]]:
+        """The consumers ``user`` allowed and has not revoked (Special:OAuthManageMyGrants), by name."""
+        with self._lock:
+            found = []
+            for (consumer_key, sub), key in self._current.items():
+                consumer = self.consumer(consumer_key)
+                if sub == user.sub and consumer is not None:
+                    found.append((consumer, self._access_tokens[key]))
+            return sorted(found, key=lambda pair: pair[0].name)
+
     def revoke(self, consumer_key: str, user: User) -> AccessToken | None:
         with self._lock:
             key = self._current.pop((consumer_key, user.sub), None)
@@ -232,4 +278,6 @@ class Store:
                 "pages": len(self.pages),
                 "faults": self.faults.describe(),
                 "variant": dict(self.variant),
+                "mw_version": self.oauth2.settings.mw_version,
+                "cookies_received": list(self.cookies_received),
             }

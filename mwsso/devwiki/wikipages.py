@@ -63,6 +63,15 @@ class PageStore:
         with self._lock:
             return next((p for p in self._pages.values() if p.pageid == pageid), None)
 
+    def revision(self, revid: int) -> tuple[Page, Revision] | None:
+        """The page a revision belongs to, and the revision (``index.php?oldid=``, ``revids=``)."""
+        with self._lock:
+            for page in self._pages.values():
+                for revision in page.revisions:
+                    if revision.revid == revid:
+                        return page, revision
+            return None
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._pages)

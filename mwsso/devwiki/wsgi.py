@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_BODY = 8 * 1024 * 1024
@@ -23,6 +23,9 @@ class Request:
         self.method = environ.get("REQUEST_METHOD", "GET").upper()
         # PEP 3333 hands PATH_INFO over as latin-1; page titles in paths are UTF-8
         self.path = (environ.get("PATH_INFO", "") or "/").encode("latin-1").decode("utf-8", "replace")
+        # The path the client sent (REQUEST_URI): what it signed. PATH_INFO may be tidied by the server.
+        raw = (environ.get("REQUEST_URI") or environ.get("PATH_INFO", "") or "/").partition("?")[0]
+        self.request_path = unquote(raw, encoding="utf-8", errors="replace") if raw.startswith("/") else self.path
         self.query_string = environ.get("QUERY_STRING", "")
         self.query = parse_qsl(self.query_string, keep_blank_values=True)
         self.headers = {
@@ -46,6 +49,12 @@ class Request:
         if length <= 0:
             return b""
         return environ["wsgi.input"].read(min(length, MAX_BODY))
+
+    @property
+    def signed_url_path(self) -> str:
+        """The path OAuth checks a signature against: WebRequest::getRequestURL, which turns leading
+        slashes into one (``//api.php`` is ``/api.php``), so a client that signed ``//api.php`` fails."""
+        return "/" + self.request_path.lstrip("/")
 
     @property
     def posted(self) -> bool:
@@ -102,9 +111,14 @@ NO_CACHE = [
 REASONS = {
     200: "OK",
     302: "Found",
+    307: "Temporary Redirect",
     400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    415: "Unsupported Media Type",
+    421: "Misdirected Request",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.wikiurls import InvalidWikiURL, wiki_urls
 
 
 # -- selecting ----------------------------------------------------------------
@@ -62,7 +63,7 @@ def filter_tokens(
 EXPORT_FIELDS = (
     "id", "user_id", "username", "wiki_username", "wiki", "wiki_url", "consumer_key", "oauth_version",
     "fingerprint", "key_id", "grants", "status", "status_reason", "created", "updated", "last_used",
-    "last_verified", "expires_at",
+    "last_verified", "expires_at", "refreshed_at",
 )  # fmt: skip
 
 
@@ -95,5 +96,8 @@ def manage_grants_url(wiki_url: str) -> str:
 
     Built on index.php rather than ``/wiki/``: the article path differs between wikis, index.php does not.
     """
-    separator = "&" if "?" in wiki_url else "?"
-    return f"{wiki_url}{separator}title=Special:OAuthManageMyGrants"
+    try:
+        return wiki_urls(wiki_url).page("Special:OAuthManageMyGrants")
+    except InvalidWikiURL:
+        separator = "&" if "?" in wiki_url else "?"
+        return f"{wiki_url}{separator}title=Special:OAuthManageMyGrants"

@@ -1,4 +1,13 @@
-"""Checking stored access tokens with the wiki (Special:OAuth/identify), a bounded number at a time."""
+"""Checking stored access tokens with the wiki, a bounded number at a time: OAuth 1.0a tokens
+through Special:OAuth/identify, OAuth 2.0 tokens through rest.php/oauth2/resource/profile.
+
+The one place that decides what the wiki's refusal means for a token, for ``mwsso_tokens verify``,
+the admin's verify action and the API client alike: only "the grant is gone" (revoked) or "this user
+may not use it" (invalid) changes a status. An "Invalid signature" or clock refusal is first checked
+against a consumer-only request (``mwsso.sitecheck``): when the wiki refuses the site itself, the
+result is a site fault and no token is touched; a token wrongly marked by such a fault earlier is
+restored to valid by the next verify the wiki accepts.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +22,16 @@ from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from mwsso import http, oauth1
+from mwsso import http, oauth1, oauth2, refusals, sitecheck
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import TokenUnreadable
-from mwsso.identity import InvalidIdentity, verify_identify_jwt
+from mwsso.identity import InvalidIdentity, identity_from_profile, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.wikiurls import InvalidWikiURL, wiki_urls
 
 logger = logging.getLogger(__name__)
 
 Status = AccessToken.Status
-# What the wiki answers for a token the user revoked (or that it never issued).
-REVOKED_CODES = ("mwoauthdatastore-access-token-not-found", "mwoauth-access-token-not-found")
-REVOKED_PREFIX = "mwoauth-invalid-authorization"
 # Tokens fetched from the database at a time while verifying (bounds memory, not concurrency).
 VERIFY_CHUNK = 200
 
@@ -39,6 +46,12 @@ class VerifyResult:
     username: str = ""
     grants: tuple[str, ...] | None = None
     checked_at: datetime = field(default_factory=timezone.now)
+    #: Why the wiki refused the site itself (``mwsso.sitecheck`` cause); the token's stored status then stays.
+    site_cause: str = ""
+
+    @property
+    def site_fault(self) -> bool:
+        return bool(self.site_cause)
 
 
 def configured_consumer() -> oauth1.Consumer:
@@ -48,8 +61,51 @@ def configured_consumer() -> oauth1.Consumer:
     return oauth1.Consumer(str(key), str(secret))
 
 
-def is_revocation(wiki_code: str) -> bool:
-    return wiki_code in REVOKED_CODES or wiki_code.startswith(REVOKED_PREFIX)
+def is_revocation(wiki_code: str, message: str = "") -> bool:
+    """Whether a refusal says the grant is gone (revoked by the user, or never issued)."""
+    return refusals.classify(wiki_code, message) == refusals.REVOKED
+
+
+def index_url_of(token: AccessToken) -> str:
+    """The token's wiki's index.php, for any script path (``mwsso.wikiurls``)."""
+    try:
+        return wiki_urls(token.wiki_url).index
+    except InvalidWikiURL:
+        return token.wiki_url
+
+
+def judge_refusal(index_url: str, consumer: oauth1.Consumer, code: str, message: str) -> tuple[str, str, str]:
+    """``(status, reason, site_cause)`` for the wiki's refusal of a request signed with a token.
+
+    ``site_cause`` is empty unless the site itself is refused (then ``status`` is ``error``, and no
+    token is to be changed).
+
+    ``code``/``message`` are the wiki's (already scrubbed). The rule: revoked and user refusals are the
+    wiki's word on the token; a signature, timestamp or nonce refusal is the token's fault only when
+    the wiki accepts the same consumer at the same URL signing alone (then the token's secret is wrong).
+    """
+    shown = f"{code}: {message}" if code else message
+    kind = refusals.classify(code, message)
+    if kind == refusals.REVOKED:
+        return Status.REVOKED, shown, ""
+    if kind == refusals.USER:
+        return Status.INVALID, shown, ""
+    if kind == refusals.CONSUMER:
+        check = sitecheck.SiteCheck(
+            False, sitecheck.CAUSE_CONSUMER, f"the wiki does not accept consumer {consumer.key} (not approved)", shown
+        )
+        sitecheck.report(index_url, check)
+        return Status.ERROR, f"{shown}; not the token's fault: {check.message}", check.cause
+    if kind != refusals.AMBIGUOUS:
+        return Status.ERROR, shown, ""
+    check = sitecheck.check_site(index_url, consumer)
+    if not check.ok and check.conclusive:
+        return Status.ERROR, f"{shown}; not the token's fault: {check.message}", check.cause
+    if not check.ok or "invalid signature" not in message.lower():
+        # The site's own request could not be checked, or it passes and this was a timestamp or
+        # nonce hiccup: nothing is known against the token.
+        return Status.ERROR, shown, ""
+    return Status.INVALID, f"{shown} (the wiki accepts this site's consumer, so the token's secret is wrong)", ""
 
 
 def check_token(token: AccessToken, *, expected_sub: str | None = None) -> VerifyResult:
@@ -65,9 +121,15 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
     try:
         credentials = token.get_credentials()
     except TokenUnreadable:
-        return result(Status.INVALID, "cannot be decrypted with any key in MWSSO_TOKEN_KEYS")
-    if token.oauth_version != 1:
-        return result(Status.ERROR, "only OAuth 1.0a tokens can be verified")
+        # The site's keys are the problem (a key removed from MWSSO_TOKEN_KEYS, SECRET_KEY changed without
+        # a fallback), not the token: leave its status alone so that putting the key back restores it.
+        return result(
+            Status.ERROR,
+            "cannot be decrypted with MWSSO_TOKEN_KEYS or a key derived from SECRET_KEY or SECRET_KEY_FALLBACKS",
+            site_cause="token_keys",
+        )
+    if token.oauth_version == 2:
+        return _check_oauth2_token(token, credentials.key, expected_sub)
     consumer = configured_consumer()
     if not consumer.key or not consumer.secret:
         return result(Status.ERROR, "SOCIAL_AUTH_MEDIAWIKI_KEY and SOCIAL_AUTH_MEDIAWIKI_SECRET are not set")
@@ -76,12 +138,15 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
             Status.ERROR, f"issued to consumer {token.consumer_key}; this site is configured with {consumer.key}"
         )
     access = oauth1.TokenPair(credentials.key, credentials.secret)
+    index_url = index_url_of(token)
     try:
-        jwt, nonce = oauth1.identify(http.get_session(), token.wiki_url, consumer, access, **http.request_options())
+        jwt, nonce = oauth1.identify(http.get_session(), index_url, consumer, access, **http.request_options())
     except oauth1.ProtocolError as err:
-        status = Status.REVOKED if err.kind == "refused" and is_revocation(err.wiki_code) else Status.ERROR
-        code = f"{err.wiki_code}: " if err.wiki_code else ""
-        return result(status, f"{code}{err.message}")
+        if err.kind != "refused":
+            code = f"{err.wiki_code}: " if err.wiki_code else ""
+            return result(Status.ERROR, f"{code}{err.message}")
+        status, reason, site_cause = judge_refusal(index_url, consumer, err.wiki_code, err.message)
+        return result(status, reason, site_cause=site_cause)
     try:
         identity = verify_identify_jwt(
             jwt,
@@ -101,8 +166,42 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
     return result(Status.VALID, username=identity.username, grants=identity.grants)
 
 
+def _check_oauth2_token(token: AccessToken, access_token: str, expected_sub: str | None) -> VerifyResult:
+    """An OAuth 2.0 token, through rest.php/oauth2/resource/profile (the claims checked as at sign-in)."""
+
+    def result(status: str, reason: str = "", **kwargs: object) -> VerifyResult:
+        return VerifyResult(token.pk, status, reason[:500], **kwargs)  # type: ignore[arg-type]
+
+    try:
+        profile = oauth2.fetch_profile(http.get_session(), token.wiki_url, access_token, **http.request_options())
+    except oauth2.ProtocolError as err:
+        hint = f" ({err.hint})" if err.hint else ""
+        if err.kind == "refused" and "revoked" in err.hint.lower():
+            return result(Status.REVOKED, f"{err.wiki_code}: {err.message}{hint}")
+        if err.kind == "refused" and token.expires_at is not None and token.expires_at <= timezone.now():
+            # Only the access token is known to be gone; the refresh token is tried at the next API call.
+            return result(Status.ERROR, f"the access token expired; it is refreshed at the next API call{hint}")
+        if err.kind == "refused":
+            return result(Status.INVALID, f"{err.wiki_code}: {err.message}{hint}")
+        return result(Status.ERROR, f"{err.kind}: {err.message}")
+    try:
+        identity = identity_from_profile(profile, token.wiki)
+    except InvalidIdentity as err:
+        return result(Status.ERROR, oauth1.redact(f"the wiki's answer was rejected ({err})", (access_token,)))
+    if expected_sub is not None and identity.sub != expected_sub:
+        reason = f"belongs to wiki user {identity.username} (id {identity.sub}), not to this user (id {expected_sub})"
+        return result(Status.INVALID, reason)
+    return result(Status.VALID, username=identity.username, grants=identity.grants)
+
+
 def record_result(token: AccessToken, result: VerifyResult) -> bool:
-    """Store ``result`` on ``token``; False if the token was replaced (a new login) while it was being checked."""
+    """Store ``result`` on ``token``; False if the token was replaced (a new login) while it was being checked.
+
+    A site fault is not stored: the token's status says what the wiki last said about the token.
+    """
+    if result.site_fault:
+        logger.info("access token %s not checked: the wiki refuses the site itself (%s)", token.pk, result.reason)
+        return False
     if not token.record_status(result.status, result.reason, checked_at=result.checked_at, grants=result.grants):
         logger.info("access token %s changed while being verified; result dropped", token.pk)
         return False

@@ -64,3 +64,20 @@ def test_command_with_a_broken_config(tmp_path):
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 1
     assert "devwiki could not start" in output and "not valid TOML" in output
+
+
+def test_command_serves_a_root_script_path():
+    process = start("--script-path", "")
+    try:
+        banner = read_banner(process)
+        url = banner.split(" at ", 1)[1].split()[0]
+        assert f"index.php: {url}/index.php" in banner and f'SOCIAL_AUTH_MEDIAWIKI_URL = "{url}/index.php"' in banner
+        params = {"action": "query", "meta": "userinfo", "format": "json"}
+        assert requests.get(f"{url}/api.php", params=params, timeout=5).json()["query"]["userinfo"]["anon"] == ""
+        assert requests.get(f"{url}/w/api.php", params=params, timeout=5).status_code == 404
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0

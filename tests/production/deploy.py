@@ -26,6 +26,8 @@ REDIS_DB = 5
 # The site's timeout for each call to the wiki (MWSSO_HTTP_TIMEOUT): short, so the "slow" faults stay quick,
 # yet far above what the local wiki needs even with 50 sign-ins at once on 2 cores.
 WIKI_TIMEOUT = 2.0
+# Sign-in starts allowed per address and minute (MWSSO_LOGIN_RATE_LIMITS["ip"]); test_ratelimit goes past it.
+LOGIN_RATE_LIMIT_IP = 60
 
 
 def deployment_env(
@@ -52,6 +54,8 @@ def deployment_env(
         MWSSO_HTTP_TIMEOUT=str(timeout),
         MWSSO_TOKEN_KEYS=Fernet.generate_key().decode(),
         MWSSO_USER_AGENT="mwsso-production-tests/0.1 (tests; mwsso@example.org)",
+        # Fifty sign-ins at once come from one address here (test_concurrency); the session limit stays the default.
+        MWSSO_LOGIN_RATE_LIMIT_IP=f"{LOGIN_RATE_LIMIT_IP}/m",
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -1,0 +1,159 @@
+"""OAuth 2.0 checks: the client id is known, the secret is right, the redirect URI is the registered one.
+
+Requests a client may make without a user, that create nothing on the wiki:
+- a token request with a bogus authorization code: the wiki authenticates the client before it reads
+  the code, so ``invalid_client`` (401) means a wrong id or secret and ``invalid_request`` /
+  ``invalid_grant`` (400, "Cannot decrypt the authorization code") means both are right;
+- a refresh with a bogus refresh token: a public client's code redemption is not authenticated, its
+  refresh is, so this is what proves its secret (and that the client may refresh, which mwsso needs);
+- authorize GETs (no user, no cookie): a known client, and a redirect URI the wiki accepts, get a
+  redirect on to the login or consent page; an unknown client or a redirect URI that is not exactly
+  the registered one get "Application Connection Error" and never a redirect.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from typing import Any
+
+import requests
+
+from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
+
+from .results import Result, _
+from .target import OAuth2Client
+
+
+def probe_token(
+    session: requests.Session, urls: WikiURLs, client: OAuth2Client, grant_type: str = "authorization_code", **options: Any
+) -> requests.Response:
+    # No such code or refresh token: only client authentication can pass, and nothing is issued.
+    bogus = "mwsso-check-" + secrets.token_hex(16)
+    data = {"grant_type": grant_type, "client_id": client.client_id, "client_secret": client.client_secret}
+    data["code" if grant_type == "authorization_code" else "refresh_token"] = bogus
+    return session.post(urls.rest_route("oauth2/access_token"), data=data, allow_redirects=False, **options)
+
+
+def probe_authorize(
+    session: requests.Session, urls: WikiURLs, client: OAuth2Client, redirect_uri: str = "", **options: Any
+) -> requests.Response:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    params = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "state": secrets.token_urlsafe(16),
+        # A public client without PKCE is refused before its redirect URI is looked at.
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if redirect_uri:
+        params["redirect_uri"] = redirect_uri
+    return session.get(urls.rest_route("oauth2/authorize"), params=params, allow_redirects=False, **options)
+
+
+def _error(response: requests.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    return str(data.get("error") or "") if isinstance(data, dict) else ""
+
+
+def _authenticated(token: requests.Response) -> bool:
+    # A bad code is 400 invalid_request; a bad refresh token 401 invalid_request ("The refresh token is invalid").
+    return token.status_code in (400, 401) and _error(token) in ("invalid_request", "invalid_grant")
+
+
+def client_result(token: requests.Response, authorize: requests.Response | None, refresh: requests.Response | None = None) -> Result:
+    """From the bogus-code token answer (and, after invalid_client, whether authorize knows the client)."""
+    check = "oauth2.client"
+    error = _error(token)
+    if _authenticated(token):
+        if refresh is not None and not _authenticated(refresh):
+            return Result(
+                check, "fail",
+                _("The wiki refuses this client's refresh: the client secret is wrong (a public client's code "
+                  "exchange does not check it) or the client may not use the refresh_token grant."),
+                _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the secret the wiki shows for the client, and register "
+                  "it with the \"Refresh token\" grant type."),
+                {"status": refresh.status_code, "error": _error(refresh)},
+            )
+        if refresh is None:
+            return Result(check, "pass", _("The OAuth 2.0 client id is known. It is a public client (no secret): it "
+                                           "cannot refresh, so users sign in again when their token expires."))
+        return Result(check, "pass", _("The OAuth 2.0 client id is known and the client secret is right."))
+    if error == "invalid_client":
+        if authorize is not None and authorize.is_redirect:
+            return Result(
+                check, "fail", _("Wrong client secret: the wiki knows the client id but refuses its secret."),
+                _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client secret shown at registration "
+                  "(reset it on Special:OAuthConsumerRegistration/list if it is lost)."),
+            )
+        return Result(
+            check, "fail", _("Unknown client: the wiki has no OAuth 2.0 client with this id (or it is not approved)."),
+            _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY to the client application key shown at registration, or "
+              "register one: manage.py mwsso_check --register."),
+        )
+    if token.status_code == 404:
+        return Result(check, "fail", _("The wiki has no OAuth 2.0 endpoints (rest.php/oauth2/access_token answers 404)."),
+                      _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL; the wiki needs Extension:OAuth with OAuth 2.0."))
+    return Result(check, "fail", _("The token endpoint answered HTTP %(status)s %(error)s.")
+                  % {"status": token.status_code, "error": error}, _("See the wiki's answer."),
+                  {"status": token.status_code, "error": error})
+
+
+def redirect_result(client: OAuth2Client, authorize: requests.Response | None, client_ok: bool) -> Result:
+    check = "oauth2.redirect_uri"
+    if not client.redirect_uri:
+        return Result(check, "skip", _("The site's URL is unknown, so its redirect URI cannot be built."),
+                      _("Pass --site-url https://your.site."))
+    if not client_ok or authorize is None:
+        return Result(check, "skip", _("Not checked: the client itself is not usable (see oauth2.client)."))
+    uri = {"uri": client.redirect_uri}
+    if authorize.is_redirect:
+        if client.sends_redirect_uri:
+            return Result(check, "pass", _("The wiki accepts the redirect URI %(uri)s.") % uri)
+        return Result(check, "pass", _("The registered redirect URI is the site's: %(uri)s.") % uri)
+    fix = _("Register an OAuth 2.0 client with OAuth \"callback\" URL %(uri)s exactly.") % uri
+    if client.sends_redirect_uri:
+        summary = _("The wiki refuses the redirect URI %(uri)s that the site sends: OAuth 2.0 needs exactly the "
+                    "registered one (no prefix).") % uri
+        fix += " " + _("Or set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI to the registered one, if it is this site's.")
+    else:
+        summary = _("The site sends no redirect URI, so the wiki sends users to the registered one, which is not "
+                    "%(uri)s.") % uri
+    return Result(check, "fail", summary, fix, {"status": authorize.status_code})
+
+
+def run(client: OAuth2Client, session: requests.Session, **options: Any) -> list[Result]:
+    """client (id, secret), redirect URI, then approval and grants from the public consumer page."""
+    try:
+        urls = wiki_urls(client.wiki_url)
+    except InvalidWikiURL as err:
+        return [Result("oauth2.client", "fail", str(err), _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL."))]
+    try:
+        token = probe_token(session, urls, client, **options)
+        known = refresh = None
+        if _error(token) == "invalid_client":
+            known = probe_authorize(session, urls, client, **options)
+        elif _authenticated(token) and client.client_secret:
+            refresh = probe_token(session, urls, client, "refresh_token", **options)
+        client_check = client_result(token, known, refresh)
+        ok = client_check.status == "pass"
+        redirect = probe_authorize(session, urls, client, client.redirect_uri, **options) if ok and client.redirect_uri else None
+    except requests.RequestException as err:
+        return [Result("oauth2.client", "fail", _("The wiki's OAuth 2.0 endpoints could not be reached (%(error)s).")
+                       % {"error": type(err).__name__}, _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL."))]
+    return [client_check, redirect_result(client, redirect, ok)]
+
+
+def registration_results(page: Any, client_ok: bool, required: tuple[str, ...], allowed_wikis: tuple[str, ...]) -> list[Result]:
+    from . import oauth1
+
+    return [
+        oauth1.approved_result(page, client_ok, check="oauth2.approved"),
+        oauth1.grants_result(page, required, allowed_wikis, check="oauth2.grants"),
+    ]
