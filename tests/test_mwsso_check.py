@@ -14,6 +14,15 @@ from mwsso.app_settings import DEFAULT_USER_AGENT
 from mwsso.devwiki import config
 
 
+@pytest.fixture(autouse=True)
+def _no_demo_oauth2_client(settings):  # type: ignore[no-untyped-def]
+    # The demo settings (which the test settings extend) name an OAuth 2.0 client of make run's local wiki
+    # on port 8001, which no test runs: mwsso_check would try it. The OAuth 2.0 tests set their own.
+    for name in ("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL", "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET"):
+        if hasattr(settings, name):
+            delattr(settings, name)
+
+
 def check(*args: str) -> tuple[int, dict]:
     out = StringIO()
     try:

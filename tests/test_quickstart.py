@@ -183,6 +183,11 @@ def test_the_readme_quick_start_signs_in_through_the_local_wiki_and_calls_the_ap
 
         home = browser.get(site + "/", timeout=10)
         assert home.status_code == 200
+        # The button brings its own look to a site that has no CSS for it (runserver serves static files).
+        stylesheet = re.search(r'<link rel="stylesheet" href="([^"]*mwsso\.css)"', home.text)
+        assert stylesheet, home.text[:2000]
+        css = browser.get(urljoin(site + "/", stylesheet[1]), timeout=10)
+        assert css.status_code == 200 and "text/css" in css.headers["Content-Type"] and ".mwsso-login" in css.text
         action, fields = form_to(home, "/login/mediawiki/")
         to_wiki = browser.post(action, data=fields, allow_redirects=False, timeout=10)
         assert to_wiki.status_code == 302, to_wiki.text[:2000]
