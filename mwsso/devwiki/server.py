@@ -240,9 +240,12 @@ def serve(
     """
     server = DevWikiServer(Store(config, script_path=script_path, mw_version=mw_version), host, port)
     stop = stop or threading.Event()
-    previous = None
+    previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        # Ctrl-C too: a KeyboardInterrupt raised while the banner is being written would end the
+        # process with a traceback instead of a clean stop.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
     server.start()
     stdout.write(banner(server) + "\n")
     stdout.flush()
@@ -253,7 +256,7 @@ def serve(
         pass
     finally:
         server.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         stdout.write("devwiki stopped.\n")
         stdout.flush()
