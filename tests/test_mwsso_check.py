@@ -132,7 +132,7 @@ def test_a_consumer_without_callback_prefix(wiki_settings, devwiki):
 
 @pytest.mark.parametrize(("offset", "status", "verdict"), [(120, 2, "warn"), (-400, 1, "fail")])
 def test_clock_off(wiki_settings, devwiki, offset, status, verdict):
-    devwiki.control("set_clock_offset", seconds=offset)
+    devwiki.control("set_clock", offset=offset)
     code, checks = check()
     assert code == status and checks["wiki.clock"]["status"] == verdict
     assert abs(checks["wiki.clock"]["details"]["offset"] - offset) <= 2

@@ -125,12 +125,12 @@ def test_a_host_name_that_is_not_wgserver_spoils_no_token(alice, devwiki, monkey
 
 
 def test_a_server_clock_an_hour_off_spoils_no_token(alice, devwiki):
-    devwiki.control("set_clock_offset", seconds=3600)
+    devwiki.control("set_clock", offset=3600)
     with pytest.raises(api.SiteMisconfigured) as caught:
         userinfo(alice)
     assert caught.value.cause == "clock" and "Expired timestamp" in caught.value.info
     assert token_of(alice).status == AccessToken.Status.VALID
-    devwiki.control("set_clock_offset", seconds=0)
+    devwiki.control("set_clock", offset=0)
     assert userinfo(alice) == "Alice"
 
 

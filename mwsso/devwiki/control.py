@@ -103,12 +103,13 @@ def _add_user(store: Store, **spec: Any) -> dict[str, Any]:
     return user.public(store.now())
 
 
-def _set_clock_offset(store: Store, seconds: float) -> dict[str, Any]:
-    """Put the wiki's clock ``seconds`` ahead (negative: behind): its Date header and its timestamp check."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise ControlError("set_clock_offset needs seconds, a number")
-    store.clock_offset = float(seconds)
-    return {"clock_offset": store.clock_offset}
+def _set_clock(store: Store, offset: float) -> dict[str, Any]:
+    """The wiki's clock ``offset`` seconds ahead (negative: behind), as a server with a wrong clock: its Date
+    header and its timestamp check; 0 restores it."""
+    if isinstance(offset, bool) or not isinstance(offset, (int, float)):
+        raise ControlError("set_clock needs offset, a number of seconds")
+    store.clock_offset = float(offset)
+    return {"offset": store.clock_offset}
 
 
 def _set_cookie(store: Store, cookie: str | None = None) -> dict[str, Any]:
@@ -133,9 +134,9 @@ ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "set_jwt_fault": _set_jwt_fault,
     "set_fault": _set_fault,
     "set_maxlag": _set_maxlag,
+    "set_clock": _set_clock,
     "add_consumer": _add_consumer,
     "add_user": _add_user,
-    "set_clock_offset": _set_clock_offset,
     "set_cookie": _set_cookie,
     "stats": _stats,
     **OAUTH2_ACTIONS,

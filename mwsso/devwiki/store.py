@@ -59,7 +59,7 @@ class Store:
         self.reset()
 
     def now(self) -> float:
-        """The wiki's time: its clock plus ``clock_offset`` (a wiki whose clock is off)."""
+        """The wiki's time: its clock plus ``clock_offset`` (control ``set_clock``, config ``clock_offset``)."""
         return self.clock() + self.clock_offset
 
     @property

@@ -20,25 +20,25 @@ def _date_offset(response: requests.Response) -> float:
 
 def test_the_date_header_tells_the_wiki_clock(wiki):
     assert abs(_date_offset(requests.get(wiki.api_url, timeout=5))) < 3
-    wiki.control("set_clock_offset", seconds=-600)
+    wiki.control("set_clock", offset=-600)
     assert -603 < _date_offset(requests.get(wiki.api_url, timeout=5)) < -597
 
 
 def test_a_wiki_clock_ten_minutes_off_refuses_fresh_timestamps(wiki):
     assert initiate(wiki, TEST).json().get("key")
-    wiki.control("set_clock_offset", seconds=600)
+    wiki.control("set_clock", offset=600)
     answer = initiate(wiki, TEST).json()
     assert answer["error"] == "mwoauth-oauth-exception"
     assert "Expired timestamp, yours" in answer["message"]
 
 
 def test_a_wiki_clock_two_minutes_off_still_signs(wiki):
-    wiki.control("set_clock_offset", seconds=120)
+    wiki.control("set_clock", offset=120)
     assert initiate(wiki, TEST).json().get("key")
 
 
 def test_reset_brings_the_configured_clock_back(wiki):
-    wiki.control("set_clock_offset", seconds=999)
+    wiki.control("set_clock", offset=999)
     wiki.reset()
     assert wiki.store.clock_offset == 0
 
