@@ -41,7 +41,7 @@ run: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
 	@echo "Local wiki: http://127.0.0.1:$(WIKI_PORT)/w/index.php   Demo site: http://127.0.0.1:$(PORT)/"
 	@trap 'kill 0' INT TERM EXIT; \
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) & \
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) --site-url http://127.0.0.1:$(PORT) & \
 	MWSSO_WIKI_URL=$${MWSSO_WIKI_URL:-http://127.0.0.1:$(WIKI_PORT)/w/index.php} DJANGO_DEBUG=$${DJANGO_DEBUG:-1} \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

@@ -272,6 +272,19 @@ def _clock_offset(value: Any) -> float:
     return float(value)
 
 
+def demo_site_clients(clients: list[dict[str, Any]], site_url: str) -> list[dict[str, Any]]:
+    """The OAuth 2.0 clients with the demo's redirect URI moved to the demo site at ``site_url``.
+
+    OAuth 2.0 redirect URIs are matched exactly (there is no prefix option as for OAuth 1.0a
+    callbacks), so a demo site on another port than 8000 needs its client registered there.
+    """
+    redirect_uri = f"{site_url.rstrip('/')}/complete/mediawiki-oauth2/"
+    return [
+        {**client, "redirect_uri": redirect_uri} if client.get("redirect_uri") == DEMO_OAUTH2_REDIRECT_URI else client
+        for client in clients
+    ]
+
+
 def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, Any]:
     """Return a complete config: built-ins (unless ``builtins = false``) plus ``source``.
 

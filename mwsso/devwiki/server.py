@@ -232,13 +232,16 @@ def serve(
     stop: threading.Event | None = None,
     script_path: str | None = None,
     mw_version: str | None = None,
+    site_url: str | None = None,
 ) -> None:
     """Serve until ``stop`` is set, SIGTERM arrives or Ctrl-C; then shut down cleanly.
 
     ``script_path`` overrides the config's ``script_path`` (``$wgScriptPath``, default ``/w``);
-    ``mw_version`` the MediaWiki version the OAuth 2.0 side plays.
+    ``mw_version`` the MediaWiki version the OAuth 2.0 side plays; ``site_url`` where the demo
+    site runs (its OAuth 2.0 clients' redirect URI).
     """
-    server = DevWikiServer(Store(config, script_path=script_path, mw_version=mw_version), host, port)
+    store = Store(config, script_path=script_path, mw_version=mw_version, site_url=site_url)
+    server = DevWikiServer(store, host, port)
     stop = stop or threading.Event()
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():

@@ -17,7 +17,7 @@ from typing import Any
 from mwsso.wikiurls import WikiURLs
 
 from . import control
-from .config import check_script_path, load_config, make_consumer, make_user
+from .config import check_script_path, demo_site_clients, load_config, make_consumer, make_user
 from .faults import Faults
 from .models import AccessToken, Consumer, RequestToken, User
 from .oauth1 import MWOAuthError
@@ -42,12 +42,15 @@ class Store:
         clock: Callable[[], float] = time.time,
         script_path: str | None = None,
         mw_version: str | None = None,
+        site_url: str | None = None,
     ) -> None:
         self.config = load_config(config)
+        if site_url:  # --site-url: where the demo site runs (make run's PORT)
+            self.config["oauth2_clients"] = demo_site_clients(self.config["oauth2_clients"], site_url)
         if mw_version is not None:  # --mw-version / DevWiki(mw_version=...) win over the config file
             self.config["oauth2"] = {**self.config["oauth2"], "mw_version": mw_version}
         self.clock = clock  # tests may swap in a fake clock
-        self.clock_offset = 0.0  # control "set_clock_offset": the wiki's clock ahead (or behind) the real one
+        self.clock_offset = 0.0  # control "set_clock": the wiki's clock ahead (or behind) the real one
         self.server = (self.config["server"] or "").rstrip("/")  # set by the server on bind
         # $wgScriptPath: index.php, api.php and rest.php are served under it (and only there).
         self.script_path = check_script_path(self.config["script_path"] if script_path is None else script_path)

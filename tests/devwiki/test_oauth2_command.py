@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from mwsso.devwiki import config
+from mwsso.devwiki.store import Store
 
 from .test_command import read_banner, start
 
@@ -44,3 +45,31 @@ def test_unknown_mw_version_is_refused() -> None:
     process = start("--mw-version", "1.35")
     output, _ = process.communicate(timeout=30)
     assert process.returncode != 0 and "invalid choice" in output
+
+
+def test_site_url_moves_the_demo_clients_redirect_uri() -> None:
+    # make run passes its PORT: OAuth 2.0 redirect URIs match exactly, so a demo on :18000 needs its own.
+    process = start("--site-url", "http://127.0.0.1:18000")
+    try:
+        banner = read_banner(process)
+        url = banner.split(" at ", 1)[1].split()[0]
+        home = requests.get(f"{url}/wiki/Main_Page", timeout=5).text
+        assert "http://127.0.0.1:18000/complete/mediawiki-oauth2/" in home
+        assert config.DEMO_OAUTH2_REDIRECT_URI not in home
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+
+
+def test_site_url_leaves_other_clients_and_the_builtins_alone() -> None:
+    store = Store(site_url="http://127.0.0.1:18000/")
+    moved = "http://127.0.0.1:18000/complete/mediawiki-oauth2/"
+    assert store.oauth2.client(config.DEMO_OAUTH2_CLIENT_ID).redirect_uri == moved
+    assert store.oauth2.client(config.PUBLIC_OAUTH2_CLIENT_ID).redirect_uri == moved
+    assert store.oauth2.client(config.TEST_OAUTH2_CLIENT_ID).redirect_uri == config.TEST_OAUTH2_REDIRECT_URI
+    store.reset()
+    assert store.oauth2.client(config.DEMO_OAUTH2_CLIENT_ID).redirect_uri == moved
+    assert Store().oauth2.client(config.DEMO_OAUTH2_CLIENT_ID).redirect_uri == config.DEMO_OAUTH2_REDIRECT_URI

@@ -32,6 +32,13 @@ class Command(BaseCommand):
             help=f"Which recorded MediaWiki the OAuth 2.0 side plays (default {DEFAULT_VERSION}, or the config's).",
         )
 
+        parser.add_argument(
+            "--site-url",
+            default=None,
+            help="Where the demo site runs (default http://127.0.0.1:8000): the built-in OAuth 2.0 demo clients are "
+            "registered with <site-url>/complete/mediawiki-oauth2/, since OAuth 2.0 redirect URIs match exactly.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             serve(
@@ -41,6 +48,7 @@ class Command(BaseCommand):
                 stdout=self.stdout,
                 script_path=options["script_path"],
                 mw_version=options["mw_version"],
+                site_url=options["site_url"],
             )
         except (ConfigError, OSError) as err:
             raise CommandError(f"devwiki could not start: {err}") from err
