@@ -74,6 +74,9 @@ def drop_on_user_change(sender: Any, request: Any = None, user: Any = None, **kw
     session = getattr(request, "session", None)
     if session is None:
         return
-    dropped = drop_pending_handshakes(session)
-    if dropped:
-        logger.info("dropped %d pending sign-in handshake(s) as the session's user changed", len(dropped))
+    names = social_backend_names()
+    # The handshake that just finished leaves an empty list behind: only unfinished ones are news.
+    unfinished = sum(1 for key in session.keys() if is_handshake_key(key, names) and session[key])
+    drop_pending_handshakes(session)
+    if unfinished:
+        logger.info("dropped %d unfinished sign-in handshake(s) as the session's user changed", unfinished)

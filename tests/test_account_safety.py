@@ -296,3 +296,10 @@ def test_the_docs_way_to_find_accounts_merged_by_an_older_version() -> None:
     exec(code, found)  # the documented snippet, as written
     assert list(found["merged"]) == [{"user": merged_user.pk, "n": 2}]
     assert [link.pk for link in found["taken_over"]] == [taken.pk]
+
+
+def test_an_ordinary_sign_in_logs_no_dropped_handshake(login, site_client, caplog) -> None:
+    # The finished handshake leaves only an empty list: nothing unfinished was dropped, so nothing to say.
+    with caplog.at_level("INFO", logger="mwsso.login"):
+        assert login(site_client, "Alice").status_code == 302
+    assert not [r for r in caplog.records if "handshake" in r.getMessage()]
