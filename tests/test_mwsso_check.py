@@ -264,6 +264,15 @@ def test_oauth2_redirect_uri_not_the_registered_one(oauth2_settings):
     assert "http://127.0.0.1:8000/complete/mediawiki-oauth2/ exactly" in checks["oauth2.redirect_uri"]["fix"]
 
 
+def test_oauth2_a_redirect_uri_guessed_from_allowed_hosts_is_a_warning_naming_site_url(oauth2_settings):
+    # ALLOWED_HOSTS has no port: http://127.0.0.1/complete/… can never be the registered one of a site on a port.
+    oauth2_settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    status, checks = check()
+    redirect = checks["oauth2.redirect_uri"]
+    assert status == 2 and redirect["status"] == "warn", checks
+    assert "guessed from ALLOWED_HOSTS" in redirect["summary"] and "--site-url" in redirect["fix"]
+
+
 def test_oauth2_a_public_clients_secret_is_proved_by_a_refresh(oauth2_settings):
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = config.PUBLIC_OAUTH2_CLIENT_ID
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = config.PUBLIC_OAUTH2_CLIENT_SECRET

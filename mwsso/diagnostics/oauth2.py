@@ -125,6 +125,13 @@ def redirect_result(client: OAuth2Client, authorize: requests.Response | None, c
     else:
         summary = _("The site sends no redirect URI, so the wiki sends users to the registered one, which is not "
                     "%(uri)s.") % uri
+    if client.redirect_uri_guessed:
+        # An OAuth 2.0 redirect URI matches exactly, port included, and ALLOWED_HOSTS names no scheme or port:
+        # the guess may be what is wrong, not the registration.
+        summary += " " + _("That address was guessed from ALLOWED_HOSTS.")
+        fix = _("Run mwsso_check --site-url with the address people open (scheme, host and port), e.g. "
+                "--site-url https://mytool.toolforge.org; if it still fails: ") + fix
+        return Result(check, "warn", summary, fix, {"status": authorize.status_code})
     return Result(check, "fail", summary, fix, {"status": authorize.status_code})
 
 

@@ -78,6 +78,7 @@ def target_from_settings(given_site_url: str = "") -> Target:
             client_secret=_setting("OAUTH2_SECRET"),
             redirect_uri=sent or _complete_url(base, OAUTH2_BACKEND),
             sends_redirect_uri=bool(_setting("OAUTH2_REDIRECT_URI")),
+            redirect_uri_guessed=not given_site_url and not _sites_domain(),
         )
     return Target(
         wiki_url=wiki_url,

@@ -18,6 +18,8 @@ class OAuth2Client:
     client_secret: str
     redirect_uri: str = ""
     sends_redirect_uri: bool = False
+    #: The redirect URI was built from a site address guessed from ALLOWED_HOSTS (no scheme or port known).
+    redirect_uri_guessed: bool = False
 
     def __repr__(self) -> str:
         return f"OAuth2Client(wiki_url={self.wiki_url!r}, client_id={self.client_id!r})"
