@@ -11,7 +11,7 @@ round-trip time, every new connection pays the TCP handshake and, with TLS, the 
 
 Each side runs in its own process (``bench/compare_worker.py``). The table shows medians per
 operation and the ratio mwsso / alternative. "floor" is the physical minimum the network allows:
-(round trips + new connections × handshake round trips) × RTT.
+(round trips + new connections x handshake round trips) x RTT.
 """
 
 from __future__ import annotations
@@ -75,13 +75,17 @@ def ratio_cells(ours: dict[str, float], theirs: dict[str, float]) -> list[str]:
     shown = []
     for key, _, _ in COLUMNS:
         a, b = ours[key], theirs[key]
-        shown.append("=" if a == b else (f"{a / b:.2f}×" if b else "—"))
+        shown.append("=" if a == b else (f"{a / b:.2f}x" if b else "—"))
     return shown
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in [header, *rows]]
+    def line(row: list[str]) -> str:
+        # The two label columns left-aligned, the figures right-aligned.
+        return "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+
+    lines = [line(row) for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -116,7 +120,7 @@ def main() -> None:
     print(
         "\nround trips: requests the wiki received from the site; new conns: TCP connections the site opened;"
         "\nwall/CPU: the site's own thread (the person's browser and the wiki are not counted);"
-        "\nfloor: (round trips + new conns × handshake round trips) × RTT."
+        "\nfloor: (round trips + new conns x handshake round trips) x RTT."
     )
 
 
