@@ -1,35 +1,64 @@
 # Two commands do everything on a fresh machine: `make run` and `make test`.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 WIKI_PORT ?= 8001
 STAMP := $(VENV)/.installed
+# Installed over requirements.txt's pins (the Django 6 pass); empty for the base.
+EXTRA_REQUIREMENTS ?=
 
-.PHONY: run test test-postgres lint bench clean
+# The second supported combination: Django 6.1 on Python 3.13, in its own virtual environment.
+DJANGO6 := Django==6.1.3
+DJANGO6_VENV := .venv-dj6
+# The first Python 3.13 that really runs (a pyenv shim exists even where it would refuse to run).
+PYTHON313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { command -v "$$p"; break; }; done)
+
+DATABASE_URL_POSTGRES ?= postgres://postgres@127.0.0.1:5432/mwsso
+DATABASE_URL_MARIADB ?= mysql://root@127.0.0.1:3306/mwsso
+
+.PHONY: run test test-postgres test-mariadb test-django6 package lint bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(if $(EXTRA_REQUIREMENTS),$(PY) -m pip install --quiet $(EXTRA_REQUIREMENTS))
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 # The demo site on SQLite with the local wiki (http://127.0.0.1:$(WIKI_PORT)) beside it.
+# DJANGO_DEBUG=1 (unless set): development mode, with a development-only SECRET_KEY when DJANGO_SECRET_KEY is unset.
 run: $(STAMP)
-	$(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
 	@echo "Local wiki: http://127.0.0.1:$(WIKI_PORT)/w/index.php   Demo site: http://127.0.0.1:$(PORT)/"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) & \
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) & \
 	MWSSO_WIKI_URL=$${MWSSO_WIKI_URL:-http://127.0.0.1:$(WIKI_PORT)/w/index.php} DJANGO_DEBUG=$${DJANGO_DEBUG:-1} \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The whole suite on PostgreSQL (pytest-django creates and drops test_mwsso); .ci/run does both and more.
+# The whole suite on PostgreSQL or MariaDB (pytest-django creates and drops test_mwsso); .ci/run does these and more.
 test-postgres: $(STAMP)
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/mwsso} $(PY) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_POSTGRES)} $(PY) -m pytest $(PYTEST_ARGS)
+
+test-mariadb: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_MARIADB)} $(PY) -m pytest $(PYTEST_ARGS)
+
+# The whole suite on Django 6.1 and Python 3.13 (creates $(DJANGO6_VENV) the first time).
+test-django6:
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: set PYTHON313=/path/to/python3.13" >&2; exit 1; }
+	$(MAKE) test VENV=$(DJANGO6_VENV) PYTHON="$(PYTHON313)" EXTRA_REQUIREMENTS="$(DJANGO6)" PYTEST_ARGS="$(PYTEST_ARGS)"
+
+# The sdist and wheel in dist/, their metadata checked by twine, their contents by tests/test_package.py.
+package: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+	MWSSO_DIST_DIR=dist $(PY) -m pytest -q -p no:cacheprovider -m package tests/test_package.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check mwsso project tests bench
@@ -41,4 +70,4 @@ bench: $(STAMP)
 	$(PY) bench/api_bench.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles artifacts
+	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 staticfiles artifacts dist build

@@ -14,9 +14,10 @@ from django.conf import settings
 
 from mwsso import __version__
 
-DEFAULT_USER_AGENT = f"mwsso/{__version__} (Django; set MWSSO_USER_AGENT to name your tool and a contact)"
+LIBRARY_AGENT = f"mwsso/{__version__}"
+DEFAULT_USER_AGENT = f"{LIBRARY_AGENT} (Django; set MWSSO_USER_AGENT to name your tool and a contact)"
 
-# The social-auth pipeline mwsso expects (SOCIAL_AUTH_PIPELINE); README.md explains each step.
+# The social-auth pipeline mwsso expects (SOCIAL_AUTH_PIPELINE); docs/policies.md explains each step.
 DEFAULT_PIPELINE = (
     "social_core.pipeline.social_auth.social_details",
     "social_core.pipeline.social_auth.social_uid",
@@ -64,6 +65,16 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def user_agent_header(site_agent: str) -> str:
+    """``<client>/<version> (<contact>) mwsso/<version>``; the library is not named twice."""
+    site_agent = " ".join(site_agent.split())  # no newline can reach a header
+    if not site_agent:
+        return DEFAULT_USER_AGENT
+    if LIBRARY_AGENT in site_agent.split():
+        return site_agent
+    return f"{site_agent} {LIBRARY_AGENT}"
+
+
 def _get(name: str) -> Any:
     return getattr(settings, f"MWSSO_{name}", DEFAULTS[name])
 
@@ -73,8 +84,17 @@ class AppSettings:
 
     @property
     def USER_AGENT(self) -> str:
-        """User-Agent sent on every request to a wiki. Wikimedia requires a tool name and contact."""
+        """Your tool's User-Agent, e.g. ``MyTool/1.0 (https://mytool.toolforge.org; me@example.org)``.
+
+        Wikimedia requires a tool name and a contact. What is sent is this followed by ``mwsso/<version>``
+        (``SENT_USER_AGENT``), the ``<client>/<version> (<contact>) <library>/<version>`` form.
+        """
         return str(_get("USER_AGENT"))
+
+    @property
+    def SENT_USER_AGENT(self) -> str:
+        """The User-Agent header of every request to a wiki: ``USER_AGENT`` and then mwsso's own name and version."""
+        return user_agent_header(self.USER_AGENT)
 
     @property
     def HTTP_TIMEOUT(self) -> float | tuple[float, float]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils.translation import gettext_lazy as _
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
 
@@ -50,8 +54,9 @@ def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
         return [
             checks.Warning(
                 "MWSSO_TOKEN_KEYS is empty: access tokens are encrypted with a key derived from SECRET_KEY.",
-                hint="Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()); changing SECRET_KEY "
-                "would otherwise make every stored token unreadable.",
+                hint="Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()), then run 'manage.py "
+                "mwsso_tokens rotate-keys'. Until then, keep the old SECRET_KEY in SECRET_KEY_FALLBACKS whenever you "
+                "change it, or the stored tokens become unreadable (docs/migrating.md).",
                 id="mwsso.W001",
             )
         ]
@@ -106,6 +111,109 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             checks.Error("'social_django' must be in INSTALLED_APPS.", hint="mwsso stores the wiki account link with it.", id="mwsso.E006")
         )
     return messages
+
+
+# --- Defaults that must work on a new site (the quick start) -------------------
+
+
+def _local_wiki_consumer_callbacks() -> dict[str, str]:
+    """The built-in consumers of the local wiki (manage.py mwsso_devwiki) and their registered callbacks."""
+    from mwsso.devwiki.config import BUILTIN_CONSUMERS
+
+    return {consumer["key"]: consumer["callback"] for consumer in BUILTIN_CONSUMERS}
+
+
+@checks.register()
+def check_callback(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """"oob" sends the browser to the registered callback, which for the local wiki's consumers is on port 1."""
+    if not _backend_enabled():
+        return []
+    callback = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_CALLBACK", "oob") or "oob")
+    registered = _local_wiki_consumer_callbacks().get(str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", "")))
+    wiki_host = urlsplit(str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "")).hostname or ""
+    local_wiki = wiki_host in ("127.0.0.1", "localhost", "::1")
+    if callback != "oob" or not local_wiki or registered is None or urlsplit(registered).port != 1:
+        return []
+    return [
+        checks.Warning(
+            _(
+                "SOCIAL_AUTH_MEDIAWIKI_CALLBACK is \"oob\" with a consumer of the local wiki: the wiki would send "
+                "the browser back to its registered callback, %(callback)s, on port 1, which no browser opens."
+            )
+            % {"callback": registered},
+            hint=_(
+                "The local wiki's consumers accept any callback that starts with http://127.0.0.1: set "
+                'SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/" and browse the site at http://127.0.0.1:<port>/.'
+            ),
+            id="mwsso.W040",
+        )
+    ]
+
+
+def _resolves(target: str) -> bool:
+    """Whether ``target`` (a URL name or a path, as django.shortcuts.resolve_url takes it) names a view of this site."""
+    if "/" not in target and "." not in target:  # a URL name, e.g. "profile" or "myapp:home"
+        try:
+            reverse(target)
+        except NoReverseMatch:
+            return False
+        return True
+    if not target.startswith("/"):  # an absolute URL (another site) or a relative path: not ours to judge
+        return True
+    path = urlsplit(target).path
+    prefix = str(getattr(settings, "FORCE_SCRIPT_NAME", "") or "").rstrip("/")
+    if prefix and path.startswith(prefix + "/"):
+        path = path[len(prefix) :]
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+@checks.register(checks.Tags.urls)
+def check_login_redirect(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """After Allow the browser lands on LOGIN_REDIRECT_URL; Django's default, /accounts/profile/, is usually a 404."""
+    if not _backend_enabled():
+        return []
+    # social-auth reads its own setting first, then Django's.
+    for name in ("SOCIAL_AUTH_LOGIN_REDIRECT_URL", "LOGIN_REDIRECT_URL"):
+        target = getattr(settings, name, None)
+        if target:
+            break
+    target = str(target or "/accounts/profile/")
+    if _resolves(target):
+        return []
+    return [
+        checks.Warning(
+            _("%(setting)s %(target)r does not resolve to a view: users would land on a 404 after signing in.")
+            % {"setting": name, "target": target},
+            hint=_('Set %(setting)s to a page of your site, e.g. %(setting)s = "/" or the name of a URL pattern.')
+            % {"setting": name},
+            id="mwsso.W041",
+        )
+    ]
+
+
+# An email address or a URL: what Wikimedia's User-Agent policy accepts as a way to reach the operator.
+_CONTACT = re.compile(r"[^\s@()<>;]+@[^\s@()<>;]+\.[^\s@()<>;]+|https?://\S+", re.IGNORECASE)
+
+
+@checks.register()
+def check_user_agent_contact(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    agent = app_settings.USER_AGENT
+    if not _backend_enabled() or agent == DEFAULT_USER_AGENT or _CONTACT.search(agent):
+        return []  # the default has its own warning, mwsso.W002
+    return [
+        checks.Warning(
+            _("MWSSO_USER_AGENT %(agent)r has no contact information (an email address or a URL).") % {"agent": agent},
+            hint=_(
+                "Wikimedia's User-Agent policy asks for a way to reach you, e.g. "
+                "'MyTool/1.0 (https://mytool.toolforge.org; me@example.org)'; wikis may block agents without one."
+            ),
+            id="mwsso.W042",
+        )
+    ]
 
 
 # --- Access policy and group mapping (mwsso.policy) ---------------------------
@@ -205,4 +313,95 @@ def user_model_policy_checks(user_model: Any) -> list[checks.CheckMessage]:
         )
         for name, field in (("GROUP_MAP", "groups"), ("STAFF_GROUPS", "is_staff"), ("SUPERUSER_GROUPS", "is_superuser"))
         if _raw(name) and field not in field_names
+    ]
+
+
+# --- Stored tokens (database checks: ``manage.py check --database default``) ---
+# Registered with Tags.database, so Django runs them only when asked for a database: plain
+# ``manage.py check`` never queries. ``migrate`` asks before migrating, hence the table test.
+
+
+def _alias_holding(model: Any, databases: Any) -> str | None:
+    """The database ``model`` is read from, if the check was asked about it and its table exists yet."""
+    from django.db import connections, router
+
+    alias = router.db_for_read(model)
+    if not databases or alias not in databases:
+        return None
+    if model._meta.db_table not in connections[alias].introspection.table_names():
+        return None
+    return alias
+
+
+@checks.register(checks.Tags.database)
+def check_token_key_dependence(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Tokens still encrypted with a key derived from SECRET_KEY (or a fallback), or with no known key."""
+    from django.db.models import Count
+
+    from mwsso import crypto
+    from mwsso.models import AccessToken
+
+    alias = _alias_holding(AccessToken, databases)
+    if alias is None:
+        return []
+    keys = crypto.decryption_keys()
+    primary = keys[0]
+    counts = dict(AccessToken.objects.using(alias).order_by().values_list("key_id").annotate(n=Count("pk")))
+    known = {key.id for key in keys}
+    derived = [(key, counts[key.id]) for key in keys[1:] if key.is_derived and counts.get(key.id)]
+    unknown = sum(n for key_id, n in counts.items() if key_id not in known)
+    messages: list[checks.CheckMessage] = []
+    if derived:
+        where = ", ".join(f"{key.label} ({n})" for key, n in derived)
+        messages.append(
+            checks.Warning(
+                _("%(count)s access tokens still depend on a key derived from SECRET_KEY or SECRET_KEY_FALLBACKS: %(where)s.")
+                % {"count": sum(n for _key, n in derived), "where": where},
+                hint=_(
+                    "They stay readable only while that secret stays in SECRET_KEY or SECRET_KEY_FALLBACKS. Run "
+                    "'manage.py mwsso_tokens rotate-keys' to move them onto %(primary)s."
+                )
+                % {"primary": primary.label},
+                id="mwsso.W020",
+            )
+        )
+    if unknown:
+        messages.append(
+            checks.Warning(
+                _("%(count)s access tokens were encrypted with a key that is neither in MWSSO_TOKEN_KEYS nor derived "
+                  "from SECRET_KEY or SECRET_KEY_FALLBACKS: they cannot be decrypted.") % {"count": unknown},
+                hint=_(
+                    "Put the old key back in MWSSO_TOKEN_KEYS (after the first) or the old SECRET_KEY in "
+                    "SECRET_KEY_FALLBACKS, then run 'manage.py mwsso_tokens rotate-keys'. Otherwise their users "
+                    "get a new token at their next sign-in."
+                ),
+                id="mwsso.W021",
+            )
+        )
+    return messages
+
+
+@checks.register(checks.Tags.database)
+def check_stock_plain_tokens(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Plain-text access tokens social-core's stock MediaWiki backend left in UserSocialAuth.extra_data."""
+    from social_django.models import UserSocialAuth
+
+    from mwsso.tokens.importing import stock_token_rows
+
+    alias = _alias_holding(UserSocialAuth, databases)
+    if alias is None:
+        return []
+    remaining = stock_token_rows().using(alias).count()
+    if not remaining:
+        return []
+    return [
+        checks.Warning(
+            _("%(count)s social-auth associations still hold a plain-text MediaWiki access token from social-core's "
+              "stock backend (UserSocialAuth.extra_data['access_token']).") % {"count": remaining},
+            hint=_(
+                "Run 'manage.py mwsso_tokens import-social' to move them into encrypted storage (add --dry-run to "
+                "see the counts first). Rows it reports as malformed must be cleaned by hand."
+            ),
+            id="mwsso.W022",
+        )
     ]

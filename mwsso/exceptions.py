@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from social_core.exceptions import AuthException
 
 
@@ -90,6 +91,29 @@ class LoginRefused(LoginError):
 
     def __str__(self) -> str:
         return f"{self.user_message} {self.reason}"
+
+
+class AccountNotLinked(LoginError):
+    """The pipeline was handed a Django user that is not the one linked to this wiki account.
+
+    mwsso's own callback never hands one (it signs in as the wiki account's own
+    user); a site's view or pipeline that does is refused rather than attaching
+    the wiki account to someone else's user.
+    """
+
+    code_name = "account_not_linked"
+    user_message = _("This wiki account is not linked to the account you are signed in with.")
+    retry_hint = _("Please sign out, then sign in with the wiki account.")
+    http_status = 409
+
+
+class SiteBusy(LoginError):
+    """The database stayed locked by other sign-ins for longer than its timeout (SQLite)."""
+
+    code_name = "site_busy"
+    user_message = _("This site is busy right now, so the sign-in could not be saved.")
+    retry_hint = _("Please try again in a moment.")
+    http_status = 503
 
 
 class TokenUnreadable(Exception):

@@ -10,6 +10,7 @@ worker's memory or time.
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import threading
 import time
@@ -26,15 +27,31 @@ _session: requests.Session | None = None
 _session_pid: int | None = None
 
 
+class RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
+    """A cookie policy that never stores or sends a cookie.
+
+    The session is shared by every user of the process: a cookie one wiki answer
+    sets (Wikimedia's ChronologyProtector, load-balancer, analytics cookies) would
+    otherwise go out with every later request of every other user.
+    """
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
 def _build_session() -> requests.Session:
     session = requests.Session()
+    session.cookies.set_policy(RefuseAllCookies())
     pool = app_settings.HTTP_POOL_SIZE
     # Retries are the API client's job (it honours Retry-After); a hidden
     # transport retry would replay a signed request and trip the nonce check.
     adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.headers["User-Agent"] = app_settings.USER_AGENT
+    session.headers["User-Agent"] = app_settings.SENT_USER_AGENT
     session.hooks["response"].append(read_bounded)
     return session
 
@@ -131,7 +148,7 @@ def reset_session() -> None:
 
 def request_options() -> dict[str, Any]:
     """mwsso's timeout and User-Agent for one request (read on every call, so a changed setting applies at once)."""
-    return {"timeout": app_settings.HTTP_TIMEOUT, "headers": {"User-Agent": app_settings.USER_AGENT}}
+    return {"timeout": app_settings.HTTP_TIMEOUT, "headers": {"User-Agent": app_settings.SENT_USER_AGENT}}
 
 
 def request(method: str, url: str, **kwargs: Any) -> requests.Response:

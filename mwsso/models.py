@@ -131,11 +131,14 @@ class AccessToken(models.Model):
             setattr(self, name, value)
 
     def get_credentials(self) -> Credentials:
-        """Decrypt; raises ``TokenUnreadable`` when no configured key can (a lost or removed key)."""
+        """Decrypt; raises ``TokenUnreadable`` when no key can (configured, or derived from SECRET_KEY or a fallback)."""
         try:
             data: dict[str, Any] = json.loads(crypto.decrypt(self.encrypted))
         except (crypto.InvalidToken, ValueError):
-            raise TokenUnreadable(f"access token {self.pk} cannot be decrypted with MWSSO_TOKEN_KEYS") from None
+            raise TokenUnreadable(
+                f"access token {self.pk} cannot be decrypted with MWSSO_TOKEN_KEYS or a key derived from SECRET_KEY "
+                "or SECRET_KEY_FALLBACKS"
+            ) from None
         return Credentials(key=data["key"], secret=data["secret"], oauth_version=self.oauth_version)
 
     @property

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
-from mwsso.exceptions import LoginError
+from mwsso.exceptions import AccountNotLinked, LoginError
 from mwsso.identity import Identity
 from mwsso.models import AccessToken, WikiIdentity
 
@@ -36,8 +36,16 @@ def create_or_update_user(
     The Django username is the wiki username exactly as the wiki writes it. Only
     when another account holds that name does a suffix ``~<central id>`` keep
     the two apart (see ``_claim_username``).
+
+    A ``user`` is only ever the one already linked to this wiki account (found
+    by ``social_user``). Any other (a signed-in user handed in by a site's own
+    view) is refused: a sign-in never attaches a wiki account to another user,
+    never touches a local account and never gives a user a second wiki account.
     """
     if user is not None:
+        if social is None or social.user_id != user.pk or str(social.uid) != str(uid):
+            logger.warning("refused to link wiki user %s to user %s, who is not linked to it", uid, user.pk)
+            raise AccountNotLinked(backend, f"user {user.pk} is not linked to wiki user {uid}", stage="pipeline")
         _update_user(user, uid, identity)
         return {"user": user, "is_new": False}
     username = _claim_username(identity.username, uid, None)

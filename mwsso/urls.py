@@ -1,7 +1,8 @@
-"""``path("", include("mwsso.urls"))`` gives /login/mediawiki/ and /complete/mediawiki/.
+"""``path("", include("mwsso.urls"))`` gives /login/mediawiki/, /complete/mediawiki/ and /logout/.
 
 The namespace is social-auth's (``social``), so ``{% url "social:begin" "mediawiki" %}``
-keeps working for sites that come from social-app-django.
+keeps working for sites that come from social-app-django; sign out with a POST form to
+``{% url "social:logout" %}`` (see mwsso.logout).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from mwsso import views
+from mwsso.logout import LogoutView
 
 app_name = "social"
 
@@ -18,4 +20,5 @@ urlpatterns = [
     path("login/<str:backend>/", views.begin, name="begin"),
     # The wiki's redirect carries no CSRF token; the request token bound to this session protects it.
     path("complete/<str:backend>/", never_cache(csrf_exempt(views.complete)), name="complete"),
+    path("logout/", LogoutView.as_view(), name="logout"),
 ]

@@ -7,13 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from social_core.actions import do_complete
 from social_core.exceptions import AuthCanceled, SocialAuthBaseException
 from social_django import views as social_views
+from social_django.utils import psa
 
 from mwsso import policy
-from mwsso.exceptions import LoginError, LoginRefused
+from mwsso.exceptions import LoginError, LoginRefused, SiteBusy
 
 logger = logging.getLogger("mwsso.login")
 
@@ -26,8 +30,43 @@ def begin(request: HttpRequest, backend: str) -> HttpResponse:
 
 
 def complete(request: HttpRequest, backend: str) -> HttpResponse:
-    """Where the wiki sends the browser back: token exchange, identify, pipeline, login."""
-    return _guarded(social_views.complete, request, backend, step="complete")
+    """Where the wiki sends the browser back: token exchange, identify, pipeline, login.
+
+    The browser ends signed in as the wiki account's own Django user, whoever
+    was signed in before (docs/security.md, "Signing in while signed in").
+    """
+    try:
+        return _guarded(_complete_as_wiki_account, request, backend, step="complete")
+    except OperationalError as err:
+        if not _is_database_locked(err):
+            raise
+        # SQLite: other sign-ins held the write lock past its timeout; the pipeline's transaction saved nothing.
+        # A 503: Django's SessionMiddleware does not save the session on it (that would wait for the same lock).
+        return login_error(request, backend, SiteBusy(None, f"database: {err}", stage="pipeline"), step="complete")
+
+
+@psa(f"{social_views.NAMESPACE}:complete")
+def _complete_as_wiki_account(request: HttpRequest, backend: str) -> HttpResponse:
+    # Never request.user (social-auth's complete view passes it): the pipeline would rename and link the
+    # signed-in user to whatever wiki account this callback is for. Without it, the pipeline finds the
+    # user linked to that wiki account or creates one, and _switching_login signs that user in.
+    return do_complete(request.backend, _switching_login, user=None, redirect_name=REDIRECT_FIELD_NAME, request=request)
+
+
+def _switching_login(backend: Any, user: Any, social_user: Any) -> None:
+    """Sign ``user`` in; a browser signed in as someone else is signed out first (a switch)."""
+    request = backend.strategy.request
+    current = getattr(request, "user", None)
+    if current is not None and current.is_authenticated and current.pk != user.pk:
+        logger.info("signed-in user %s signed out: the browser signed in as wiki user %s (user %s)", current.pk, social_user.uid, user.pk)
+        # logout (not only login's session flush) so that user_logged_out receivers see the switch.
+        logout(request)
+    social_views._do_login(backend, user, social_user)
+
+
+def _is_database_locked(err: OperationalError) -> bool:
+    # SQLite's "database is locked" / "database table is locked"; other OperationalErrors are real faults.
+    return "is locked" in str(err).lower()
 
 
 def _guarded(view: Callable[..., HttpResponse], request: HttpRequest, backend: str, *, step: str) -> HttpResponse:

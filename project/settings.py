@@ -1,7 +1,7 @@
 """Settings of the mwsso demo site, all from environment variables.
 
 The defaults run against the local provider (``manage.py mwsso_devwiki``) on
-SQLite, so ``make run`` works on a fresh machine. See README.md for a real wiki
+SQLite, so ``make run`` works on a fresh machine. See docs/deploying.md for a real wiki
 and for production.
 """
 
@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from mwsso.app_settings import DEFAULT_PIPELINE
 
@@ -29,9 +30,19 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEVWIKI_URL = "http://127.0.0.1:8001/w/index.php"
 DEVWIKI_CONSUMER_KEY = "9d1c6c1e8f3b4a7e9f2d5b6a8c0e1f23"
 DEVWIKI_CONSUMER_SECRET = "4b8e2f9a1c7d3e5f6a0b9c8d7e6f5a4b3c2d1e0f"
+DEVWIKI_TOKEN_KEY = "ZGV2LW9ubHktbXdzc28tZGVtby1rZXktMDAwMDAwMDA="  # encrypts tokens of the local wiki only
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-7c1f0e5b9a2d4c8e")
 DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        # A key published here would sign everyone's sessions and, without MWSSO_TOKEN_KEYS, encrypt every token.
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it to a long random value (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'), and MWSSO_TOKEN_KEYS too (docs/security.md); "
+            "or set DJANGO_DEBUG=1 for development (make run does), which uses a development-only key."
+        )
+    SECRET_KEY = "dev-only-insecure-key-change-me-7c1f0e5b9a2d4c8e"  # DEBUG only: never used in production mode
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -82,6 +93,13 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Every transaction takes SQLite's write lock when it begins (not at its first write, where a busy
+    # database can only answer "database is locked"), waiting up to DJANGO_SQLITE_TIMEOUT seconds for it.
+    # Keep the timeout under gunicorn's --timeout; a lock held longer still ends on mwsso's "try again" page.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": float(os.environ.get("DJANGO_SQLITE_TIMEOUT", "20"))}
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":  # MariaDB, e.g. Toolforge's ToolsDB
     import pymysql
 
@@ -116,6 +134,10 @@ SOCIAL_AUTH_PIPELINE = DEFAULT_PIPELINE
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 
 MWSSO_TOKEN_KEYS = env_list("MWSSO_TOKEN_KEYS")
+if not MWSSO_TOKEN_KEYS and _LOCAL_WIKI:
+    # Development against the local wiki (make run): a public key, like the demo consumer's secret, so that
+    # mwsso.W001 does not warn about the demo's own configuration. A real wiki without keys still warns.
+    MWSSO_TOKEN_KEYS = [DEVWIKI_TOKEN_KEY]
 MWSSO_USER_AGENT = os.environ.get(
     "MWSSO_USER_AGENT", "mwsso-demo/0.1 (https://github.com/mwsso/mwsso; demo site, mwsso@example.org)"
 )

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
 from project import views
@@ -8,7 +7,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("profile/", views.profile, name="profile"),
     path("profile/sandbox/", views.sandbox_edit, name="sandbox_edit"),
-    path("logout/", LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("", include("mwsso.urls")),
+    path("", include("mwsso.urls")),  # /login/mediawiki/, /complete/mediawiki/ and /logout/ (POST)
 ]

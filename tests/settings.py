@@ -1,5 +1,11 @@
 """Test settings: the demo site's, with fixed keys and a database chosen by DATABASE_URL (SQLite by default)."""
 
+import os
+
+# The demo's settings refuse to load in production mode without a key (tests run with DEBUG off);
+# set before the import, so that manage.py commands the tests start inherit it too.
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-0123456789abcdef0123456789abcdef")
+
 from project.settings import *  # noqa: F403
 
 DEBUG = False

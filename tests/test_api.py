@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mwsso import api, http, signals
+from mwsso import __version__, api, http, signals
 from mwsso.api import wikis
 from mwsso.api.client import encode_params, retry_wait
 from mwsso.devwiki.testing import running_devwiki
@@ -118,7 +118,7 @@ def test_writes_are_post_bodies_and_nothing_secret_is_in_a_url(alice, devwiki):
     for request in sent:
         headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
         assert headers["Authorization"].startswith("OAuth ")
-        assert headers["User-Agent"] == "mwsso-tests/0.1 (tests; mwsso@example.org)"
+        assert headers["User-Agent"] == f"mwsso-tests/0.1 (tests; mwsso@example.org) mwsso/{__version__}"
         for secret in secrets_of(alice)[1:]:
             assert secret not in request.url and secret not in headers["Authorization"]
 

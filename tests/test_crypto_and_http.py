@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from cryptography.fernet import Fernet
 
-from mwsso import crypto, http
+from mwsso import __version__, crypto, http
 from mwsso.exceptions import TokenUnreadable
 from mwsso.models import AccessToken, Credentials
 
@@ -94,7 +94,7 @@ def test_one_keep_alive_connection_and_our_user_agent(settings, recorder):
     for _ in range(5):
         assert http.request("GET", recorder).text == "ok"
     agents, ports = zip(*_Recorder.seen, strict=True)
-    assert set(agents) == {"MyTool/1.0 (me@example.org)"}
+    assert set(agents) == {f"MyTool/1.0 (me@example.org) mwsso/{__version__}"}
     assert len(set(ports)) == 1  # the same TCP connection every time
     assert http.get_session() is http.get_session()
 

@@ -6,13 +6,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from social_django.models import UserSocialAuth
 
 import mwsso
 from mwsso.devwiki.testing import authorize
 from mwsso.models import AccessToken, WikiIdentity
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, callback_path, start_login
+from tests.dbdump import database_dump
 
 pytestmark = pytest.mark.django_db(transaction=False)
 User = get_user_model()
@@ -232,12 +232,7 @@ def test_callback_with_no_session_at_all(wiki_settings, site_client):
 def test_the_raw_database_never_holds_the_token_in_plain_text(login, site_client):
     login(site_client, "Alice")
     credentials = AccessToken.objects.get().get_credentials()
-    dump = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')
-            dump.extend(repr(row) for row in cursor.fetchall())
-    text = "\n".join(dump)
+    text = database_dump()
     assert credentials.key not in text and credentials.secret not in text
     assert TEST_CONSUMER_SECRET not in text
     assert UserSocialAuth.objects.get().extra_data.keys() <= {"wiki", "username", "userID"}

@@ -38,13 +38,16 @@ class GrantFilter(admin.SimpleListFilter):
 
 
 def encryption_key_label(key_id: str) -> str:
-    """Which configured key encrypts a token: the current one, an old one (rotate), or none (unreadable)."""
-    keys = [crypto.key_id(key) for key in crypto.configured_keys()]
-    if key_id not in keys:
-        return f"{key_id} (no configured key: unreadable)"
-    position = keys.index(key_id)
-    state = "current" if position == 0 else "old: run mwsso_tokens rotate-keys"
-    return f"{key_id} (key {position + 1} of {len(keys)}, {state})"
+    """Which key encrypts a token: the current one, an old or derived one (rotate), or none (unreadable)."""
+    keys = crypto.decryption_keys()
+    found = next((key for key in keys if key.id == key_id), None)
+    if found is None:
+        return f"{key_id} (no known key: unreadable)"
+    state = "current" if found == keys[0] else "old: run mwsso_tokens rotate-keys"
+    if found.is_derived:
+        return f"{key_id} ({found.label}, {state})"
+    configured = [key for key in keys if not key.is_derived]
+    return f"{key_id} (key {configured.index(found) + 1} of {len(configured)}, {state})"
 
 
 @admin.register(AccessToken)
@@ -75,8 +78,9 @@ class AccessTokenAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccessToken]:
         return with_wiki_username(super().get_queryset(request))
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes action_location (and deprecates overrides without it); 5.2 has no such argument.
+        actions = super().get_actions(request) if action_location is None else super().get_actions(request, action_location)
         actions.pop("delete_selected", None)  # "Forget selected tokens" replaces it, with the wiki-side hint
         return actions
 

@@ -1,6 +1,6 @@
 """Call a wiki's Action API as a signed-in user: ``mwsso.api.for_user(user).get(action="query", ...)``.
 
-See README.md, "Making API calls as the user".
+See docs/api.md.
 """
 
 from __future__ import annotations

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from . import actionapi, pages, special
 from .control import ControlError
@@ -32,9 +34,49 @@ def oauth_subpage(title: str | None) -> str | None:
     return subpage.strip() if name.strip().lower() == "oauth" else None
 
 
+def _hostname(netloc: str) -> str | None:
+    try:
+        return urlsplit(f"//{netloc}").hostname
+    except ValueError:
+        return None
+
+
+def is_own_host(host: str, server: str) -> bool:
+    """Whether a request's ``Host`` names this wiki: any loopback name (127.0.0.0/8, [::1], localhost) or $wgServer's host.
+
+    Loopback aliases stay accepted although they are not $wgServer (a request
+    signed for one fails the signature check, as on a real wiki). Any other
+    name is what a DNS-rebinding page sends: a browser page must not read answers.
+    """
+    name = _hostname(host)
+    if not name:
+        return False
+    name = name.rstrip(".").lower()
+    if name == "localhost" or name == (_hostname(urlsplit(server).netloc) or "").lower():
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def is_same_origin(origin: str, host: str, server: str) -> bool:
+    """Whether a browser's ``Origin`` is this wiki itself (as the request's Host names it, or $wgServer)."""
+    wanted = {f"http://{host}".lower(), server.rstrip("/").lower()}
+    return origin.strip().rstrip("/").lower() in wanted
+
+
 def _control(store: Store, req: Request) -> Response:
     if not req.posted:
         return json_response({"ok": False, "error": "POST a JSON object"}, status=405)
+    # A page in the developer's browser may POST here: a foreign Origin is refused, and only
+    # application/json is read (a cross-site page cannot send that without a preflight the devwiki never allows).
+    origin = req.headers.get("origin")
+    if origin is not None and not is_same_origin(origin, req.headers.get("host", ""), store.server):
+        log.warning("devwiki: control request from foreign origin %r refused", origin[:200])
+        return json_response({"ok": False, "error": "cross-origin control requests are refused"}, status=403)
+    if req.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return json_response({"ok": False, "error": "send Content-Type: application/json"}, status=415)
     try:
         payload = json.loads(req.body or b"{}")
         if not isinstance(payload, dict):
@@ -84,8 +126,22 @@ def make_app(store: Store) -> WSGIApp:
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         req = Request(environ)
+        host = req.headers.get("host")
         try:
-            response = route(store, req)
+            if host is not None and not is_own_host(host, store.server):
+                log.warning("devwiki: request for foreign host %r refused", host[:200])
+                response = Response(
+                    f"This is the local wiki at {store.server}; it does not answer for another host name.",
+                    status=421,
+                    content_type="text/plain; charset=UTF-8",
+                )
+            else:
+                cookie = req.headers.get("cookie")
+                if cookie:
+                    store.record_cookie(cookie, req.headers.get("user-agent", ""))
+                response = route(store, req)
+                if store.set_cookie:
+                    response.add_header("Set-Cookie", store.set_cookie)
         except DropConnection:
             raise
         except Exception:

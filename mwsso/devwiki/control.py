@@ -102,6 +102,14 @@ def _add_user(store: Store, **spec: Any) -> dict[str, Any]:
     return user.public(store.now())
 
 
+def _set_cookie(store: Store, cookie: str | None = None) -> dict[str, Any]:
+    """Send ``Set-Cookie: <cookie>`` (e.g. ``"cpPosIndex=1; Path=/"``) on every answer; None stops."""
+    if cookie is not None and (not isinstance(cookie, str) or "=" not in cookie or any(c in cookie for c in "\r\n")):
+        raise ControlError("cookie must be one Set-Cookie value such as 'name=value; Path=/'")
+    store.set_cookie = cookie
+    return {"cookie": cookie}
+
+
 def _stats(store: Store) -> dict[str, Any]:
     return store.stats()
 
@@ -118,6 +126,7 @@ ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "set_maxlag": _set_maxlag,
     "add_consumer": _add_consumer,
     "add_user": _add_user,
+    "set_cookie": _set_cookie,
     "stats": _stats,
 }
 

@@ -61,6 +61,9 @@ class Store:
             self._nonces: dict[tuple[str, str | None, str], float] = {}
             self._next_prune = now + NONCE_TTL
             self.counters: Counter[str] = Counter()
+            # Like Wikimedia's ChronologyProtector and load-balancer cookies: sent on every answer when set.
+            self.set_cookie: str | None = None
+            self.cookies_received: list[dict[str, str]] = []
         self.faults.clear()
 
     def control(self, action: str, **params: Any) -> dict[str, Any]:
@@ -70,6 +73,11 @@ class Store:
     def count(self, name: str) -> None:
         with self._lock:
             self.counters[name] += 1
+
+    def record_cookie(self, header: str, user_agent: str) -> None:
+        """Keep a Cookie header a client sent and its User-Agent (the latest 100), so tests can see who sends cookies."""
+        with self._lock:
+            self.cookies_received = [*self.cookies_received[-99:], {"cookie": header, "user_agent": user_agent}]
 
     # Consumers and users
 
@@ -232,4 +240,5 @@ class Store:
                 "pages": len(self.pages),
                 "faults": self.faults.describe(),
                 "variant": dict(self.variant),
+                "cookies_received": list(self.cookies_received),
             }

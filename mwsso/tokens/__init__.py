@@ -1,4 +1,4 @@
-"""Operating the stored access tokens: verify them with the wiki, purge, rotate keys, list and export.
+"""Operating the stored access tokens: verify them with the wiki, purge, rotate keys, import, list and export.
 
 The admin (``mwsso.admin``) and ``manage.py mwsso_tokens`` are thin layers over
 these functions. Nothing here ever returns, logs or raises with a token's key or
@@ -7,6 +7,7 @@ secret: tokens are named by their primary key and ``fingerprint``.
 
 from __future__ import annotations
 
+from mwsso.tokens.importing import ImportNotConfigured, ImportResult, import_social_tokens, stock_token_rows
 from mwsso.tokens.maintenance import (
     KeyUsage,
     PurgeResult,
@@ -39,6 +40,8 @@ from mwsso.tokens.verify import (
 
 __all__ = [
     "EXPORT_FIELDS",
+    "ImportNotConfigured",
+    "ImportResult",
     "KeyUsage",
     "PurgeResult",
     "RotateResult",
@@ -51,6 +54,7 @@ __all__ = [
     "export_rows",
     "filter_by_grant",
     "filter_tokens",
+    "import_social_tokens",
     "is_revocation",
     "key_usage",
     "manage_grants_url",
@@ -58,6 +62,7 @@ __all__ = [
     "purge_tokens",
     "record_result",
     "rotate_keys",
+    "stock_token_rows",
     "verify_token",
     "verify_tokens",
     "with_wiki_username",

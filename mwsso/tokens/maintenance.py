@@ -72,7 +72,7 @@ def purge_tokens(
 
 # -- rotating keys ------------------------------------------------------------
 class RotationStopped(TokenUnreadable):
-    """Rotation met a token no configured key can decrypt; nothing was changed for it."""
+    """Rotation met a token no key (configured or derived from SECRET_KEY) can decrypt; nothing was changed for it."""
 
     def __init__(self, token_id: int, key_id: str, rotated: int) -> None:
         super().__init__(f"access token {token_id} (encrypted with key id {key_id}) cannot be decrypted")
@@ -94,7 +94,10 @@ def rotate_keys(
     skip_unreadable: bool = False,
     progress: Callable[[RotateResult], None] | None = None,
 ) -> RotateResult:
-    """Re-encrypt every token not yet under the first key of ``MWSSO_TOKEN_KEYS``.
+    """Re-encrypt every token not yet under the key that encrypts (``crypto.primary_key``).
+
+    Tokens under a key derived from SECRET_KEY or SECRET_KEY_FALLBACKS are read
+    with it and moved too, so that afterwards no token depends on SECRET_KEY.
 
     Each batch commits on its own; a rerun picks up the tokens whose ``key_id``
     is not the primary one, so an interrupted rotation just continues. A token
@@ -136,13 +139,31 @@ def rotate_keys(
 @dataclass(frozen=True)
 class KeyUsage:
     key_id: str
-    position: int | None  # index in MWSSO_TOKEN_KEYS (0: the primary key); None: no configured key has this id
+    position: int | None  # index among the decrypting keys (0: the one that encrypts); None: no known key has this id
     tokens: int
+    label: str = ""  # "MWSSO_TOKEN_KEYS[1]", "derived from SECRET_KEY", "derived from SECRET_KEY_FALLBACKS[0]", …
+    derived: bool = False
+
+    @property
+    def known(self) -> bool:
+        return self.position is not None
+
+
+UNKNOWN_KEY = "no known key"
 
 
 def key_usage() -> list[KeyUsage]:
-    """How many tokens each key encrypts: an old key can go once it encrypts none."""
-    positions = {crypto.key_id(key): index for index, key in reversed(list(enumerate(crypto.configured_keys())))}
+    """How many tokens each key encrypts: an old key can go once it encrypts none.
+
+    Every configured key is listed; a key derived from SECRET_KEY or one of its
+    fallbacks only while it encrypts (the primary key, when none is configured)
+    or some token still uses it; a key id no key has, with its token count.
+    """
+    keys = crypto.decryption_keys()
     counts = dict(AccessToken.objects.order_by().values_list("key_id").annotate(n=Count("pk")))
-    ids = sorted(set(positions) | set(counts), key=lambda kid: (positions.get(kid, len(positions)), kid))
-    return [KeyUsage(kid, positions.get(kid), counts.get(kid, 0)) for kid in ids]
+    usage = [
+        KeyUsage(key.id, position, counts.pop(key.id, 0), key.label, key.is_derived)
+        for position, key in enumerate(keys)
+    ]
+    usage = [u for u in usage if not u.derived or u.position == 0 or u.tokens]
+    return usage + [KeyUsage(kid, None, n, UNKNOWN_KEY) for kid, n in sorted(counts.items())]

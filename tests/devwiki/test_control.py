@@ -101,7 +101,7 @@ def test_reset_restores_the_configured_state(wiki):
     [(b"not json", 400), (b"[1, 2]", 400), (b'{"action": "explode"}', 400), (b'{"action": "rename", "sub": 4}', 400)],
 )
 def test_bad_requests(wiki, body, status):
-    answer = requests.post(wiki.control_url, data=body, timeout=5)
+    answer = requests.post(wiki.control_url, data=body, headers={"Content-Type": "application/json"}, timeout=5)
     assert answer.status_code == status and answer.json()["ok"] is False
 
 

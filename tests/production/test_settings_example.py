@@ -1,4 +1,4 @@
-"""The production settings example in README.md passes ``manage.py check --deploy`` as written."""
+"""The production settings example in docs/deploying.md passes ``manage.py check --deploy`` as written."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from cryptography.fernet import Fernet
 
 from tests.production.processes import REPO
 
-# The two HSTS choices the README leaves to each site.
+# The two HSTS choices docs/deploying.md leaves to each site.
 LEFT_TO_THE_SITE = {"security.W005", "security.W021"}
 
 
 def readme_settings_example() -> str:
-    section = (REPO / "README.md").read_text().split("## Deploying in production", 1)[1]
+    section = (REPO / "docs" / "deploying.md").read_text().split("# Deploying in production", 1)[1]
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 

@@ -1,4 +1,4 @@
-"""``manage.py mwsso_tokens list | verify | purge | rotate-keys``: operate the stored access tokens.
+"""``manage.py mwsso_tokens list | verify | purge | rotate-keys | import-social``: operate the stored access tokens.
 
 A thin layer over ``mwsso.tokens``. ``verify`` exits with 0 when every checked
 token is valid, 1 when some are revoked or invalid, 2 when some could not be
@@ -19,9 +19,12 @@ from mwsso import crypto
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
 from mwsso.tokens import (
+    ImportNotConfigured,
+    KeyUsage,
     RotationStopped,
     export_rows,
     filter_tokens,
+    import_social_tokens,
     key_usage,
     purge_queryset,
     purge_tokens,
@@ -64,10 +67,13 @@ class Progress:
 
 
 class Command(BaseCommand):
-    help = "List, verify with the wiki, purge, and re-encrypt (rotate-keys) the stored MediaWiki access tokens."
+    help = (
+        "List, verify with the wiki, purge, re-encrypt (rotate-keys) the stored MediaWiki access tokens, and import "
+        "those social-core's stock backend left in plain text (import-social)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{list,verify,purge,rotate-keys}")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{list,verify,purge,rotate-keys,import-social}")
 
         def add_filters(sub: Any) -> None:
             sub.add_argument("--status", action="append", choices=STATUSES, default=[], help="repeatable")
@@ -91,11 +97,19 @@ class Command(BaseCommand):
         purge.add_argument("--dry-run", action="store_true", help="show what would be deleted; change nothing")
         purge.add_argument("--noinput", "--no-input", action="store_false", dest="interactive", help="do not ask")
 
-        rotate = actions.add_parser("rotate-keys", help="re-encrypt every token with the first MWSSO_TOKEN_KEYS key")
+        rotate = actions.add_parser(
+            "rotate-keys", help="re-encrypt every token with the key that encrypts (MWSSO_TOKEN_KEYS[0], else derived from SECRET_KEY)"
+        )
         rotate.add_argument("--batch-size", type=int, default=500, help="tokens per transaction (default 500)")
         rotate.add_argument(
             "--skip-unreadable", action="store_true", help="re-encrypt the others when a token cannot be decrypted"
         )
+
+        importing = actions.add_parser(
+            "import-social", help="move the plain-text tokens of social-core's stock backend into encrypted storage"
+        )
+        importing.add_argument("--batch-size", type=int, default=200, help="associations read at a time (default 200)")
+        importing.add_argument("--dry-run", action="store_true", help="count what would be imported; change nothing")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, f"handle_{action.replace('-', '_')}")(**options)
@@ -190,8 +204,9 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be 1 or more.")
         if not app_settings.TOKEN_KEYS:
             self.stderr.write("MWSSO_TOKEN_KEYS is not set: tokens are encrypted with a key derived from SECRET_KEY.")
-        primary = crypto.primary_key_id()
-        progress = Progress(self.stderr, AccessToken.objects.exclude(key_id=primary).count(), "rotate-keys")
+        primary = crypto.primary_key()
+        before = key_usage()
+        progress = Progress(self.stderr, AccessToken.objects.exclude(key_id=primary.id).count(), "rotate-keys")
         try:
             result = rotate_keys(
                 batch_size,
@@ -201,17 +216,18 @@ class Command(BaseCommand):
         except RotationStopped as err:
             progress.finish()
             raise CommandError(
-                f"Stopped: access token {err.token_id} was encrypted with key id {err.key_id}, which is not in "
-                f"MWSSO_TOKEN_KEYS, so it cannot be decrypted. Nothing was changed for it; {err.rotated} tokens were "
-                "re-encrypted before it. Put that key back in MWSSO_TOKEN_KEYS (after the new first key) and run "
+                f"Stopped: access token {err.token_id} was encrypted with key id {err.key_id}, which is neither in "
+                "MWSSO_TOKEN_KEYS nor derived from SECRET_KEY or SECRET_KEY_FALLBACKS, so it cannot be decrypted. "
+                f"Nothing was changed for it; {err.rotated} tokens were re-encrypted before it. Put that key back in "
+                "MWSSO_TOKEN_KEYS (after the new first key) or the old SECRET_KEY in SECRET_KEY_FALLBACKS and run "
                 "rotate-keys again, or add --skip-unreadable to re-encrypt the others and leave it as it is."
             ) from None
         progress.finish()
-        self.stdout.write(f"Re-encrypted {_tokens(result.rotated)} with key id {primary}.")
-        for usage in key_usage():
-            where = "not configured" if usage.position is None else f"key {usage.position + 1}"
-            hint = " (no token uses it: it can be removed)" if usage.position and not usage.tokens else ""
-            self.stdout.write(f"  {where}, id {usage.key_id}: {_tokens(usage.tokens)}{hint}")
+        name = f"the key {primary.label}" if primary.is_derived else primary.label
+        self.stdout.write(f"Re-encrypted {_tokens(result.rotated)} with {name} (key id {primary.id}).")
+        self.stdout.write("Access tokens per key, before → after:")
+        for line in key_report(before, key_usage()):
+            self.stdout.write(f"  {line}")
         if result.unreadable:
             ids = ", ".join(str(pk) for pk in result.unreadable[:20])
             raise CommandError(
@@ -219,6 +235,56 @@ class Command(BaseCommand):
                 f"are (ids {ids}{' …' if len(result.unreadable) > 20 else ''}).",
                 returncode=1,
             )
+
+    # -- import-social ---------------------------------------------------------
+    def handle_import_social(self, *, batch_size: int, dry_run: bool, **_: Any) -> None:
+        if batch_size < 1:
+            raise CommandError("--batch-size must be 1 or more.")
+        try:
+            result = import_social_tokens(batch_size=batch_size, dry_run=dry_run)
+        except ImportNotConfigured as err:
+            raise CommandError(f"Nothing was imported: {err}.") from None
+        would = "would be " if dry_run else ""
+        self.stdout.write(
+            f"{'Dry run: ' if dry_run else ''}found {_tokens(result.found)} in plain text in UserSocialAuth.extra_data: "
+            f"{result.imported} {would}imported, {result.already_present} already present (the newer mwsso token "
+            f"{'would be ' if dry_run else 'is '}kept), {result.removed} plain copies {would}removed, "
+            f"{result.malformed} skipped as malformed."
+        )
+        if dry_run:
+            self.stdout.write("Nothing was changed.")
+        if result.malformed:
+            # Not an error exit: a deploy that runs this must not fail on rows only a person can fix.
+            self.stderr.write(
+                f"{result.malformed} associations hold an access token field that is not the stock backend's shape; "
+                "they were left as they are (the log names each by id, never its contents). Clean their extra_data "
+                "by hand; check mwsso.W022 counts them until then."
+            )
+
+
+def key_report(before: list[KeyUsage], after: list[KeyUsage]) -> list[str]:
+    """One line per key (by label and key id, never the key): its token count before and after, and what follows."""
+    counts_before = {usage.key_id: usage.tokens for usage in before}
+    rows = {usage.key_id: usage for usage in before} | {usage.key_id: usage for usage in after}
+    lines = []
+    for usage in sorted(rows.values(), key=lambda u: (u.position is None, u.position or 0, u.key_id)):
+        now = next((u.tokens for u in after if u.key_id == usage.key_id), 0)
+        lines.append(f"{usage.label}, id {usage.key_id}: {counts_before.get(usage.key_id, 0)} → {now}{_key_hint(usage, now)}")
+    return lines
+
+
+def _key_hint(usage: KeyUsage, tokens: int) -> str:
+    if usage.position == 0:
+        return " (encrypts)"
+    if not usage.known:
+        return " (no known key: cannot be decrypted)" if tokens else ""
+    if tokens:
+        return " (still in use: run rotate-keys again)"
+    if not usage.derived:
+        return " (no token uses it: it can be removed)"
+    if usage.label == crypto.SECRET_KEY_LABEL:
+        return " (no token depends on SECRET_KEY any more)"
+    return " (no token depends on it any more)"
 
 
 def _plain(text: str) -> str:

@@ -1,0 +1,166 @@
+"""Importing the plain-text access tokens social-core's stock MediaWiki backend left in ``UserSocialAuth.extra_data``.
+
+The stock backend (``social_core.backends.mediawiki.MediaWiki``) stores each
+user's token as ``extra_data["access_token"] = {"oauth_token": …,
+"oauth_token_secret": …}`` beside ``auth_time`` (and whatever
+``SOCIAL_AUTH_MEDIAWIKI_EXTRA_DATA`` added). ``import_social_tokens`` moves
+each one into an encrypted ``AccessToken`` and removes the plain copy, one row
+per transaction, so it can be killed and rerun at any point: a row is either
+untouched or both imported and cleaned. The wiki and consumer are the current
+settings' (a site keeps its consumer when it switches backends); the grants are
+unknown until the user's next sign-in or ``mwsso_tokens verify``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from social_django.models import UserSocialAuth
+
+from mwsso.app_settings import app_settings
+from mwsso.identity import issuer_of
+from mwsso.models import AccessToken
+from mwsso.tokens.verify import configured_consumer
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "mediawiki"
+FIELD = "access_token"
+DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
+IMPORTED_REASON = "imported from social-core's stock backend; not verified yet"
+
+
+class ImportNotConfigured(Exception):
+    """The site's consumer or wiki URL is not set, so imported tokens could not be used; nothing was changed."""
+
+
+@dataclass
+class ImportResult:
+    """Counts of one run. ``found`` counts rows holding a stock token field, readable or not."""
+
+    found: int = 0
+    imported: int = 0  # new encrypted AccessToken rows
+    already_present: int = 0  # the user already had an mwsso token for this wiki: it is kept
+    removed: int = 0  # plain copies removed from extra_data (imported + already present)
+    malformed: int = 0  # left as they are, one log line each
+    dry_run: bool = False
+
+
+def stock_token_rows() -> QuerySet[UserSocialAuth]:
+    """Associations that may still hold a stock plain-text token (also a string-encoded ``extra_data`` that names one)."""
+    # has_key finds the stock shape; the text match finds an extra_data stored as a JSON string.
+    holds_token = Q(extra_data__has_key=FIELD) | Q(extra_data__icontains="oauth_token_secret")
+    return UserSocialAuth.objects.filter(provider=PROVIDER).filter(holds_token)
+
+
+def stock_credentials(extra_data: Any) -> tuple[str, str] | str | None:
+    """The (key, secret) of a stock token; a reason (never a value) when malformed; None when there is no token field.
+
+    Pure: ``extra_data`` is the decoded JSON value of ``UserSocialAuth.extra_data``.
+    """
+    if not isinstance(extra_data, dict):
+        return f"extra_data is a JSON {type(extra_data).__name__}, not an object"
+    if FIELD not in extra_data:
+        return None
+    token = extra_data[FIELD]
+    if not isinstance(token, dict):
+        return f"extra_data's {FIELD} is a JSON {type(token).__name__}, not an object"
+    for name in ("oauth_token", "oauth_token_secret"):
+        value = token.get(name)
+        if value is None:
+            return f"extra_data's {FIELD}.{name} is missing"
+        if not isinstance(value, str) or not value.strip():
+            return f"extra_data's {FIELD}.{name} is not text (a JSON {type(value).__name__}) or is empty"
+    # As stored: a secret is used exactly as the wiki issued it.
+    return token["oauth_token"], token["oauth_token_secret"]
+
+
+def import_target() -> dict[str, str]:
+    """Where imported tokens belong: the configured wiki (as its identify JWT names it) and consumer."""
+    consumer = configured_consumer()
+    if not consumer.key or not consumer.secret:
+        raise ImportNotConfigured("SOCIAL_AUTH_MEDIAWIKI_KEY and SOCIAL_AUTH_MEDIAWIKI_SECRET must be set")
+    wiki_url = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or DEFAULT_WIKI_URL)
+    try:
+        # The same name a sign-in stores (the JWT's iss), so the next sign-in replaces this row, not adds one.
+        wiki = issuer_of(app_settings.IDENTIFY_ISSUER or wiki_url)
+    except ValueError as err:
+        raise ImportNotConfigured(f"SOCIAL_AUTH_MEDIAWIKI_URL is not an http(s) URL ({err})") from None
+    return {"wiki": wiki, "wiki_url": wiki_url, "consumer_key": consumer.key}
+
+
+def import_social_tokens(
+    *,
+    batch_size: int = 200,
+    dry_run: bool = False,
+    progress: Callable[[ImportResult], None] | None = None,
+) -> ImportResult:
+    """Move every stock plain-text token into an encrypted ``AccessToken`` and remove the plain copy.
+
+    Rows are read ``batch_size`` at a time and each moves in its own small
+    transaction (its association locked, re-read, the token row written and the
+    plain copy removed together). Idempotent: a moved row no longer matches, and
+    a user who already has an mwsso token for the wiki keeps it (it came from a
+    later sign-in) while the plain copy is still removed. With ``dry_run``
+    nothing is written; the counts say what a real run would do.
+    """
+    target = import_target()
+    result = ImportResult(dry_run=dry_run)
+    last_pk = 0
+    while pks := list(stock_token_rows().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        for pk in pks:
+            _import_row(pk, target, result, dry_run)
+        last_pk = pks[-1]
+        if progress is not None:
+            progress(result)
+    logger.info(
+        "%simported stock access tokens: %s found, %s imported, %s already present, %s removed, %s malformed",
+        "dry run: " if dry_run else "", result.found, result.imported, result.already_present, result.removed,
+        result.malformed,
+    )  # fmt: skip
+    return result
+
+
+def _import_row(pk: int, target: dict[str, str], result: ImportResult, dry_run: bool) -> None:
+    with transaction.atomic():
+        social = UserSocialAuth.objects.select_for_update().filter(pk=pk).first()
+        if social is None:
+            return  # deleted meanwhile
+        credentials = stock_credentials(social.extra_data)
+        if credentials is None:
+            return  # cleaned meanwhile (a sign-in), or only a text match
+        result.found += 1
+        if isinstance(credentials, str):
+            result.malformed += 1
+            logger.warning("UserSocialAuth %s (user %s): %s; left as it is", pk, social.user_id, credentials)
+            return
+        has_token = AccessToken.objects.filter(user_id=social.user_id, wiki=target["wiki"]).exists()
+        if not dry_run and not has_token:
+            token = AccessToken(
+                user_id=social.user_id,
+                oauth_version=1,
+                grants=[],
+                status=AccessToken.Status.VALID,
+                status_reason=IMPORTED_REASON,
+                **target,
+            )
+            token.set_credentials(*credentials)
+            try:
+                with transaction.atomic():
+                    token.save(force_insert=True)
+            except IntegrityError:
+                has_token = True  # a sign-in stored one meanwhile: it is newer
+        if has_token:
+            result.already_present += 1
+        else:
+            result.imported += 1
+        result.removed += 1
+        if not dry_run:
+            social.extra_data = {name: value for name, value in social.extra_data.items() if name != FIELD}
+            social.save(update_fields=["extra_data"])
