@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(PY) bench/compare.py
 	$(PY) bench/login_bench.py
 	$(PY) bench/api_bench.py
+	$(PY) bench/oauth2_bench.py
 
 clean:
 	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 staticfiles artifacts dist build

@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_KEYS": [],
     "LAST_USED_INTERVAL": 60,
     "VERIFY_CONCURRENCY": 4,
+    "REFRESH_MARGIN": 60,
     # Access policy
     "BLOCKED_USERS": "deny",
     "MIN_EDITCOUNT": 0,
@@ -139,6 +140,11 @@ class AppSettings:
     def VERIFY_CONCURRENCY(self) -> int:
         """Identify calls in flight at once when checking stored tokens (admin action, ``mwsso_tokens verify``)."""
         return max(1, int(_get("VERIFY_CONCURRENCY")))
+
+    @property
+    def REFRESH_MARGIN(self) -> int:
+        """Seconds before an OAuth 2.0 access token's ``expires_at`` when ``for_user`` refreshes it ahead of a call."""
+        return int(_get("REFRESH_MARGIN"))
 
     @property
     def BLOCKED_USERS(self) -> str:

@@ -1,4 +1,4 @@
-"""The ``mediawiki`` social-core backend: MediaWiki's OAuth 1.0a handshake and identify.
+"""The ``mediawiki`` (OAuth 1.0a) and ``mediawiki-oauth2`` (OAuth 2.0) social-core backends.
 
 A drop-in replacement for ``social_core.backends.mediawiki.MediaWiki``: same
 name, same uid (the wiki's central user id), same ``SOCIAL_AUTH_MEDIAWIKI_*``
@@ -12,13 +12,16 @@ keyword arguments (social-core may serialise those): steps read it from
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from django.db import transaction
-from social_core.backends.oauth import BaseOAuth1
+from django.utils import timezone
+from social_core.backends.oauth import BaseOAuth1, BaseOAuth2PKCE
+from social_core.exceptions import AuthCanceled, AuthException
 
-from mwsso import http, oauth1
+from mwsso import http, oauth1, oauth2
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import (
     CallbackRejected,
@@ -28,7 +31,9 @@ from mwsso.exceptions import (
     WikiRefused,
     WikiUnavailable,
 )
-from mwsso.identity import Identity, InvalidIdentity, verify_identify_jwt
+from mwsso.identity import Identity, InvalidIdentity, identity_from_profile, verify_identify_jwt
+from mwsso.models import AccessToken
+from mwsso.wikiurls import InvalidWikiURL
 
 DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
 # Enough for a few tabs started in parallel; bounded so a session cannot grow without end.
@@ -184,3 +189,173 @@ class MediaWikiOAuth(BaseOAuth1):
     def extra_data(self, user: Any, uid: str, response: dict[str, Any], details: dict[str, Any], pipeline_kwargs: dict[str, Any]) -> dict[str, Any]:
         # Never the access token: it lives encrypted in mwsso.models.AccessToken.
         return {"wiki": response.get("issuer"), "username": response.get("username"), self.ID_KEY: uid}
+
+
+# -- OAuth 2.0 -----------------------------------------------------------------------------
+def configured_oauth2_client() -> oauth2.Client:
+    """The site's OAuth 2.0 client (``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY`` / ``_SECRET``; no secret: a public client)."""
+    from django.conf import settings
+
+    client_id = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", "") or ""
+    secret = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", "") or ""
+    return oauth2.Client(str(client_id), str(secret))
+
+
+def oauth2_wiki_url() -> str:
+    """The OAuth 2.0 wiki's index.php URL: ``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL``, else the OAuth 1.0a one."""
+    from django.conf import settings
+
+    return str(
+        getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL", "")
+        or getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "")
+        or DEFAULT_WIKI_URL
+    )
+
+
+_OAUTH2_STAGES = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
+
+
+class MediaWikiOAuth2(BaseOAuth2PKCE):
+    """Sign in with a MediaWiki account over OAuth 2.0 (rest.php/oauth2/*), PKCE S256 always.
+
+    State and the PKCE verifier live in social-core's standard per-state session entry
+    (``<name>_oauth2_state_<state>``) and are used once. The uid is the profile's ``sub``
+    (the central user id), the same uid the OAuth 1.0a backend gives the same person, and
+    ``mwsso.pipeline.create_or_update_user`` finds an account made by either protocol.
+    """
+
+    name = "mediawiki-oauth2"
+    title = "Wikipedia"
+    ID_KEY = MediaWikiOAuth.ID_KEY
+    EXTRA_DATA: list = []
+    # The wiki matches redirect_uri exactly: no redirect_state may be appended to it.
+    REDIRECT_STATE = False
+    STATE_PARAMETER = True
+    PKCE_DEFAULT_CODE_VERIFIER_LENGTH = 64
+
+    access_credentials: oauth2.TokenSet | None = None
+    identity: Identity | None = None
+
+    get_user_id = MediaWikiOAuth.get_user_id
+    get_user_details = MediaWikiOAuth.get_user_details
+    extra_data = MediaWikiOAuth.extra_data
+
+    # -- settings -------------------------------------------------------
+    def index_url(self) -> str:
+        # Read as given: social-core's setting() would resolve a *_URL value as a URL pattern name.
+        return oauth2_wiki_url()
+
+    def client(self) -> oauth2.Client:
+        client_id, secret = self.get_key_and_secret()
+        return oauth2.Client(str(client_id or ""), str(secret or ""))
+
+    def configured_redirect_uri(self) -> str | None:
+        """``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI`` (a path is made absolute), or None: the registered one."""
+        value = self.setting("REDIRECT_URI")
+        if not value:
+            return None
+        value = str(value)
+        return self.strategy.build_absolute_uri(value) if value.startswith("/") else value
+
+    def configured_scope(self) -> str | None:
+        value = self.setting("SCOPE")
+        if not value:
+            return None
+        return value if isinstance(value, str) else " ".join(str(grant) for grant in value)
+
+    # -- step 1: send the browser to the wiki ------------------------------
+    def auth_url(self) -> str:
+        state = self.get_or_create_state()
+        if state is None:  # pragma: no cover - STATE_PARAMETER is always on
+            raise CallbackRejected(self, "no state", reason="no_state", stage="begin")
+        verifier = self.create_code_verifier(state)
+        return self._call(
+            oauth2.authorize_url,
+            self.index_url(),
+            self.client().client_id,
+            state,
+            oauth2.challenge_for(verifier),
+            redirect_uri=self.configured_redirect_uri(),
+            scope=self.configured_scope(),
+        )
+
+    # -- step 2: the callback -------------------------------------------
+    def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
+        refusal = oauth2.callback_error(dict(self.data.items()))
+        if refusal is not None:
+            if oauth2.is_cancel(refusal):
+                raise AuthCanceled(self, stage="callback")
+            raise WikiRefused(
+                self, f"callback: {refusal.message}", wiki_code=refusal.wiki_code, wiki_message=refusal.message,
+                stage="callback",
+            )  # fmt: skip
+        try:
+            state = self.validate_state()
+            verifier = self.get_code_verifier(state)
+        except AuthException as err:
+            # A forged or replayed state, or a callback without this browser's PKCE verifier.
+            raise CallbackRejected(
+                self, f"the callback's state is not one this browser was given ({type(err).__name__})",
+                reason="state_mismatch", stage="callback",
+            ) from err  # fmt: skip
+        code = self.data.get("code")
+        if not isinstance(code, str) or not code or len(code) > 4096:
+            raise CallbackRejected(self, "the callback has no code", reason="missing_code", stage="callback")
+        tokens = self._call(
+            oauth2.exchange_code,
+            http.get_session(),
+            self.index_url(),
+            self.client(),
+            code,
+            verifier,
+            redirect_uri=self.configured_redirect_uri(),
+            **http.request_options(),
+        )
+        return self.do_auth(tokens, *args, **kwargs)
+
+    # -- step 3: the profile, then the pipeline ---------------------------
+    def do_auth(self, access_token: oauth2.TokenSet, *args: Any, **kwargs: Any) -> Any:
+        identity = self.user_data(access_token)
+        self.access_credentials = access_token
+        self.identity = identity
+        kwargs.update({"response": identity.as_json(), "identity": identity, "backend": self})
+        with transaction.atomic():
+            return self.strategy.authenticate(*args, **kwargs)
+
+    def user_data(self, access_token: Any, *args: Any, **kwargs: Any) -> Identity:
+        profile = self._call(
+            oauth2.fetch_profile, http.get_session(), self.index_url(), access_token.access_token, **http.request_options()
+        )
+        try:
+            return identity_from_profile(profile, app_settings.IDENTIFY_ISSUER or self.index_url())
+        except InvalidIdentity as err:
+            detail = oauth1.redact(err.message, (self.client().secret, access_token.access_token, access_token.refresh_token))
+            raise IdentityRejected(self, f"profile: {detail}", reason=err.reason, stage="user_info") from err
+
+    def stored_token_fields(self) -> dict[str, Any]:
+        """What ``mwsso.pipeline.store_access_token`` saves for this sign-in (encrypted pair, lifetime)."""
+        tokens = self.access_credentials
+        assert tokens is not None
+        expires_at = None if tokens.expires_in is None else timezone.now() + timedelta(seconds=tokens.expires_in)
+        return {
+            **AccessToken.credential_fields(tokens.access_token, "", refresh_token=tokens.refresh_token),
+            "wiki_url": self.index_url(),
+            "consumer_key": self.client().client_id,
+            "oauth_version": 2,
+            "expires_at": expires_at,
+        }
+
+    def _call(self, step: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return step(*args, **kwargs)
+        except InvalidWikiURL as err:
+            raise LoginError(
+                self, f"SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL is not usable: {err}", reason="bad_wiki_url", stage="begin"
+            ) from err
+        except oauth2.ProtocolError as err:
+            stage = _OAUTH2_STAGES.get(err.step, "unknown")
+            detail = f"{err.step}: {err.message}" + (f" ({err.hint})" if err.hint else "")
+            if err.kind == "refused":
+                message = err.message + (f" ({err.hint})" if err.hint else "")
+                raise WikiRefused(self, detail, wiki_code=err.wiki_code, wiki_message=message, stage=stage) from err
+            raise _PROTOCOL_ERRORS[err.kind](self, detail, reason=f"{err.step}_{err.kind}", stage=stage) from err

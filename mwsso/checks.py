@@ -47,6 +47,52 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     return errors
 
 
+OAUTH2_BACKEND_PATH = "mwsso.backends.MediaWikiOAuth2"
+
+
+@checks.register(checks.Tags.security)
+def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if OAUTH2_BACKEND_PATH not in getattr(settings, "AUTHENTICATION_BACKENDS", []):
+        return []
+    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", ""):
+        return [
+            checks.Error(
+                _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY is not set."),
+                hint=_("Register an OAuth 2.0 client at Special:OAuthConsumerRegistration/propose/oauth2 and set its client id."),
+                id="mwsso.E020",
+            )
+        ]
+    from mwsso.backends import oauth2_wiki_url
+    from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+
+    try:
+        wiki_urls(oauth2_wiki_url())
+    except InvalidWikiURL:
+        return [
+            checks.Error(
+                _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL %(url)r is not a wiki URL.") % {"url": oauth2_wiki_url()},
+                hint=_("Use the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php."),
+                id="mwsso.E021",
+            )
+        ]
+    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", ""):
+        return [
+            checks.Warning(
+                _(
+                    "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is empty: this site signs in as a public OAuth 2.0 client, "
+                    "and MediaWiki does not let a public client refresh its tokens without a secret, so every user "
+                    "must sign in again when their access token expires."
+                ),
+                hint=_(
+                    "A server-side site can keep a secret: register a confidential client (tick 'Client is "
+                    "confidential') and set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET."
+                ),
+                id="mwsso.W020",
+            )
+        ]
+    return []
+
+
 @checks.register(checks.Tags.security)
 def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     keys = app_settings.TOKEN_KEYS

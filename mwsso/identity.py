@@ -22,7 +22,16 @@ from jwt.api_jws import PyJWS
 from mwsso import claims as read
 from mwsso.claims import InvalidIdentity
 
-__all__ = ["ALGORITHM", "REQUIRED_CLAIMS", "Identity", "InvalidIdentity", "issuer_of", "verify_identify_jwt"]
+__all__ = [
+    "ALGORITHM",
+    "REQUIRED_CLAIMS",
+    "REQUIRED_PROFILE_CLAIMS",
+    "Identity",
+    "InvalidIdentity",
+    "identity_from_profile",
+    "issuer_of",
+    "verify_identify_jwt",
+]
 
 ALGORITHM = "HS256"
 
@@ -42,6 +51,10 @@ REQUIRED_CLAIMS = (
     "groups",
     "rights",
 )
+
+# The OAuth 2.0 profile (rest.php/oauth2/resource/profile) carries the same user claims as identify,
+# as plain JSON with no signature, iss, aud, exp or nonce: what can be checked is checked the same way.
+REQUIRED_PROFILE_CLAIMS = tuple(name for name in REQUIRED_CLAIMS if name not in ("iss", "aud", "exp", "iat", "nonce"))
 
 
 @dataclass(frozen=True)
@@ -147,11 +160,24 @@ def _verified_claims(token: str | bytes, secret: str) -> dict[str, Any]:
     return claims
 
 
-def _check_claims_present(claims: dict[str, Any]) -> None:
+def identity_from_profile(profile: Any, issuer: str) -> Identity:
+    """The ``Identity`` in an OAuth 2.0 profile, read as strictly as identify's claims.
+
+    ``issuer`` is the configured wiki (the profile names none): its scheme, host and port become
+    ``Identity.issuer``, the same value an identify JWT of that wiki carries, so both protocols
+    key users and tokens alike. The user is the profile's ``sub``, never the access token's.
+    """
+    if not isinstance(profile, dict):
+        raise InvalidIdentity("malformed", "the OAuth 2.0 profile is not a JSON object")
+    _check_claims_present(profile, REQUIRED_PROFILE_CLAIMS)
+    return _identity_from(profile, issuer_of(issuer))
+
+
+def _check_claims_present(claims: dict[str, Any], required: tuple[str, ...] = REQUIRED_CLAIMS) -> None:
     if "username" not in claims and "sub" in claims:
         # What a suppressed ("hidden") user's identify looks like.
         raise InvalidIdentity("hidden_user", "the wiki returned no username (the account is hidden)")
-    for name in (*REQUIRED_CLAIMS, "username"):
+    for name in (*required, "username"):
         if name not in claims:
             raise InvalidIdentity("missing_claim", f"the identify JWT has no {name!r} claim")
 

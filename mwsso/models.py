@@ -58,6 +58,8 @@ class Credentials:
     key: str
     secret: str
     oauth_version: int = 1
+    # OAuth 2.0: the refresh token ("" when the wiki gave none); ``key`` is the access token, ``secret`` "".
+    refresh_token: str = ""
 
     def __repr__(self) -> str:
         return f"Credentials(oauth_version={self.oauth_version}, fingerprint={fingerprint(self.key)!r})"
@@ -99,7 +101,14 @@ class AccessToken(models.Model):
     updated = models.DateTimeField(_("updated"), auto_now=True)
     last_used = models.DateTimeField(_("last used"), null=True, blank=True)
     last_verified = models.DateTimeField(_("last verified"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("expires at"), null=True, blank=True, help_text=_("When the OAuth 2.0 access token expires (none for OAuth 1.0a).")
+    )
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+
+    # Every field holding ciphertext (written by ``credential_fields``): key rotation re-encrypts each of them.
+    # The OAuth 2.0 refresh token is encrypted together with its access token, in ``encrypted``.
+    ENCRYPTED_FIELDS = ("encrypted",)
 
     objects = AccessTokenQuerySet.as_manager()
 
@@ -118,16 +127,23 @@ class AccessToken(models.Model):
         return f"<AccessToken {self.pk} {self.fingerprint} {self.status}>"
 
     @staticmethod
-    def credential_fields(key: str, secret: str) -> dict[str, str]:
-        """The stored form of a token: encrypted with the primary key, plus its key id and fingerprint."""
+    def credential_fields(key: str, secret: str, *, refresh_token: str = "") -> dict[str, str]:
+        """The stored form of a token: encrypted with the primary key, plus its key id and fingerprint.
+
+        For OAuth 2.0, ``key`` is the access token and ``refresh_token`` is encrypted with it, so the
+        pair is always written (and rotated) together.
+        """
+        data = {"key": key, "secret": secret}
+        if refresh_token:
+            data["refresh"] = refresh_token
         return {
-            "encrypted": crypto.encrypt(json.dumps({"key": key, "secret": secret})),
+            "encrypted": crypto.encrypt(json.dumps(data)),
             "key_id": crypto.primary_key_id(),
             "fingerprint": fingerprint(key),
         }
 
-    def set_credentials(self, key: str, secret: str) -> None:
-        for name, value in self.credential_fields(key, secret).items():
+    def set_credentials(self, key: str, secret: str, *, refresh_token: str = "") -> None:
+        for name, value in self.credential_fields(key, secret, refresh_token=refresh_token).items():
             setattr(self, name, value)
 
     def get_credentials(self) -> Credentials:
@@ -139,7 +155,12 @@ class AccessToken(models.Model):
                 f"access token {self.pk} cannot be decrypted with MWSSO_TOKEN_KEYS or a key derived from SECRET_KEY "
                 "or SECRET_KEY_FALLBACKS"
             ) from None
-        return Credentials(key=data["key"], secret=data["secret"], oauth_version=self.oauth_version)
+        return Credentials(
+            key=data["key"],
+            secret=data["secret"],
+            oauth_version=self.oauth_version,
+            refresh_token=str(data.get("refresh") or ""),
+        )
 
     @property
     def is_usable(self) -> bool:

@@ -23,6 +23,9 @@ from mwsso.models import AccessToken, WikiIdentity
 logger = logging.getLogger("mwsso.login")
 
 
+# The providers (OAuth 1.0a and 2.0) whose uid is a wiki's central user id: one person, one Django user.
+WIKI_PROVIDERS = ("mediawiki", "mediawiki-oauth2")
+
 # Username field length of Django's default user; longer wiki names are cut to fit.
 USERNAME_MAX = 150
 DISAMBIGUATION = "~"
@@ -42,6 +45,12 @@ def create_or_update_user(
     view) is refused: a sign-in never attaches a wiki account to another user,
     never touches a local account and never gives a user a second wiki account.
     """
+    if user is None:
+        # Signed in before with the other protocol: the same person (same wiki, same central id).
+        known = WikiIdentity.objects.select_related("user").filter(wiki=identity.issuer, sub=uid).first()
+        if known is not None:
+            logger.info("wiki user %s signs in with %s for the first time; linked to user %s", uid, backend.name, known.user_id)
+            user = known.user
     if user is not None:
         if social is None or social.user_id != user.pk or str(social.uid) != str(uid):
             logger.warning("refused to link wiki user %s to user %s, who is not linked to it", uid, user.pk)
@@ -124,7 +133,7 @@ def _claim_username(name: str, uid: str, user_pk: Any) -> str:
     holder = User.objects.filter(**{field: name}).exclude(pk=user_pk).first()
     if holder is None:
         return name
-    stale = UserSocialAuth.objects.filter(user=holder, provider="mediawiki").exclude(uid=uid).first()
+    stale = UserSocialAuth.objects.filter(user=holder, provider__in=WIKI_PROVIDERS).exclude(uid=uid).first()
     if stale is None:
         return _suffixed(name, uid)
     User.objects.filter(pk=holder.pk).update(**{field: _suffixed(name, stale.uid)})
@@ -173,15 +182,22 @@ def store_access_token(backend: Any, user: Any, identity: Identity, is_new: bool
     credentials = backend.access_credentials
     if credentials is None:
         return {}
+    if hasattr(backend, "stored_token_fields"):
+        # OAuth 2.0: the access and refresh tokens, and when the access token expires.
+        fields = backend.stored_token_fields()
+    else:
+        fields = {
+            **AccessToken.credential_fields(credentials.key, credentials.secret),
+            "wiki_url": backend.index_url(),
+            "consumer_key": backend.consumer().key,
+            "oauth_version": 1,
+            "expires_at": None,
+        }
     defaults = {
-        **AccessToken.credential_fields(credentials.key, credentials.secret),
-        "wiki_url": backend.index_url(),
-        "consumer_key": backend.consumer().key,
-        "oauth_version": 1,
+        **fields,
         "grants": list(identity.grants),
         "status": AccessToken.Status.VALID,
         "status_reason": "",
         "last_verified": timezone.now(),
-        "expires_at": None,
     }
     return {"access_token_record": _save_for_user(AccessToken, user, identity.issuer, defaults, is_new)}

@@ -31,6 +31,9 @@ DEVWIKI_URL = "http://127.0.0.1:8001/w/index.php"
 DEVWIKI_CONSUMER_KEY = "9d1c6c1e8f3b4a7e9f2d5b6a8c0e1f23"
 DEVWIKI_CONSUMER_SECRET = "4b8e2f9a1c7d3e5f6a0b9c8d7e6f5a4b3c2d1e0f"
 DEVWIKI_TOKEN_KEY = "ZGV2LW9ubHktbXdzc28tZGVtby1rZXktMDAwMDAwMDA="  # encrypts tokens of the local wiki only
+# The local wiki's demo OAuth 2.0 client (confidential; redirect URI http://127.0.0.1:8000/complete/mediawiki-oauth2/).
+DEVWIKI_OAUTH2_CLIENT_ID = "6f2a9c4e1b8d4e7fa3c5d0b9e8f7a6c1"
+DEVWIKI_OAUTH2_CLIENT_SECRET = "c3a1e5f7b9d2c4e6a8b0d1f3e5a7c9b2d4f6a8c0"
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -119,6 +122,7 @@ if REDIS_URL:
 
 AUTHENTICATION_BACKENDS = [
     "mwsso.backends.MediaWikiOAuth",
+    "mwsso.backends.MediaWikiOAuth2",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -130,6 +134,12 @@ SOCIAL_AUTH_MEDIAWIKI_SECRET = os.environ.get("MWSSO_CONSUMER_SECRET", DEVWIKI_C
 # The local wiki's demo consumer allows a callback prefix on any port of 127.0.0.1; a real consumer usually wants "oob".
 _LOCAL_WIKI = SOCIAL_AUTH_MEDIAWIKI_URL.startswith(("http://127.0.0.1:", "http://localhost:"))
 SOCIAL_AUTH_MEDIAWIKI_CALLBACK = os.environ.get("MWSSO_CALLBACK", "/complete/mediawiki/" if _LOCAL_WIKI else "oob")
+# OAuth 2.0 (the second button): the same wiki; an empty MWSSO_OAUTH2_CLIENT_SECRET makes this a public client.
+SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = SOCIAL_AUTH_MEDIAWIKI_URL
+SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = os.environ.get("MWSSO_OAUTH2_CLIENT_ID", DEVWIKI_OAUTH2_CLIENT_ID)
+SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = os.environ.get("MWSSO_OAUTH2_CLIENT_SECRET", DEVWIKI_OAUTH2_CLIENT_SECRET)
+# Unset: the wiki uses the client's registered redirect URI. Set, it must be that URI exactly (a path is made absolute).
+SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI = os.environ.get("MWSSO_OAUTH2_REDIRECT_URI", "")
 SOCIAL_AUTH_PIPELINE = DEFAULT_PIPELINE
 SOCIAL_AUTH_JSONFIELD_ENABLED = True
 

@@ -24,7 +24,10 @@ def profile(request: HttpRequest) -> HttpResponse:
     live = wiki.profile_context(request)
     identity = mwsso.identity_for(request.user)
     token = AccessToken.objects.filter(user=request.user).order_by("-updated").first()
-    return render(request, "profile.html", {"identity": identity, "token": token, **live})
+    # "Sign in again" uses the protocol the user signed in with (OAuth 2.0 tokens need the OAuth 2.0 backend).
+    backend = "mediawiki-oauth2" if token is not None and token.oauth_version == 2 else "mediawiki"
+    context = {"identity": identity, "token": token, "sign_in_backend": backend, **live}
+    return render(request, "profile.html", context)
 
 
 @login_required

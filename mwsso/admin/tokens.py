@@ -65,7 +65,7 @@ class AccessTokenAdmin(admin.ModelAdmin):
     fields = (
         "user", "wiki_username", "wiki", "wiki_url", "consumer_key", "oauth_version", "fingerprint",
         "encryption_key", "grant_list", "status", "status_reason", "created", "updated", "last_used",
-        "last_verified", "expires_at",
+        "last_verified", "expires_at", "refreshed_at",
     )  # fmt: skip
     readonly_fields = fields
     actions = ("verify_with_wiki", "forget_tokens", "export_csv")

@@ -47,6 +47,10 @@ _LONE_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _NOT_THE_TOKENS_FAULT = ("expired timestamp", "nonce already used")
 
 
+class _BearerRefused(Exception):
+    """The wiki refused an OAuth 2.0 access token: refresh once and retry before believing it."""
+
+
 class Client:
     """Action API calls to ``api_url`` signed by ``signer``; ``token`` (if any) gets ``last_used`` and status updates."""
 
@@ -63,6 +67,7 @@ class Client:
         self.token = token
         self._sleep = sleep
         self._csrf: str | None = None
+        self._refreshed = False
 
     @property
     def index_url(self) -> str:
@@ -87,7 +92,27 @@ class Client:
         return self.request("POST", params)
 
     def request(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """One API call with the defaults, retries and error mapping; returns the decoded JSON."""
+        """One API call with the defaults, retries and error mapping; returns the decoded JSON.
+
+        With an OAuth 2.0 token the wiki answers an expired (or revoked) access token with
+        ``mwoauth-invalid-authorization`` "Invalid access token": the token is refreshed once
+        (``mwsso.tokens.refresh``) and the call made again.
+        """
+        try:
+            return self._request(method, params)
+        except _BearerRefused:
+            self._refresh()
+            return self._request(method, params)
+
+    def _refresh(self) -> None:
+        from mwsso.tokens.refresh import refresh_token
+
+        assert self.token is not None
+        self.token = refresh_token(self.token, seen_fingerprint=self.token.fingerprint, force=True)
+        self.signer = tokens.signer_for(self.token)
+        self._refreshed = True
+
+    def _request(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         try:
             return self._call(method, params)
         except BadToken:
@@ -234,6 +259,8 @@ class Client:
                 # that is not that wiki's $wgServer. The token still works on its own wiki; only a
                 # revocation (the farm's shared grant is gone) is news about the token itself.
                 return NotAllowedWiki(code, info, http_status=status)
+            if self.token is not None and self.token.oauth_version == 2 and not self._refreshed:
+                raise _BearerRefused(code)
             if self.token is not None:
                 new_status = tokens.invalidate(self.token, code, info)
             else:

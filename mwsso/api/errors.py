@@ -58,6 +58,12 @@ class TokenInvalid(SignInRequired):
         return f"{super().__str__()} (the user must sign in again)"
 
 
+class SignInExpired(TokenInvalid):
+    """An OAuth 2.0 sign-in ran out: the refresh token expired, or a public client may not refresh at all."""
+
+    user_message = "Your sign-in with the wiki has expired. Please sign in again."
+
+
 class NotAllowedWiki(APIError):
     """The target wiki is neither the token's own nor allowed by ``MWSSO_ALLOWED_WIKIS``."""
 

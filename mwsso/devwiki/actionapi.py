@@ -14,6 +14,7 @@ from .apibase import API_TYPE, ApiError, Session, csrf_token, encode, error_obje
 from .messages import Message
 from .models import iso_timestamp
 from .oauth1 import MWOAuthError, OAuthError
+from .oauth2 import resource as oauth2_resource
 from .stepfaults import fault_response
 from .wikipages import EditError, normalize_title
 from .wsgi import Request, Response
@@ -44,7 +45,7 @@ def authenticate(store: Store, req: Request) -> Session:
     """The OAuth session provider: no Authorization header means an anonymous caller."""
     header = req.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
-        raise _invalid("Invalid access token")  # no OAuth 2 here yet
+        return _bearer_session(store, header)
     if not oauth1.has_oauth_header(req):
         return Session(None)
     try:
@@ -59,6 +60,23 @@ def authenticate(store: Store, req: Request) -> Session:
         key = "mwoauth-invalid-authorization-not-approved"
         raise _invalid(Message(key, consumer.name).text(), key)
     return Session(user, [g for _, g in access.grants])
+
+
+def _bearer_session(store: Store, header: str) -> Session:
+    """OAuth 2.0: the same rights/grants model as OAuth 1.0a, with the token's scopes as grants."""
+    store.count("oauth2_api_bearer")
+    record = oauth2_resource.access_token_record(store, oauth2_resource.bearer_token(header))
+    if record is None:
+        raise _invalid("Invalid access token")
+    user = store.user(record.sub)
+    if user is None:
+        key = "mwoauth-invalid-authorization-invalid-user"
+        raise _invalid(Message(key).text(), key)
+    client = store.oauth2.client(record.client_id)
+    if client is None or not client.approved:
+        key = "mwoauth-invalid-authorization-not-approved"
+        raise _invalid(Message(key, client.name if client else record.client_id).text(), key)
+    return Session(user, list(record.scopes))
 
 
 def _check_asserts(params: dict[str, str], session: Session, store: Store) -> None:

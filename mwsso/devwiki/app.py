@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from . import actionapi, pages, special
 from .control import ControlError
+from .oauth2 import routes as oauth2_routes
 from .wikipages import normalize_title
 from .wsgi import REASONS, DropConnection, Request, Response, json_response, redirect
 
@@ -94,7 +95,7 @@ def _article(store: Store, title: str) -> Response:
         return Response(pages.missing_page(name, store.server), status=404)
     html = pages.article_page(page, store.server)
     if name == "Main Page":
-        home = pages.home_body(store.server, store.consumers())
+        home = pages.home_body(store.server, store.consumers(), store.oauth2.clients())
         html = html.replace("</main>", home + "</main>")
     return Response(html)
 
@@ -105,6 +106,8 @@ def route(store: Store, req: Request) -> Response:
         return actionapi.handle(store, req)
     if path == CONTROL_PATH:
         return _control(store, req)
+    if oauth2_routes.is_rest_path(store, path):
+        return oauth2_routes.route(store, req)
     if path in ("/w/index.php", "/index.php") or path.startswith("/w/index.php/"):
         title = req.get("title") or path.partition("/index.php/")[2] or "Main Page"
     elif path.startswith("/wiki/"):

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from .models import Consumer, User, mw_timestamp
+from .oauth2.settings import DEFAULT_VERSION, OAuth2Settings
+from .oauth2.state import make_client
 
 DEMO_CONSUMER_KEY = "9d1c6c1e8f3b4a7e9f2d5b6a8c0e1f23"
 DEMO_CONSUMER_SECRET = "4b8e2f9a1c7d3e5f6a0b9c8d7e6f5a4b3c2d1e0f"
@@ -22,6 +24,18 @@ UNAPPROVED_CONSUMER_KEY = "badc0ffee0ddf00d1234567890abcdef"
 UNAPPROVED_CONSUMER_SECRET = "1234567890abcdef1234567890abcdef12345678"
 PRIVATE_CONSUMER_KEY = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
 PRIVATE_CONSUMER_SECRET = "a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5"
+
+# OAuth 2.0 clients (rest.php/oauth2/*). The redirect URI must match exactly (no prefix option in
+# OAuth 2.0); tests change the test client's through the control action oauth2_set_redirect_uri.
+DEMO_OAUTH2_CLIENT_ID = "6f2a9c4e1b8d4e7fa3c5d0b9e8f7a6c1"
+DEMO_OAUTH2_CLIENT_SECRET = "c3a1e5f7b9d2c4e6a8b0d1f3e5a7c9b2d4f6a8c0"
+TEST_OAUTH2_CLIENT_ID = "7e3b0d5f2c9a4f8e94d6e1c0f9a8b7d2"
+TEST_OAUTH2_CLIENT_SECRET = "d4b2f6a8c0e3d5f7b9a1c2e4f6a8b0c1e3f5a7b9"
+# public (non-confidential): needs PKCE; the wiki still shows it a secret, needed for refresh
+PUBLIC_OAUTH2_CLIENT_ID = "8f4c1e6a3d0b4a9fa5e7f2d1a0b9c8e3"
+PUBLIC_OAUTH2_CLIENT_SECRET = "e5c3a7b9d1f4e6a8c0b2d3a5c7e9b1d2f4a6c8e0"
+DEMO_OAUTH2_REDIRECT_URI = "http://127.0.0.1:8000/complete/mediawiki-oauth2/"
+TEST_OAUTH2_REDIRECT_URI = "http://127.0.0.1:9000/complete/mediawiki-oauth2/"
 
 _PAGE_GRANTS = ["basic", "editpage", "createeditmovepage"]
 _ANY_PORT_CALLBACK = "http://127.0.0.1:1/complete/mediawiki/"
@@ -63,6 +77,34 @@ BUILTIN_CONSUMERS: list[dict[str, Any]] = [
         "callback_is_prefix": True,
         "grants": ["mwoauth-authonlyprivate"],
         "description": "Authentication only, with real name and email address.",
+    },
+]
+
+BUILTIN_OAUTH2_CLIENTS: list[dict[str, Any]] = [
+    {
+        "client_id": DEMO_OAUTH2_CLIENT_ID,
+        "secret": DEMO_OAUTH2_CLIENT_SECRET,
+        "name": "mwsso demo (OAuth 2.0)",
+        "redirect_uri": DEMO_OAUTH2_REDIRECT_URI,
+        "grants": _PAGE_GRANTS,
+        "description": "The mwsso demo site (make run), confidential.",
+    },
+    {
+        "client_id": TEST_OAUTH2_CLIENT_ID,
+        "secret": TEST_OAUTH2_CLIENT_SECRET,
+        "name": "mwsso tests (OAuth 2.0)",
+        "redirect_uri": TEST_OAUTH2_REDIRECT_URI,
+        "grants": _PAGE_GRANTS,
+        "description": "Test suites, confidential; set its redirect URI with oauth2_set_redirect_uri.",
+    },
+    {
+        "client_id": PUBLIC_OAUTH2_CLIENT_ID,
+        "secret": PUBLIC_OAUTH2_CLIENT_SECRET,
+        "name": "mwsso public (OAuth 2.0)",
+        "redirect_uri": DEMO_OAUTH2_REDIRECT_URI,
+        "confidential": False,
+        "grants": _PAGE_GRANTS,
+        "description": "A public client: PKCE required; refresh needs the secret the wiki shows.",
     },
 ]
 
@@ -215,7 +257,9 @@ def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, 
     Entries in ``source`` with the key (consumers) or sub (users) of a built-in replace it.
     """
     given = read_config_file(source) if isinstance(source, (str, Path)) else dict(source or {})
-    unknown = set(given) - {"server", "builtins", "consumers", "users", "pages", "jwt", "secret"}
+    unknown = set(given) - {
+        "server", "builtins", "consumers", "users", "pages", "jwt", "secret", "mw_version", "oauth2", "oauth2_clients"
+    }
     if unknown:
         raise ConfigError(f"unknown config keys: {', '.join(sorted(unknown))}")
     use_builtins = given.get("builtins", True)
@@ -229,6 +273,12 @@ def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, 
         if "sub" not in u or "name" not in u:
             raise ConfigError("every user needs a sub and a name")
         users[int(u["sub"])] = u
+    oauth2_clients = {c["client_id"]: c for c in (BUILTIN_OAUTH2_CLIENTS if use_builtins else [])}
+    for c in given.get("oauth2_clients", []):
+        if "client_id" not in c or "secret" not in c or "redirect_uri" not in c:
+            raise ConfigError("every OAuth 2.0 client needs a client_id, a secret and a redirect_uri")
+        oauth2_clients[c["client_id"]] = c
+    oauth2 = {**given.get("oauth2", {}), "mw_version": str(given.get("mw_version", DEFAULT_VERSION))}
     pages = list(BUILTIN_PAGES if use_builtins else []) + list(given.get("pages", []))
     jwt = {name: allowed[0] for name, allowed in JWT_VARIANTS.items()}
     jwt.update(given.get("jwt", {}))
@@ -240,9 +290,17 @@ def load_config(source: dict[str, Any] | str | Path | None = None) -> dict[str, 
         "pages": pages,
         "jwt": jwt,
         "secret": given.get("secret"),
+        "oauth2_clients": list(oauth2_clients.values()),
+        "oauth2": oauth2,
     }
     for spec in config["consumers"]:
         make_consumer(spec)  # validate now rather than on first request
     for spec in config["users"]:
         make_user(spec)
+    try:
+        for spec in config["oauth2_clients"]:
+            make_client(spec)
+        OAuth2Settings(**oauth2)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"oauth2: {err}") from err
     return config

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, check_variant, make_consumer, make_user
 from .faults import FaultError
+from .oauth2.control import ACTIONS as OAUTH2_ACTIONS
 
 if TYPE_CHECKING:
     from .models import User
@@ -128,6 +129,7 @@ ACTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "add_user": _add_user,
     "set_cookie": _set_cookie,
     "stats": _stats,
+    **OAUTH2_ACTIONS,
 }
 
 

@@ -13,6 +13,7 @@ from .messages import html_escape as esc
 
 if TYPE_CHECKING:
     from .models import Consumer, Page, User
+    from .oauth2.models import Client
 
 SUBTITLE = "Allows usage of OAuth 1.0a for API authorization"
 
@@ -151,15 +152,21 @@ def missing_page(title: str, server: str) -> str:
     return layout(title, "<p>There is currently no text in this page.</p>", server=server)
 
 
-def home_body(server: str, consumers: list[Consumer]) -> str:
+def home_body(server: str, consumers: list[Consumer], oauth2_clients: list[Client] | None = None) -> str:
     rows = "".join(
         f"<li><b>{esc(c.name)}</b>: <code>{esc(c.key)}</code>{'' if c.approved else ' (not approved)'}</li>"
         for c in consumers
+    )
+    oauth2_rows = "".join(
+        f"<li><b>{esc(c.name)}</b>: <code>{esc(c.client_id)}</code> "
+        f"({'confidential' if c.confidential else 'public, PKCE'}; redirect URI <code>{esc(c.redirect_uri)}</code>)</li>"
+        for c in oauth2_clients or []
     )
     return (
         "<p>This is <b>devwiki</b>, a local stand-in for a MediaWiki wiki with "
         "Extension:OAuth. Point your site at it with:</p>"
         f'<pre>SOCIAL_AUTH_MEDIAWIKI_URL = "{esc(server)}/w/index.php"</pre>'
         f"<p>Consumers:</p><ul>{rows}</ul>"
-        f'<p>Action API: <a href="{esc(server)}/w/api.php">{esc(server)}/w/api.php</a></p>'
+        + (f"<p>OAuth 2.0 clients (<code>rest.php/oauth2/*</code>):</p><ul>{oauth2_rows}</ul>" if oauth2_rows else "")
+        + f'<p>Action API: <a href="{esc(server)}/w/api.php">{esc(server)}/w/api.php</a></p>'
     )

@@ -19,7 +19,8 @@ from typing import IO, Any
 from urllib.parse import unquote
 
 from .app import CONTROL_PATH, WSGIApp, make_app
-from .config import DEMO_CONSUMER_KEY
+from .config import DEMO_CONSUMER_KEY, DEMO_OAUTH2_CLIENT_ID
+from .oauth2 import urls as oauth2_urls
 from .store import Store
 from .wsgi import MAX_BODY, DropConnection
 
@@ -209,6 +210,10 @@ def banner(server: DevWikiServer) -> str:
     ]
     if demo is not None:
         lines.append(f"  consumer key ({demo.name}): {demo.key}  (secret: see docs/devwiki.md)")
+    lines.append(f"  OAuth 2.0: {oauth2_urls.rest_url(store)}/oauth2/authorize  (MediaWiki {store.oauth2.settings.mw_version})")
+    demo2 = store.oauth2.client(DEMO_OAUTH2_CLIENT_ID)
+    if demo2 is not None:
+        lines.append(f"  client id ({demo2.name}): {demo2.client_id}  (secret: see docs/devwiki.md)")
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)
 
@@ -219,9 +224,10 @@ def serve(
     config: dict[str, Any] | str | Path | None = None,
     stdout: IO[str] = sys.stdout,
     stop: threading.Event | None = None,
+    mw_version: str | None = None,
 ) -> None:
     """Serve until ``stop`` is set, SIGTERM arrives or Ctrl-C; then shut down cleanly."""
-    server = DevWikiServer(Store(config), host, port)
+    server = DevWikiServer(Store(config, mw_version=mw_version), host, port)
     stop = stop or threading.Event()
     previous = None
     if threading.current_thread() is threading.main_thread():

@@ -14,6 +14,7 @@ from . import authorize, oauth1, pages
 from .identify import identify_body
 from .messages import Message, php_json
 from .oauth1 import MWOAuthError, OAuthError
+from .oauth2 import authorize as oauth2_authorize
 from .stepfaults import fault_response
 from .wsgi import NO_CACHE, Request, Response
 
@@ -103,6 +104,8 @@ def handle(store: Store, req: Request, subpage: str) -> Response:
     """Special:OAuth/<subpage>."""
     if subpage in ("authorize", "authenticate"):
         return authorize.handle(store, req, subpage)
+    if subpage == "approve":  # OAuth 2.0's consent form
+        return oauth2_authorize.handle_approve(store, req)
     step = _STEPS.get(subpage)
     if step is None:
         return _other(store, req, subpage)

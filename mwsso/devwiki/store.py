@@ -19,6 +19,7 @@ from .config import load_config, make_consumer, make_user
 from .faults import Faults
 from .models import AccessToken, Consumer, RequestToken, User
 from .oauth1 import MWOAuthError
+from .oauth2 import OAuth2State
 from .wikipages import PageStore
 
 REQUEST_TOKEN_TTL = 600
@@ -34,14 +35,21 @@ class Store:
     """Consumers, users, tokens, nonces, pages, switches and counters of one devwiki."""
 
     def __init__(
-        self, config: dict[str, Any] | str | Path | None = None, clock: Callable[[], float] = time.time
+        self,
+        config: dict[str, Any] | str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+        mw_version: str | None = None,
     ) -> None:
         self.config = load_config(config)
+        if mw_version is not None:  # --mw-version / DevWiki(mw_version=...) win over the config file
+            self.config["oauth2"] = {**self.config["oauth2"], "mw_version": mw_version}
         self.clock = clock  # tests may swap in a fake clock
         self.server = (self.config["server"] or "").rstrip("/")  # set by the server on bind
         self.secret = self.config["secret"] or secrets.token_hex(16)
         self.faults = Faults()
         self._lock = threading.RLock()
+        self.oauth2 = OAuth2State(self.now, lambda: self.server)
+        self.oauth2.configure(self.config["oauth2_clients"], self.config["oauth2"])
         self.reset()
 
     def now(self) -> float:
@@ -65,6 +73,7 @@ class Store:
             self.set_cookie: str | None = None
             self.cookies_received: list[dict[str, str]] = []
         self.faults.clear()
+        self.oauth2.reset()
 
     def control(self, action: str, **params: Any) -> dict[str, Any]:
         """Run a control action (the same ones POST /_devwiki/control accepts)."""
@@ -241,4 +250,5 @@ class Store:
                 "faults": self.faults.describe(),
                 "variant": dict(self.variant),
                 "cookies_received": list(self.cookies_received),
+                "mw_version": self.oauth2.settings.mw_version,
             }

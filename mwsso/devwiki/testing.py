@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from .oauth2 import urls as oauth2_urls
 from .server import DevWikiServer
 from .store import Store
 
@@ -42,6 +43,11 @@ class DevWiki:
         return f"{self.store.server}/w/api.php"
 
     @property
+    def rest_url(self) -> str:
+        """rest.php, under which the OAuth 2.0 endpoints live (``{rest_url}/oauth2/authorize`` ...)."""
+        return oauth2_urls.rest_url(self.store)
+
+    @property
     def control_url(self) -> str:
         return f"{self.store.server}/_devwiki/control"
 
@@ -57,10 +63,16 @@ class DevWiki:
 
 @contextlib.contextmanager
 def running_devwiki(
-    config: dict[str, Any] | str | Path | None = None, host: str = "127.0.0.1", port: int = 0
+    config: dict[str, Any] | str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    mw_version: str | None = None,
 ) -> Iterator[DevWiki]:
-    """Start a devwiki on a free port in a daemon thread; stop it on exit."""
-    store = Store(config)
+    """Start a devwiki on a free port in a daemon thread; stop it on exit.
+
+    ``mw_version`` ("1.43", the default, or "1.39") picks which recorded wiki the OAuth 2.0 side plays.
+    """
+    store = Store(config, mw_version=mw_version)
     server = DevWikiServer(store, host, port)
     server.start()
     try:
@@ -123,3 +135,39 @@ def authorize(
     if endpoint_follow and response.is_redirect:
         return http.get(response.headers["Location"], timeout=timeout)
     return response
+
+
+def authorize_oauth2(
+    session: requests.Session | None,
+    authorize_url: str,
+    user: str | int = "Alice",
+    action: str = "accept",
+    timeout: float = 10,
+) -> requests.Response:
+    """Open ``rest.php/oauth2/authorize?...`` and press Allow (or Cancel) on Special:OAuth/approve as ``user``.
+
+    Returns the unfollowed answer that points back at the client: on Allow a 302 to the
+    redirect URI with ``code`` and ``state``; on Cancel a 302 with ``error=unauthorized_client``.
+    If the wiki answers something else first (an error page), that response is returned.
+    Use the same ``session`` for the client site and the wiki only if both are requests sessions.
+    """
+    if action not in ("accept", "cancel"):
+        raise ValueError("action must be 'accept' or 'cancel'")
+    http = session or requests.Session()
+    first = http.get(authorize_url, allow_redirects=False, timeout=timeout)
+    if first.status_code != 307:
+        return first
+    page = http.get(first.headers["Location"], allow_redirects=False, timeout=timeout)
+    form = _FormParser()
+    form.feed(page.text)
+    if page.status_code != 200 or form.action is None:
+        return page
+    sub = str(user) if str(user).isdigit() else form.users.get(str(user))
+    if sub is None:
+        raise LookupError(f"{user!r} is not offered on the approve page (offered: {', '.join(form.users)})")
+    data = {**form.fields, "wpUser": sub}
+    data["accept" if action == "accept" else "cancel"] = "Allow" if action == "accept" else "Cancel"
+    answer = http.post(form.action, data=data, allow_redirects=False, timeout=timeout)
+    if action == "cancel" or not answer.is_redirect:
+        return answer
+    return http.get(answer.headers["Location"], allow_redirects=False, timeout=timeout)

@@ -102,7 +102,9 @@ NO_CACHE = [
 REASONS = {
     200: "OK",
     302: "Found",
+    307: "Temporary Redirect",
     400: "Bad Request",
+    401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",

@@ -62,7 +62,7 @@ def filter_tokens(
 EXPORT_FIELDS = (
     "id", "user_id", "username", "wiki_username", "wiki", "wiki_url", "consumer_key", "oauth_version",
     "fingerprint", "key_id", "grants", "status", "status_reason", "created", "updated", "last_used",
-    "last_verified", "expires_at",
+    "last_verified", "expires_at", "refreshed_at",
 )  # fmt: skip
 
 

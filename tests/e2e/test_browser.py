@@ -25,7 +25,7 @@ ALICE, MALLORY, ZOE = 3, 5, 11
 def open_wiki_dialog(page, site_url: str, wiki_url: str) -> None:  # type: ignore[no-untyped-def]
     """Home page → "Sign in with Wikipedia" → the wiki's authorize dialog."""
     page.goto(site_url + "/")
-    page.click(".mwsso-login-button")
+    page.click("#login-oauth1 .mwsso-login-button")
     page.wait_for_url(re.compile("^" + re.escape(wiki_url) + "/"))
     assert page.locator("#mw-mwoauth-accept").is_visible()
 
@@ -38,10 +38,10 @@ def allow_as(page, sub: int) -> None:  # type: ignore[no-untyped-def]
 def test_sign_in_see_the_profile_and_sign_out(page, screenshot, live_server, wiki_settings, devwiki):
     assert live_server.url.startswith("http://127.0.0.1:")
     page.goto(live_server.url + "/")
-    assert page.locator(".mwsso-login-button span").inner_text() == "Sign in with Wikipedia"
+    assert page.locator("#login-oauth1 .mwsso-login-button span").inner_text() == "Sign in with Wikipedia"
     screenshot("home")
 
-    page.click(".mwsso-login-button")
+    page.click("#login-oauth1 .mwsso-login-button")
     page.wait_for_url(re.compile("^" + re.escape(devwiki.server_url) + "/"))
     page.check(f"#wpUser-{ALICE}")
     screenshot("wiki-authorize")
@@ -61,7 +61,7 @@ def test_sign_in_see_the_profile_and_sign_out(page, screenshot, live_server, wik
 
     page.click("#logout")
     page.wait_for_url(live_server.url + "/")
-    assert page.locator(".mwsso-login-button").is_visible()
+    assert page.locator("#login-oauth1 .mwsso-login-button").is_visible()
     screenshot("signed-out")
     page.goto(live_server.url + "/profile/")
     assert page.url == live_server.url + "/?next=/profile/"  # LOGIN_URL: signed out for real

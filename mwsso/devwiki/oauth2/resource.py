@@ -1,0 +1,110 @@
+"""rest.php/oauth2/resource/profile and the bearer check that api.php shares."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from .. import catalog
+from ..wsgi import Request, Response
+from . import errors
+from .jwt import TokenRejected
+
+if TYPE_CHECKING:
+    from ..models import User
+    from ..store import Store
+    from .models import AccessTokenRecord
+    from .settings import VersionTraits
+
+_BEARER = re.compile(r"^\s*Bearer\s", re.IGNORECASE)
+PROFILE_CACHE = [("Cache-Control", "private,must-revalidate,s-maxage=0")]
+
+
+def bearer_token(header: str) -> str:
+    """What BearerTokenValidator parses: the header with a leading ``Bearer `` removed."""
+    return _BEARER.sub("", header, count=1).strip()
+
+
+def access_token_record(store: Store, token: str) -> AccessTokenRecord | None:
+    """The live access token record for a bearer token, or None (api.php's "Invalid access token")."""
+    try:
+        return store.oauth2.verify_access_token(token)
+    except TokenRejected:
+        return None
+
+
+def profile_claims(store: Store, user: User, scopes: list[str], traits: VersionTraits) -> dict[str, Any]:
+    """Resource::getProfile: identify's claims without iss/aud/exp; rights limited by the grants."""
+    if user.hidden:
+        return {"sub": str(user.sub), "blocked": True}
+    now = store.now()
+    allowed = catalog.grant_rights(scopes)
+    claims: dict[str, Any] = {"sub": str(user.sub), "username": user.name, "editcount": user.editcount}
+    if traits.profile_email_verified:
+        claims["email_verified"] = user.email_confirmed
+    claims.update(
+        {
+            "confirmed_email": user.email_confirmed,
+            "blocked": user.blocked,
+            "registered": user.registered,
+            "groups": user.effective_groups(now),
+            "rights": [r for r in user.rights(now) if r in allowed and r not in traits.dropped_rights],
+            "grants": list(scopes),
+        }
+    )
+    if any(g in catalog.PRIVATE_INFO_GRANTS for g in scopes):
+        claims["realname"] = user.realname
+        claims["email"] = user.email if user.email_confirmed else ""
+    return claims
+
+
+def _missing_header_crash(req: Request) -> Response:
+    """REL1_39's Resource handler passes an empty header array to Guzzle and dies (recorded 9b)."""
+    message = "Header value can not be an empty array."
+    body = {
+        "message": f"Error: exception of type InvalidArgumentException: {message}",
+        "exception": {
+            "id": secrets.token_hex(12),
+            "type": "InvalidArgumentException",
+            "file": "<wiki-root>/vendor/guzzlehttp/psr7/src/MessageTrait.php",
+            "line": 176,
+            "message": message,
+            "code": 0,
+            "url": req.path,
+            "caught_by": "other",
+            "backtrace": [
+                {
+                    "file": "<wiki-root>/extensions/OAuth/src/Rest/Handler/Resource.php",
+                    "line": 74,
+                    "function": "withHeader",
+                    "class": "GuzzleHttp\\Psr7\\Request",
+                    "type": "->",
+                }
+            ],
+        },
+    }
+    return Response(json.dumps(body, separators=(",", ":")), status=500, content_type="application/json")
+
+
+def _denied(hint: str) -> Response:
+    err = errors.access_denied(hint)
+    return Response(json.dumps(err.body(), separators=(",", ":")), status=401, content_type="application/json")
+
+
+def handle_profile(store: Store, req: Request) -> Response:
+    store.count("oauth2_profile")
+    traits = store.oauth2.settings.traits
+    header = req.headers.get("authorization")
+    if header is None and traits.profile_without_header_is_500:
+        return _missing_header_crash(req)
+    try:
+        record = store.oauth2.verify_access_token(bearer_token(header or ""))
+    except TokenRejected as err:
+        return _denied(str(err))
+    user = store.user(record.sub)
+    if user is None:
+        return _denied("The user of this access token no longer exists")  # not recorded; the devwiki's words
+    body = json.dumps(profile_claims(store, user, record.scopes, traits), separators=(",", ":"))
+    return Response(body, content_type=traits.profile_content_type, headers=PROFILE_CACHE)

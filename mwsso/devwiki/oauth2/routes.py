@@ -1,0 +1,48 @@
+"""rest.php's OAuth 2.0 routes (extension.json RestRoutes) and the MediaWiki REST framework's own errors."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from ..wsgi import Request, Response
+from . import authorize, resource, token, urls
+from .errors import rest_error
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+ROUTES = {
+    urls.AUTHORIZE: (("GET", "POST"), authorize.handle_authorize),
+    urls.ACCESS_TOKEN: (("POST",), token.handle),
+    urls.PROFILE: (("GET",), resource.handle_profile),
+}
+
+
+def is_rest_path(store: Store, path: str) -> bool:
+    return path.startswith(urls.rest_path(store) + "/")
+
+
+def route(store: Store, req: Request) -> Response:
+    """Serve ``<script path>/rest.php/...``."""
+    relative = req.path[len(urls.rest_path(store)) :]
+    found = ROUTES.get(relative)
+    if found is None:
+        body = rest_error(
+            404,
+            "rest-no-match",
+            f"The requested relative path ({relative}) did not match any known handler",
+            "Not Found",
+        )
+        return Response(json.dumps(body, separators=(",", ":")), status=404, content_type="application/json")
+    methods, handler = found
+    if req.method not in methods and not (req.method == "HEAD" and "GET" in methods):
+        text = f"The request method ({req.method}) is not allowed for the path ({relative}). Allowed methods: {', '.join(methods)}"
+        body = rest_error(405, "rest-wrong-method", text, "Method Not Allowed")
+        return Response(
+            json.dumps(body, separators=(",", ":")),
+            status=405,
+            content_type="application/json",
+            headers=[("Allow", ", ".join(methods))],
+        )
+    return handler(store, req)

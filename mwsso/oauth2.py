@@ -1,0 +1,311 @@
+"""MediaWiki's OAuth 2.0 (Extension:OAuth's rest.php routes) as plain functions (no Django).
+
+Every URL comes from ``mwsso.wikiurls``. Token requests are always form-encoded (REL1_43 and newer
+answer a JSON body with 415). A confidential client authenticates with its secret in the form body;
+a public client sends none at sign-in (PKCE proves it is the same browser) and, since every wiki
+seen refuses a public client's refresh without the secret the wiki shows for it, cannot refresh
+without one. Each step returns parsed values or raises ``ProtocolError``: the wiki was unreachable
+(``unavailable``), refused with its own ``error`` (``refused``), or answered something the protocol
+does not send (``bad_response``). Nothing here puts a token or secret in a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import requests
+
+from mwsso.oauth1 import _clean, redact
+from mwsso.wikiurls import wiki_urls
+
+Step = Literal["token", "refresh", "profile", "callback"]
+
+AUTHORIZE_ROUTE = "/oauth2/authorize"
+TOKEN_ROUTE = "/oauth2/access_token"
+PROFILE_ROUTE = "/oauth2/resource/profile"
+
+# RFC 7636: 43 to 128 characters of [A-Za-z0-9-._~]; 64 random bytes give the maximum strength.
+VERIFIER_BYTES = 64
+# What the wiki's callback says when the person pressed Cancel (MediaWiki: not access_denied).
+CANCEL_ERRORS = ("unauthorized_client", "access_denied")
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+/=\-]{1,4096}")
+
+
+@dataclass(frozen=True)
+class Client:
+    """An OAuth 2.0 client: its id and, for a confidential client, its secret ("" for a public one)."""
+
+    client_id: str
+    secret: str = ""
+
+    @property
+    def is_confidential(self) -> bool:
+        return bool(self.secret)
+
+    def __repr__(self) -> str:
+        return f"Client(client_id={self.client_id!r}, confidential={self.is_confidential})"
+
+
+@dataclass(frozen=True)
+class PKCEPair:
+    """A PKCE code verifier and its S256 challenge."""
+
+    verifier: str
+    challenge: str
+    method: str = "S256"
+
+    def __repr__(self) -> str:
+        return f"PKCEPair(challenge={self.challenge!r})"
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """What the token endpoint gave: an access token, maybe a refresh token, and the access token's lifetime."""
+
+    access_token: str
+    refresh_token: str = ""
+    expires_in: int | None = None
+    token_type: str = "Bearer"
+
+    def __repr__(self) -> str:
+        return f"TokenSet(expires_in={self.expires_in!r}, refresh={bool(self.refresh_token)})"
+
+    __str__ = __repr__
+
+
+class ProtocolError(Exception):
+    """An OAuth 2.0 step failed; ``kind`` is unavailable, refused or bad_response.
+
+    ``wiki_code`` is the wiki's ``error`` (``invalid_request``, ``invalid_client``, ``access_denied``…),
+    ``hint`` its ``hint`` ("Token has expired", "Token has been revoked"), ``http_status`` the status.
+    """
+
+    def __init__(
+        self, kind: str, step: str, message: str, *, wiki_code: str = "", hint: str = "", http_status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.step = step
+        self.message = message
+        self.wiki_code = wiki_code
+        self.hint = hint
+        self.http_status = http_status
+
+    def __str__(self) -> str:
+        code = f" ({self.wiki_code})" if self.wiki_code else ""
+        return f"{self.step}: {self.kind}{code}: {self.message}"
+
+
+# -- PKCE and the authorize URL ----------------------------------------------------------
+def challenge_for(verifier: str) -> str:
+    """The S256 code challenge of ``verifier`` (base64url of its SHA-256, no padding)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def pkce_pair() -> PKCEPair:
+    """A fresh verifier (86 URL-safe characters) and its S256 challenge."""
+    verifier = secrets.token_urlsafe(VERIFIER_BYTES)
+    return PKCEPair(verifier, challenge_for(verifier))
+
+
+def authorize_url(
+    wiki_url: str,
+    client_id: str,
+    state: str,
+    code_challenge: str,
+    *,
+    redirect_uri: str | None = None,
+    scope: str | None = None,
+) -> str:
+    """``rest.php/oauth2/authorize`` with the code flow, state and an S256 challenge.
+
+    ``redirect_uri`` only when given (the wiki then needs it to match the registered one exactly;
+    without it the registered one is used); ``scope`` only when given (without it the wiki asks
+    for all the client's grants).
+    """
+    params = {"response_type": "code", "client_id": client_id}
+    if redirect_uri:
+        params["redirect_uri"] = redirect_uri
+    params["state"] = state
+    if scope:
+        params["scope"] = scope
+    params.update({"code_challenge": code_challenge, "code_challenge_method": "S256"})
+    return f"{wiki_urls(wiki_url).rest_route(AUTHORIZE_ROUTE)}?{urlencode(params)}"
+
+
+def callback_error(params: dict[str, Any]) -> ProtocolError | None:
+    """The error the wiki put in the callback (``error=unauthorized_client`` when the person pressed Cancel)."""
+    error = params.get("error")
+    if error is None:
+        return None
+    code = _clean(str(error))[:100]
+    message = _clean(str(params.get("error_description") or params.get("message") or code))
+    return ProtocolError("refused", "callback", message, wiki_code=code)
+
+
+def is_cancel(error: ProtocolError) -> bool:
+    return error.step == "callback" and error.wiki_code in CANCEL_ERRORS
+
+
+# -- the token endpoint -----------------------------------------------------------------
+def code_form(client: Client, code: str, verifier: str, redirect_uri: str | None = None) -> dict[str, str]:
+    """The form of an authorization_code grant: the verifier always, the secret only for a confidential client."""
+    form = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier, "client_id": client.client_id}
+    if redirect_uri:
+        form["redirect_uri"] = redirect_uri
+    if client.secret:
+        form["client_secret"] = client.secret
+    return form
+
+
+def refresh_form(client: Client, refresh_token: str) -> dict[str, str]:
+    """The form of a refresh_token grant (with the secret whenever the site has one: no wiki refreshes without)."""
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client.client_id}
+    if client.secret:
+        form["client_secret"] = client.secret
+    return form
+
+
+def exchange_code(
+    session: requests.Session,
+    wiki_url: str,
+    client: Client,
+    code: str,
+    verifier: str,
+    *,
+    redirect_uri: str | None = None,
+    **kw: Any,
+) -> TokenSet:
+    """Trade the callback's code (and this browser's PKCE verifier) for tokens."""
+    form = code_form(client, code, verifier, redirect_uri)
+    return _token_request(session, wiki_url, form, "token", (client.secret, code, verifier), **kw)
+
+
+def refresh(session: requests.Session, wiki_url: str, client: Client, refresh_token: str, **kw: Any) -> TokenSet:
+    """A new access token (and, the wiki rotating them, a new refresh token) for ``refresh_token``."""
+    form = refresh_form(client, refresh_token)
+    return _token_request(session, wiki_url, form, "refresh", (client.secret, refresh_token), **kw)
+
+
+def _token_request(
+    session: requests.Session, wiki_url: str, form: dict[str, str], step: str, hidden: tuple[str, ...], **kw: Any
+) -> TokenSet:
+    url = wiki_urls(wiki_url).rest_route(TOKEN_ROUTE)
+    headers = {**(kw.pop("headers", None) or {}), "Accept": "application/json"}
+    # data= (a dict) is always sent as application/x-www-form-urlencoded: never JSON.
+    response = _send(session, "POST", url, step, data=form, headers=headers, **kw)
+    try:
+        return parse_token_answer(response.status_code, response.content, step)
+    except ProtocolError as err:
+        err.message, err.hint = redact(err.message, hidden), redact(err.hint, hidden)
+        err.args = (err.message,)
+        raise
+
+
+def parse_token_answer(status: int, body: bytes, step: str = "token") -> TokenSet:
+    """Tokens from a 200 answer, or the wiki's refusal (``invalid_request``, ``invalid_client``, 415 …)."""
+    data = _json_object(status, body, step)
+    if status != 200 or "error" in data or "errorKey" in data:
+        raise _refusal(status, data, step)
+    access = data.get("access_token")
+    token_type = data.get("token_type")
+    if not _is_token(access):
+        raise ProtocolError("bad_response", step, "the token answer has no access_token", http_status=status)
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise ProtocolError("bad_response", step, f"the token type is {token_type!r}, not Bearer", http_status=status)
+    refresh_token = data.get("refresh_token", "")
+    if refresh_token in (None, ""):
+        refresh_token = ""
+    elif not _is_token(refresh_token):
+        raise ProtocolError("bad_response", step, "the token answer's refresh_token is not a token", http_status=status)
+    expires_in = data.get("expires_in")
+    if expires_in is not None:
+        if isinstance(expires_in, bool) or not isinstance(expires_in, int) or not 0 < expires_in < 10**9:
+            raise ProtocolError("bad_response", step, "the token answer's expires_in is not a lifetime", http_status=status)
+    return TokenSet(access, refresh_token, expires_in, "Bearer")
+
+
+# -- the profile ------------------------------------------------------------------------
+def fetch_profile(session: requests.Session, wiki_url: str, access_token: str, **kw: Any) -> dict[str, Any]:
+    """``rest.php/oauth2/resource/profile`` with the bearer token: the user's claims, unchecked (see ``identity``)."""
+    url = wiki_urls(wiki_url).rest_route(PROFILE_ROUTE)
+    headers = {**(kw.pop("headers", None) or {}), "Authorization": f"Bearer {access_token}"}
+    response = _send(session, "GET", url, "profile", headers=headers, **kw)
+    try:
+        return parse_profile_answer(response.status_code, response.content)
+    except ProtocolError as err:
+        err.message, err.hint = redact(err.message, (access_token,)), redact(err.hint, (access_token,))
+        err.args = (err.message,)
+        raise
+
+
+def parse_profile_answer(status: int, body: bytes) -> dict[str, Any]:
+    """The profile object (1.39 sends it as text/html, 1.43 as JSON: the body is read either way)."""
+    data = _json_object(status, body, "profile")
+    if status != 200 or "error" in data:
+        raise _refusal(status, data, "profile")
+    return data
+
+
+# -- helpers ----------------------------------------------------------------------------
+def _send(session: requests.Session, method: str, url: str, step: str, **kw: Any) -> requests.Response:
+    try:
+        response = session.request(method, url, allow_redirects=False, **kw)
+    except requests.Timeout as err:
+        raise ProtocolError("unavailable", step, "the wiki did not answer in time") from err
+    except requests.exceptions.ContentDecodingError as err:
+        raise ProtocolError("bad_response", step, f"the answer could not be read ({type(err).__name__})") from err
+    except requests.RequestException as err:
+        raise ProtocolError("unavailable", step, f"the wiki could not be reached ({type(err).__name__})") from err
+    if response.is_redirect:
+        raise ProtocolError(
+            "bad_response", step, "the wiki redirected the request; set the wiki URL to its own index.php URL",
+            http_status=response.status_code,
+        )  # fmt: skip
+    return response
+
+
+def _json_object(status: int, body: bytes, step: str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+        json.dumps(data, ensure_ascii=False).encode()  # lone surrogates cannot be stored or shown
+    except (ValueError, RecursionError, UnicodeError):
+        data = None
+    if isinstance(data, dict):
+        return data
+    if status >= 500 or status == 429:
+        raise ProtocolError("unavailable", step, f"the wiki answered HTTP {status}", http_status=status)
+    raise ProtocolError("bad_response", step, f"the answer (HTTP {status}, {len(body)} bytes) is not a JSON object", http_status=status)
+
+
+def _refusal(status: int, data: dict[str, Any], step: str) -> ProtocolError:
+    code = data.get("error") if isinstance(data.get("error"), str) else data.get("errorKey")
+    if status >= 500 or status == 429 or not isinstance(code, str) or not code:
+        # 1.39's profile answers 500 without an Authorization header; any 5xx is the wiki's trouble.
+        kind = "unavailable" if status >= 500 or status == 429 else "bad_response"
+        return ProtocolError(kind, step, f"the wiki answered HTTP {status}", http_status=status)
+    message = _clean(str(data.get("error_description") or data.get("message") or code))
+    hint = _clean(str(data.get("hint") or "")) if isinstance(data.get("hint"), str) else ""
+    return ProtocolError("refused", step, message, wiki_code=_clean(code)[:100], hint=hint, http_status=status)
+
+
+def _is_token(value: Any) -> bool:
+    return isinstance(value, str) and _TOKEN_CHARS.fullmatch(value) is not None
+
+
+def refusal_means_sign_in(error: ProtocolError) -> bool:
+    """Whether a refused refresh is the wiki's word that this refresh token is gone (expired, revoked, wrong client).
+
+    ``invalid_request``/``invalid_grant`` (the refresh token is invalid, expired or revoked) and
+    ``invalid_client`` (the client may not refresh it: a public client without its secret, or the
+    client's secret changed) all end the same way: only a new sign-in gives a working token.
+    """
+    return error.kind == "refused" and error.wiki_code in ("invalid_request", "invalid_grant", "invalid_client")
