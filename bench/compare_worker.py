@@ -47,6 +47,8 @@ class Meter:
     def __init__(self, wiki: Any, net: SimulatedNetwork) -> None:
         self.wiki, self.net = wiki, net
         self.samples: list[dict[str, float]] = []
+        # The SQL of the last recorded operation (``--show-queries`` prints it).
+        self.last_queries: list[str] = []
 
     def _wiki_requests(self) -> int:
         counters = self.wiki.store.stats()["counters"]
@@ -72,6 +74,7 @@ class Meter:
         with CaptureQueriesContext(connection) as queries:
             yield site
         if record:
+            self.last_queries = [query["sql"] for query in queries]
             self.samples.append(
                 {
                     "wall": spent["wall"],
@@ -132,6 +135,7 @@ def run_login(meter: Meter, count: int) -> dict[str, Any]:
                 get_user_model().objects.filter(is_superuser=False).delete()
             sign_in(record=True)
         results[phase] = meter.summary()
+        results[phase + "_sql"] = meter.last_queries
     return results
 
 
@@ -176,7 +180,7 @@ def run_api(meter: Meter, count: int, style: str) -> dict[str, Any]:
         with meter.measure(record=number > 0) as site:
             answer = site(call)
             assert "userinfo" in str(answer), str(answer)[:300]
-    return {"call": meter.summary()}
+    return {"call": meter.summary(), "call_sql": meter.last_queries}
 
 
 def main() -> None:
