@@ -49,14 +49,17 @@ def create_or_update_user(
     view) is refused: a sign-in never attaches a wiki account to another user,
     never touches a local account and never gives a user a second wiki account.
     """
+    same_wiki_account = False
     if user is None:
         # Signed in before with the other protocol: the same person (same wiki, same central id).
         known = WikiIdentity.objects.select_related("user").filter(wiki=identity.issuer, sub=uid).first()
         if known is not None:
             logger.info("wiki user %s signs in with %s for the first time; linked to user %s", uid, backend.name, known.user_id)
-            user = known.user
+            user, same_wiki_account = known.user, True
     if user is not None:
-        if social is None or social.user_id != user.pk or str(social.uid) != str(uid):
+        # The user of this very wiki account (found by its association, or by its identity on this wiki) only.
+        linked = social is not None and social.user_id == user.pk and str(social.uid) == str(uid)
+        if not linked and not (same_wiki_account and social is None):
             logger.warning("refused to link wiki user %s to user %s, who is not linked to it", uid, user.pk)
             raise AccountNotLinked(backend, f"user {user.pk} is not linked to wiki user {uid}", stage="pipeline")
         _update_user(backend, user, uid, identity)
