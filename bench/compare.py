@@ -38,6 +38,18 @@ COMPARISONS = [
             ("requests-oauthlib, shared Session", "Session", "api-oauthlib-session"),
         ],
     ),
+    (
+        "OAuth 2.0 API call",
+        "call",
+        "o2api-mwsso",
+        [("requests.get with a Bearer header", "requests.get", "o2api-requests")],
+    ),
+    (
+        "OAuth 2.0 refresh",
+        "refresh",
+        "o2refresh-mwsso",
+        [("plain token request (requests.post)", "requests.post", "o2refresh-requests")],
+    ),
 ]
 COLUMNS = [
     ("round_trips", "round trips", "{:.0f}"),

@@ -30,13 +30,17 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 from netsim import SimulatedNetwork  # noqa: E402
 
 # Requests to the wiki that the site makes (the person's browser makes "authorize").
-SITE_STEPS = ("initiate", "token", "identify", "api")
+SITE_STEPS = ("initiate", "token", "identify", "api", "oauth2_token_requests", "oauth2_profile")
 SCENARIOS: dict[str, str] = {
     "login-mwsso": "tests.settings",
     "login-stock": "stock_settings",
     "api-mwsso": "tests.settings",
     "api-oauthlib-get": "tests.settings",
     "api-oauthlib-session": "tests.settings",
+    "o2api-mwsso": "tests.settings",
+    "o2api-requests": "tests.settings",
+    "o2refresh-mwsso": "tests.settings",
+    "o2refresh-requests": "tests.settings",
 }
 USER = "Alice"
 
@@ -183,6 +187,93 @@ def run_api(meter: Meter, count: int, style: str) -> dict[str, Any]:
     return {"call": meter.summary(), "call_sql": meter.last_queries}
 
 
+def _oauth2_token(wiki: Any) -> tuple[Any, dict[str, str], tuple[str, str]]:
+    """Alice's OAuth 2.0 token from the local wiki's confidential demo client, stored as a sign-in stores it."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from mwsso.devwiki import config as wikiconfig
+    from mwsso.models import AccessToken
+
+    client = (wikiconfig.DEMO_OAUTH2_CLIENT_ID, wikiconfig.DEMO_OAUTH2_CLIENT_SECRET)
+    settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = client
+    pair = wiki.control("oauth2_issue_token", client_id=client[0], user=USER)
+    user = get_user_model().objects.create(username=USER)
+    token = AccessToken.objects.create(
+        user=user, wiki=wiki.store.server, wiki_url=wiki.index_url, consumer_key=client[0], oauth_version=2,
+        expires_at=timezone.now() + timedelta(hours=1),
+        **AccessToken.credential_fields(pair["access_token"], "", refresh_token=pair["refresh_token"]),
+    )  # fmt: skip
+    return token, pair, client
+
+
+def run_oauth2_api(meter: Meter, count: int, style: str) -> dict[str, Any]:
+    """Action API calls with a bearer token: mwsso.api vs a hand-written requests.get with an Authorization header."""
+    import requests
+
+    from mwsso import api
+
+    token, pair, _ = _oauth2_token(meter.wiki)
+    params = {"action": "query", "meta": "userinfo", "format": "json", "formatversion": "2"}
+    headers = {"Authorization": f"Bearer {pair['access_token']}"}
+
+    def call() -> Any:
+        if style == "mwsso":
+            return api.for_user(token.user).get(action="query", meta="userinfo")
+        answer = requests.get(meter.wiki.api_url, params=params, headers=headers, timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    for number in range(count + 1):
+        with meter.measure(record=number > 0) as site:
+            answer = site(call)
+            assert "userinfo" in str(answer), str(answer)[:300]
+    return {"call": meter.summary(), "call_sql": meter.last_queries}
+
+
+def run_oauth2_refresh(meter: Meter, count: int, style: str) -> dict[str, Any]:
+    """One refresh of an expired access token: mwsso's locked refresh (read under lock, token request, write)
+    vs a plain token request with requests (nothing stored, nothing locked)."""
+    from datetime import timedelta
+
+    import requests
+    from django.utils import timezone
+
+    from mwsso import api  # noqa: F401  (first: mwsso.tokens.refresh imported alone is a circular import)
+    from mwsso.models import AccessToken
+    from mwsso.tokens.refresh import refresh_token
+    from mwsso.wikiurls import wiki_urls
+
+    token, pair, client = _oauth2_token(meter.wiki)
+    token_url = wiki_urls(meter.wiki.index_url).rest_route("/oauth2/access_token")
+    current = {"refresh": pair["refresh_token"]}
+
+    def plain() -> Any:
+        answer = requests.post(
+            token_url,
+            data={"grant_type": "refresh_token", "refresh_token": current["refresh"], "client_id": client[0],
+                  "client_secret": client[1]},
+            timeout=10,
+        )  # fmt: skip
+        answer.raise_for_status()
+        current["refresh"] = answer.json()["refresh_token"]
+        return answer
+
+    for number in range(count + 1):
+        if style == "mwsso":
+            AccessToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+            token.refresh_from_db()
+        with meter.measure(record=number > 0) as site:
+            if style == "mwsso":
+                token = site(lambda token=token: refresh_token(token))
+            else:
+                site(plain)
+    return {"refresh": meter.summary(), "refresh_sql": meter.last_queries}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
@@ -222,6 +313,10 @@ def main() -> None:
             side, _, style = args.scenario.partition("-")  # the settings module picks stock or mwsso
             if side == "login":
                 result = run_login(meter, args.count)
+            elif side == "o2api":
+                result = run_oauth2_api(meter, args.count, style)
+            elif side == "o2refresh":
+                result = run_oauth2_refresh(meter, args.count, style)
             else:
                 result = run_api(meter, args.count, style)
     finally:
