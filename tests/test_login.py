@@ -257,7 +257,7 @@ def test_queries_per_login_stay_bounded(login, site_client, django_assert_max_nu
     # person signed in with the other OAuth version): stock's 25 plus the identity and token INSERTs.
     # Returning: Django's session handling and the association SELECT (which also loads the stored
     # identity and token), as with the stock backend; nothing is written when nothing changed.
-    # The counts are SQLite's (BEGIN/COMMIT are counted queries there; on PostgreSQL they are not).
+    # The same counts on SQLite and PostgreSQL (Django counts BEGIN/COMMIT on both).
     # tests/test_query_parity.py compares with the stock backend in the same run.
     with django_assert_max_num_queries(27):
         login(site_client, "Alice")

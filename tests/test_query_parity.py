@@ -60,7 +60,7 @@ def test_a_returning_sign_in_that_changes_nothing_writes_nothing(login, site_cli
     token, identity = AccessToken.objects.get(), WikiIdentity.objects.get()
     sql = sign_in(devwiki)
     assert mwsso_rows(sql) == [] and not any(q.startswith(("SAVEPOINT", "RELEASE")) for q in sql), sql
-    # The only transactions are Django's session writes (three BEGINs on SQLite, none counted on PostgreSQL).
+    # The only transactions are Django's session writes (three).
     assert sum(q.startswith("BEGIN") for q in sql) <= 3
     assert AccessToken.objects.get().updated == token.updated
     assert WikiIdentity.objects.get().refreshed_at == identity.refreshed_at
