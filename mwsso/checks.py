@@ -59,7 +59,7 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
             checks.Error(
                 _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY is not set."),
                 hint=_("Register an OAuth 2.0 client at Special:OAuthConsumerRegistration/propose/oauth2 and set its client id."),
-                id="mwsso.E020",
+                id="mwsso.E050",
             )
         ]
     from mwsso.backends import oauth2_wiki_url
@@ -72,7 +72,7 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
             checks.Error(
                 _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL %(url)r is not a wiki URL.") % {"url": oauth2_wiki_url()},
                 hint=_("Use the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php."),
-                id="mwsso.E021",
+                id="mwsso.E051",
             )
         ]
     if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", ""):
@@ -87,7 +87,7 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                     "A server-side site can keep a secret: register a confidential client (tick 'Client is "
                     "confidential') and set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET."
                 ),
-                id="mwsso.W020",
+                id="mwsso.W050",
             )
         ]
     return []

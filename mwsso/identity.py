@@ -169,8 +169,13 @@ def identity_from_profile(profile: Any, issuer: str) -> Identity:
     """
     if not isinstance(profile, dict):
         raise InvalidIdentity("malformed", "the OAuth 2.0 profile is not a JSON object")
-    _check_claims_present(profile, REQUIRED_PROFILE_CLAIMS)
-    return _identity_from(profile, issuer_of(issuer))
+    try:
+        _check_claims_present(profile, REQUIRED_PROFILE_CLAIMS)
+        return _identity_from(profile, issuer_of(issuer))
+    except InvalidIdentity as err:
+        # The same checks and reasons as identify; the log line names what was checked.
+        message = err.message.replace("the identify JWT", "the OAuth 2.0 profile")
+        raise InvalidIdentity(err.reason, message) from err
 
 
 def _check_claims_present(claims: dict[str, Any], required: tuple[str, ...] = REQUIRED_CLAIMS) -> None:

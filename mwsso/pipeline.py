@@ -49,17 +49,14 @@ def create_or_update_user(
     view) is refused: a sign-in never attaches a wiki account to another user,
     never touches a local account and never gives a user a second wiki account.
     """
-    same_wiki_account = False
-    if user is None:
-        # Signed in before with the other protocol: the same person (same wiki, same central id).
-        known = WikiIdentity.objects.select_related("user").filter(wiki=identity.issuer, sub=uid).first()
-        if known is not None:
-            logger.info("wiki user %s signs in with %s for the first time; linked to user %s", uid, backend.name, known.user_id)
-            user, same_wiki_account = known.user, True
+    if social is None:
+        # Signed in before with the other OAuth version: the same person (same wiki, same central id).
+        sibling = _link_other_protocol(backend, uid, identity, user, kwargs)
+        if sibling is not None:
+            _update_user(backend, sibling.user, uid, identity)
+            return {"user": sibling.user, "social": sibling, "is_new": False, "new_association": True}
     if user is not None:
-        # The user of this very wiki account (found by its association, or by its identity on this wiki) only.
-        linked = social is not None and social.user_id == user.pk and str(social.uid) == str(uid)
-        if not linked and not (same_wiki_account and social is None):
+        if social is None or social.user_id != user.pk or str(social.uid) != str(uid):
             logger.warning("refused to link wiki user %s to user %s, who is not linked to it", uid, user.pk)
             raise AccountNotLinked(backend, f"user {user.pk} is not linked to wiki user {uid}", stage="pipeline")
         _update_user(backend, user, uid, identity)
@@ -89,6 +86,31 @@ def create_or_update_user(
             # Otherwise another account took the name meanwhile: try once more with the suffixed name.
     logger.warning("could not create a Django user for wiki user %s (%r)", uid, identity.username)
     raise LoginError(backend, "the account could not be created; please try again", reason="user_not_created", stage="pipeline")
+
+
+def _link_other_protocol(backend: Any, uid: str, identity: Identity, user: Any, kwargs: dict[str, Any]) -> Any:
+    """This backend's association for the user who signed in as wiki user ``uid`` with the other protocol, or None.
+
+    The user is the one whose ``WikiIdentity`` the same wiki vouched for (``wiki`` and ``sub``), which
+    only a completed sign-in writes. A different signed-in user is never linked (None: refused after).
+    """
+    known = WikiIdentity.objects.select_related("user").filter(wiki=identity.issuer, sub=uid).first()
+    if known is None or (user is not None and user.pk != known.user_id):
+        return None
+    extra = backend.extra_data(known.user, uid, kwargs.get("response") or {}, {}, kwargs)
+    begin_writes(backend)
+    try:
+        with transaction.atomic():
+            social = UserSocialAuth.objects.create(
+                user=known.user, provider=backend.name, uid=uid, id_key=backend.id_key(), extra_data=extra
+            )
+    except IntegrityError:
+        # A concurrent sign-in of the same person linked it first.
+        social = UserSocialAuth.objects.select_related("user").filter(provider=backend.name, uid=uid).first()
+        if social is None or social.user_id != known.user_id:
+            return None
+    logger.info("wiki user %s signs in with %s for the first time: linked to user %s", uid, backend.name, known.user_id)
+    return social
 
 
 def _new_user(username: str, identity: Identity) -> Any:

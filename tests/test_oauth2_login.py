@@ -131,6 +131,22 @@ def test_oauth2_then_oauth1_is_the_same_user(o2_settings, o2wiki, site_client):
     assert api.for_user(first).get(action="query", meta="userinfo")["query"]["userinfo"]["name"] == "Alice"
 
 
+def test_signed_in_with_oauth1_then_oauth2_in_the_same_session_links_the_same_user(o2_settings, o2wiki, site_client):
+    wiki_login(site_client, o2wiki, "Alice")
+    first = User.objects.get()
+    assert o2_login(site_client, "Alice").status_code == 302
+    assert User.objects.count() == 1 and UserSocialAuth.objects.filter(user=first).count() == 2
+
+
+def test_another_wiki_users_sibling_account_is_never_linked(o2_settings, o2wiki, site_client):
+    wiki_login(site_client, o2wiki, "Alice")  # signed in as Alice (OAuth 1.0a), then OAuth 2.0 as Bob
+    response = o2_login(site_client, "Bob")
+    assert response.status_code in (302, 409)
+    bob_links = UserSocialAuth.objects.filter(uid="4")
+    assert all(link.user.username != "Alice" for link in bob_links)
+    assert UserSocialAuth.objects.filter(user__username="Alice").count() == 1
+
+
 def test_rename_and_policy_apply_to_oauth2_too(o2_settings, o2wiki, site_client, client_factory):
     o2_login(site_client, "Alice")
     o2wiki.control("rename", sub="3", new_name="Alice Renamed")

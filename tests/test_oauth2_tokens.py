@@ -102,15 +102,15 @@ def test_access_token_sub_mw_central_is_never_the_user(o2_settings, o2wiki, site
 def test_checks_for_the_oauth2_client(settings):
     settings.AUTHENTICATION_BACKENDS = ["mwsso.backends.MediaWikiOAuth2"]
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = ""
-    assert [m.id for m in check_oauth2_client()] == ["mwsso.E020"]
+    assert [m.id for m in check_oauth2_client()] == ["mwsso.E050"]
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = "cid"
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = ""
     [warning] = check_oauth2_client()
-    assert warning.id == "mwsso.W020" and warning.level == checks.WARNING and "confidential" in str(warning.hint)
+    assert warning.id == "mwsso.W050" and warning.level == checks.WARNING and "confidential" in str(warning.hint)
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = "secret"
     assert check_oauth2_client() == []
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = "wiki.example/w/index.php"
-    assert [m.id for m in check_oauth2_client()] == ["mwsso.E021"]
+    assert [m.id for m in check_oauth2_client()] == ["mwsso.E051"]
     settings.AUTHENTICATION_BACKENDS = ["mwsso.backends.MediaWikiOAuth"]
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = ""
     assert check_oauth2_client() == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-STEPS = ("initiate", "token", "identify", "api", "authorize")
+STEPS = ("initiate", "token", "identify", "api", "authorize", "oauth2_authorize", "oauth2_token", "oauth2_profile")
 KINDS = ("error", "http500", "html", "drop", "slow", "garbage")
 JWT_FAULTS = (
     "bad_signature",

@@ -28,6 +28,9 @@ _GARBAGE = {
     "identify": ("application/json", GARBAGE_BODY),
     "api": ("application/json; charset=utf-8", '{"batchcomplete":"","query":{"userinf'),
     "authorize": ("text/html; charset=UTF-8", "<!DOCTYPE html><title>OAuth</title><p>Nothing to see here.</p>"),
+    "oauth2_authorize": ("text/html; charset=UTF-8", "<!DOCTYPE html><title>OAuth</title><p>Nothing to see here.</p>"),
+    "oauth2_token": ("text/html; charset=UTF-8", "<html><body>Try again later</body></html>"),
+    "oauth2_profile": ("application/json", '{"sub":"3","username":"Ali'),
 }
 
 

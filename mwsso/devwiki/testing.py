@@ -54,6 +54,16 @@ class DevWiki:
     def control(self, action: str, **params: Any) -> dict[str, Any]:
         return self.store.control(action, **params)
 
+    @property
+    def mw_version(self) -> str:
+        """Which recorded MediaWiki the OAuth 2.0 side plays ("1.43" or "1.39")."""
+        return self.store.oauth2.settings.mw_version
+
+    @mw_version.setter
+    def mw_version(self, version: str) -> None:
+        """Play another version until ``reset`` (which returns to the one it was started with)."""
+        self.store.oauth2.settings.update(mw_version=version)
+
     def reset(self) -> None:
         self.store.reset()
 
@@ -168,6 +178,7 @@ def authorize_oauth2(
     data = {**form.fields, "wpUser": sub}
     data["accept" if action == "accept" else "cancel"] = "Allow" if action == "accept" else "Cancel"
     answer = http.post(form.action, data=data, allow_redirects=False, timeout=timeout)
-    if action == "cancel" or not answer.is_redirect:
+    if not answer.is_redirect:  # the form again, with an error
         return answer
+    # back to authorize with approval_pass=1 (or approval_cancel=1), which answers the client
     return http.get(answer.headers["Location"], allow_redirects=False, timeout=timeout)

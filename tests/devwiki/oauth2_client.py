@@ -25,6 +25,12 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, challenge
 
 
+def redirect_of(wiki: DevWiki, client_id: str) -> str:
+    """The client's registered redirect URI right now (tests change it through the control endpoint)."""
+    client = wiki.store.oauth2.client(client_id)
+    return client.redirect_uri if client else REDIRECT
+
+
 def authorize_url(wiki: DevWiki, client_id: str, **params: str) -> str:
     query = {"response_type": "code", "client_id": client_id, **params}
     return f"{wiki.rest_url}/oauth2/authorize?{urlencode(query)}"
@@ -40,7 +46,7 @@ def get_code(
     """Allow as ``user``; the redirect's query (code, state)."""
     if challenge is not None:
         params.update(code_challenge=challenge, code_challenge_method="S256")
-    params.setdefault("redirect_uri", REDIRECT)
+    params.setdefault("redirect_uri", redirect_of(wiki, client_id))
     answer = authorize_oauth2(None, authorize_url(wiki, client_id, **params), user=user)
     assert answer.status_code == 302, (answer.status_code, answer.text[:300])
     assert answer.headers["Location"].startswith(params["redirect_uri"] + "?")
@@ -53,7 +59,8 @@ def token_request(wiki: DevWiki, data: dict[str, str], **kw: Any) -> requests.Re
 
 
 def redeem(wiki: DevWiki, code: str, client: tuple[str, str] = CONFIDENTIAL, **extra: str) -> requests.Response:
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "client_id": client[0]}
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_of(wiki, client[0])}
+    data["client_id"] = client[0]
     if client == CONFIDENTIAL:
         data["client_secret"] = client[1]
     data.update(extra)
@@ -70,7 +77,6 @@ def refresh(wiki: DevWiki, refresh_token: str, client: tuple[str, str] = CONFIDE
 def signed_in(wiki: DevWiki, user: str = "Alice", client: tuple[str, str] = CONFIDENTIAL) -> dict[str, Any]:
     """The whole flow; the token response."""
     if client == PUBLIC:
-        wiki.control("oauth2_set_redirect_uri", client_id=PUBLIC[0], redirect_uri=REDIRECT)
         verifier, challenge = pkce_pair()
         code = get_code(wiki, client[0], user, challenge)["code"]
         answer = redeem(wiki, code, client, code_verifier=verifier)

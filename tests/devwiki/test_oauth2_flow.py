@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jwt as pyjwt
 import pytest
+import requests
 
 from mwsso.devwiki.testing import DevWiki, running_devwiki
 from tests import recorded
@@ -78,3 +79,25 @@ def test_mw_version_option_of_running_devwiki() -> None:
         assert "email_verified" not in profile(old, token).json()
         old.reset()
         assert old.store.oauth2.settings.mw_version == "1.39"  # reset keeps the configured version
+
+
+def test_devwiki_handle_switches_version_until_reset(wiki: DevWiki) -> None:
+    assert wiki.mw_version == "1.43"
+    wiki.mw_version = "1.39"
+    token = wiki.control("oauth2_issue_token", client_id=CONFIDENTIAL[0], user="Alice")["access_token"]
+    assert profile(wiki, token).headers["Content-Type"] == "text/html"
+    with pytest.raises(ValueError):
+        wiki.mw_version = "1.0"
+    wiki.reset()
+    assert wiki.mw_version == "1.43"
+
+
+def test_resource_scopes_lists_the_client_grants(wiki: DevWiki) -> None:
+    token = wiki.control("oauth2_issue_token", client_id=CONFIDENTIAL[0], user="Alice", scopes=["basic"])[
+        "access_token"
+    ]
+    answer = requests.get(
+        f"{wiki.rest_url}/oauth2/resource/scopes", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    assert answer.json() == {"scopes": ["basic", "editpage", "createeditmovepage"]}
+    assert requests.get(f"{wiki.rest_url}/oauth2/resource/scopes", timeout=5).status_code == 401

@@ -4,8 +4,9 @@
    (league's AuthCodeGrant::validateAuthorizationRequest); errors are an HTML page on the
    wiki, never a redirect. Then 307 to Special:OAuth/approve.
 2. The consent form; Allow answers 302 back to authorize with ``approval_pass=1``, which
-   answers 302 to the redirect URI with ``code`` and ``state``. Cancel answers 302 to the
-   redirect URI with ``error=unauthorized_client`` (as recorded: no ``state``).
+   answers 302 to the redirect URI with ``code`` and ``state``. Cancel answers 302 back with
+   ``approval_cancel=1``, which answers 302 to the redirect URI with
+   ``error=unauthorized_client`` (as recorded: no ``state``).
 """
 
 from __future__ import annotations
@@ -62,11 +63,14 @@ def requested_scopes(client: Client, scope: str | None) -> list[str]:
 
 def validate(store: Store, params: dict[str, str]) -> AuthorizationRequest:
     """validateAuthorizationRequest, in league's order."""
+    # MediaWiki's parameter validation first (Authorize::getParamSettings), queued as invalid_request
     client_id = params.get("client_id")
-    if params.get("response_type") != "code" or client_id is None:
-        if client_id is None and params.get("response_type") == "code":
-            raise errors.invalid_request("client_id")
-        raise errors.unsupported_grant_type()
+    if params.get("response_type") != "code":
+        raise errors.invalid_request("response_type")
+    if client_id is None:
+        raise errors.invalid_request("client_id")
+    if params.get("code_challenge_method", "plain") not in ("plain", "S256"):
+        raise errors.invalid_request("code_challenge_method")
     client = store.oauth2.client(client_id)
     if client is None or not client.approved or "authorization_code" not in client.grant_types:
         raise errors.invalid_client()
@@ -78,8 +82,9 @@ def validate(store: Store, params: dict[str, str]) -> AuthorizationRequest:
     method = params.get("code_challenge_method")
     if challenge is not None:
         method = method or "plain"
-        if method != "S256":
-            # not recorded: the devwiki refuses "plain" for every client, as mwsso never sends it
+        if method != "S256" and not store.oauth2.settings.allow_plain_pkce:
+            # league 8 (and so the real wiki) accepts "plain"; the devwiki refuses it unless told
+            # (setting allow_plain_pkce), so that a client sending it fails its tests
             raise errors.invalid_request("code_challenge_method", "Code challenge method must be `S256`")
         if not PKCE_PATTERN.match(challenge):
             raise errors.invalid_request("code_challenge", "Code challenge must follow the specifications of RFC-7636.")
@@ -110,13 +115,21 @@ def handle_authorize(store: Store, req: Request) -> Response:
     except OAuth2Error as err:
         return error_page(store, err)
     user = store.user(req.cookie(SESSION_COOKIE))
-    if params.get("approval_pass") and user is not None and store.oauth2.has_accepted(request.client, user.sub):
+    if params.get("approval_cancel"):
+        # ClientApprovalDenyException: back to the client with the error (as recorded: no state)
+        cancelled = {"error": "unauthorized_client", "error_description": CANCELLED, "message": CANCELLED}
+        return Response(b"", status=302, headers=[("Location", append_query(request.target, cancelled)), *REST_CACHE])
+    accepted = user is not None and store.oauth2.has_accepted(request.client, user.sub, request.scopes)
+    if params.get("approval_pass") and accepted and user is not None:
         code = store.oauth2.new_code(
             request.client, user.sub, request.scopes, request.redirect_uri, request.challenge, request.challenge_method
         )
         answer = {"code": code} if request.state is None else {"code": code, "state": request.state}
         return Response(b"", status=302, headers=[("Location", append_query(request.target, answer)), *REST_CACHE])
-    query = urlencode([(k, v) for k, v in req.query if k != "approval_pass"])
+    # the query as sent (not re-encoded), so returntoquery is the real wiki's byte for byte
+    query = "&".join(
+        p for p in req.query_string.split("&") if p and p.partition("=")[0] not in ("approval_pass", "approval_cancel")
+    )
     location = f"{urls.index_url(store)}?title=Special:OAuth/approve&" + urlencode(
         {
             "returnto": urls.rest_path(store) + urls.AUTHORIZE,
@@ -183,8 +196,7 @@ def handle_approve(store: Store, req: Request) -> Response:
     if not hmac.compare_digest(req.get("wpEditToken") or "", token):
         return show(Message("sessionfailure"))
     if req.get("cancel") is not None:
-        cancelled = {"error": "unauthorized_client", "error_description": CANCELLED, "message": CANCELLED}
-        return redirect(append_query(request.target, cancelled))
+        return redirect(f"{store.server}{returnto}?{returntoquery}&approval_cancel=1")
     if chosen is None:
         return show(Message("devwiki-choose-user"))
     return _allow(store, client, request.scopes, chosen, returnto, returntoquery)

@@ -74,15 +74,6 @@ def invalid_scope(scope: str) -> OAuth2Error:
     )
 
 
-def unsupported_grant_type() -> OAuth2Error:
-    return OAuth2Error(
-        400,
-        "unsupported_grant_type",
-        "The authorization grant type is not supported by the authorization server.",
-        "Check that all required parameters have been provided",
-    )
-
-
 def access_denied(hint: str) -> OAuth2Error:
     return OAuth2Error(401, "access_denied", DENIED, hint)
 

@@ -93,16 +93,33 @@ def _denied(hint: str) -> Response:
     return Response(json.dumps(err.body(), separators=(",", ":")), status=401, content_type="application/json")
 
 
+def _verified(store: Store, req: Request) -> AccessTokenRecord | Response:
+    """ResourceServer::verify: the token's record, or the error response."""
+    header = req.headers.get("authorization")
+    if header is None and store.oauth2.settings.traits.profile_without_header_is_500:
+        return _missing_header_crash(req)
+    try:
+        return store.oauth2.verify_access_token(bearer_token(header or ""))
+    except TokenRejected as err:
+        return _denied(str(err))
+
+
+def handle_scopes(store: Store, req: Request) -> Response:
+    """rest.php/oauth2/resource/scopes: the client's grants."""
+    record = _verified(store, req)
+    if isinstance(record, Response):
+        return record
+    client = store.oauth2.client(record.client_id)
+    body = json.dumps({"scopes": client.grants if client else []}, separators=(",", ":"))
+    return Response(body, content_type=store.oauth2.settings.traits.profile_content_type, headers=PROFILE_CACHE)
+
+
 def handle_profile(store: Store, req: Request) -> Response:
     store.count("oauth2_profile")
     traits = store.oauth2.settings.traits
-    header = req.headers.get("authorization")
-    if header is None and traits.profile_without_header_is_500:
-        return _missing_header_crash(req)
-    try:
-        record = store.oauth2.verify_access_token(bearer_token(header or ""))
-    except TokenRejected as err:
-        return _denied(str(err))
+    record = _verified(store, req)
+    if isinstance(record, Response):
+        return record
     user = store.user(record.sub)
     if user is None:
         return _denied("The user of this access token no longer exists")  # not recorded; the devwiki's words

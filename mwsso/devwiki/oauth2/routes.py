@@ -5,17 +5,29 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from ..stepfaults import fault_response
 from ..wsgi import Request, Response
 from . import authorize, resource, token, urls
-from .errors import rest_error
+from .errors import OAuth2Error, rest_error
 
 if TYPE_CHECKING:
     from ..store import Store
+
+SERVER_ERROR = (
+    "The authorization server encountered an unexpected condition which prevented it from fulfilling the request."
+)
+FAULT_STEPS = {
+    urls.AUTHORIZE: "oauth2_authorize",
+    urls.ACCESS_TOKEN: "oauth2_token",
+    urls.PROFILE: "oauth2_profile",
+    urls.SCOPES: "oauth2_profile",
+}
 
 ROUTES = {
     urls.AUTHORIZE: (("GET", "POST"), authorize.handle_authorize),
     urls.ACCESS_TOKEN: (("POST",), token.handle),
     urls.PROFILE: (("GET",), resource.handle_profile),
+    urls.SCOPES: (("GET",), resource.handle_scopes),
 }
 
 
@@ -45,4 +57,13 @@ def route(store: Store, req: Request) -> Response:
             content_type="application/json",
             headers=[("Allow", ", ".join(methods))],
         )
+
+    def wiki_error(code: str | None) -> Response:
+        """Fault kind "error": league's server_error (or ``code``) as JSON, HTTP 500."""
+        err = OAuth2Error(500, code or "server_error", SERVER_ERROR)
+        return Response(json.dumps(err.body(), separators=(",", ":")), status=500, content_type="application/json")
+
+    faulty = fault_response(store, FAULT_STEPS[relative], wiki_error)
+    if faulty is not None:
+        return faulty
     return handler(store, req)

@@ -78,6 +78,7 @@ class OAuth2Settings:
     refresh_token_ttl: int | None = None
     code_ttl: int = CODE_TTL
     sub_format: str = "bare"
+    allow_plain_pkce: bool = False  # league 8 accepts "plain"; the devwiki refuses it unless this is on
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -88,6 +89,8 @@ class OAuth2Settings:
             raise SettingsError(f"mw_version {self.mw_version!r} unknown; choose one of: {', '.join(VERSIONS)}")
         if self.sub_format not in SUB_FORMATS:
             raise SettingsError(f"sub_format {self.sub_format!r} unknown; choose one of: {', '.join(SUB_FORMATS)}")
+        if not isinstance(self.allow_plain_pkce, bool):
+            raise SettingsError("allow_plain_pkce must be true or false")
         for name in ("access_token_ttl", "code_ttl", "refresh_token_ttl"):
             value = getattr(self, name)
             if value is None and name == "refresh_token_ttl":
@@ -105,7 +108,14 @@ class OAuth2Settings:
         return add_month(now) if self.traits.refresh_month else now + REFRESH_TTL_1_39
 
     def update(self, **values: Any) -> None:
-        unknown = set(values) - {"mw_version", "access_token_ttl", "refresh_token_ttl", "code_ttl", "sub_format"}
+        unknown = set(values) - {
+            "mw_version",
+            "access_token_ttl",
+            "refresh_token_ttl",
+            "code_ttl",
+            "sub_format",
+            "allow_plain_pkce",
+        }
         if unknown:
             raise SettingsError(f"unknown OAuth 2.0 settings: {', '.join(sorted(unknown))}")
         previous = asdict(self)

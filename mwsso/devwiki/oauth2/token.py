@@ -70,7 +70,8 @@ def grant(store: Store, params: dict[str, str], basic: tuple[str | None, str | N
     """The token response for one request, or OAuth2Error."""
     grant_type = params.get("grant_type")
     if grant_type not in GRANT_TYPES:
-        raise errors.unsupported_grant_type()
+        # AuthenticationHandler::validate turns MediaWiki's parameter validation error into this
+        raise errors.invalid_request("grant_type")
     client_id = params.get("client_id", basic[0])
     secret = params.get("client_secret", basic[1])
     if client_id is None:
@@ -99,6 +100,7 @@ def handle(store: Store, req: Request) -> Response:
         if store.oauth2.settings.traits.token_form_only:
             return unsupported_media_type(content_type)
         # 1.39 reads PHP's $_POST, which only form bodies fill: a JSON body means no parameters
+        # (so "Check the `grant_type` parameter")
     if params.get("grant_type") == "refresh_token":
         store.count("oauth2_refresh")  # every refresh request that reached the wiki, refused or not
     try:

@@ -11,6 +11,7 @@ DEFAULT_SCRIPT_PATH = "/w"
 AUTHORIZE = "/oauth2/authorize"
 ACCESS_TOKEN = "/oauth2/access_token"
 PROFILE = "/oauth2/resource/profile"
+SCOPES = "/oauth2/resource/scopes"
 
 
 def script_path(store: Store) -> str:
