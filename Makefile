@@ -69,7 +69,9 @@ package: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check mwsso project tests bench
 
+# Side by side with social-core's stock backend and requests-oauthlib, then mwsso alone.
 bench: $(STAMP)
+	$(PY) bench/compare.py
 	$(PY) bench/login_bench.py
 	$(PY) bench/api_bench.py
 	$(PY) bench/oauth2_bench.py

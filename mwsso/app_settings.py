@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "AUTHORIZE_PAGE": "authorize",
     "JWT_LEEWAY": 10,
     "IDENTIFY_ISSUER": None,
+    "SIGNIN_TOUCH_INTERVAL": 3600,
     # Token storage
     "TOKEN_KEYS": [],
     "LAST_USED_INTERVAL": 60,
@@ -136,6 +137,12 @@ class AppSettings:
         if isinstance(value, str):
             value = [part for part in value.split(",")]
         return [key.strip() for key in value if key and key.strip()]
+
+    @property
+    def SIGNIN_TOUCH_INTERVAL(self) -> int:
+        """Seconds during which a returning sign-in that changes nothing leaves ``WikiIdentity.refreshed_at``
+        and ``AccessToken.last_verified`` as they are (no write; see docs/performance.md). 0: always write."""
+        return max(0, int(_get("SIGNIN_TOUCH_INTERVAL")))
 
     @property
     def LAST_USED_INTERVAL(self) -> int:

@@ -16,12 +16,11 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from django.db import transaction
 from django.utils import timezone
 from social_core.backends.oauth import BaseOAuth1, BaseOAuth2PKCE
 from social_core.exceptions import AuthCanceled, AuthException
 
-from mwsso import http, oauth1, oauth2
+from mwsso import http, loginstate, logintx, oauth1, oauth2
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import (
     CallbackRejected,
@@ -45,7 +44,32 @@ _PROTOCOL_ERRORS: dict[str, type[LoginError]] = {
 }
 
 
-class MediaWikiOAuth(BaseOAuth1):
+def run_signin(backend: Any, identity: Identity, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """Run the pipeline; all local writes of a login (user, association, identity, token) land together or not at all.
+
+    The transaction begins at the first write (``mwsso.logintx``): a returning sign-in that changes
+    nothing costs no BEGIN/COMMIT. The association lookup loads the stored identity and token
+    (``mwsso.loginstate``) so the steps can tell that nothing changed without another query.
+    """
+    writes = logintx.DeferredAtomic()
+    backend.login_transaction = writes
+    try:
+        with writes, loginstate.login_state(backend.strategy, identity.issuer, writes) as loaded:
+            if not loaded:
+                writes.begin()  # a site's own storage: its lookups and writes are not ours to see
+            return backend.strategy.authenticate(*args, **kwargs)
+    finally:
+        backend.login_transaction = None
+
+
+class _DeferredWrites:
+    login_transaction: logintx.DeferredAtomic | None = None
+
+    def run_pipeline(self, pipeline: list[str], pipeline_index: int = 0, *args: Any, **kwargs: Any) -> Any:
+        return logintx.run_pipeline(self, pipeline, pipeline_index, args, kwargs)
+
+
+class MediaWikiOAuth(_DeferredWrites, BaseOAuth1):
     """Sign in with a MediaWiki account (Extension:OAuth, OAuth 1.0a)."""
 
     name = "mediawiki"
@@ -146,9 +170,7 @@ class MediaWikiOAuth(BaseOAuth1):
         self.access_credentials = access_token
         self.identity = identity
         kwargs.update({"response": identity.as_json(), "identity": identity, "backend": self})
-        # All local writes of a login (user, association, identity, token) land together or not at all.
-        with transaction.atomic():
-            return self.strategy.authenticate(*args, **kwargs)
+        return run_signin(self, identity, args, kwargs)
 
     def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:
         consumer = self.consumer()
@@ -223,7 +245,7 @@ def oauth2_wiki_url() -> str:
 _OAUTH2_STAGES = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
-class MediaWikiOAuth2(BaseOAuth2PKCE):
+class MediaWikiOAuth2(_DeferredWrites, BaseOAuth2PKCE):
     """Sign in with a MediaWiki account over OAuth 2.0 (rest.php/oauth2/*), PKCE S256 always.
 
     State and the PKCE verifier live in social-core's standard per-state session entry
@@ -327,8 +349,7 @@ class MediaWikiOAuth2(BaseOAuth2PKCE):
         self.access_credentials = access_token
         self.identity = identity
         kwargs.update({"response": identity.as_json(), "identity": identity, "backend": self})
-        with transaction.atomic():
-            return self.strategy.authenticate(*args, **kwargs)
+        return run_signin(self, identity, args, kwargs)
 
     def user_data(self, access_token: Any, *args: Any, **kwargs: Any) -> Identity:
         profile = self._call(

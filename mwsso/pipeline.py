@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -16,8 +17,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
-from mwsso.exceptions import AccountNotLinked, LoginError
+from mwsso import crypto, loginstate
+from mwsso.app_settings import app_settings
+from mwsso.exceptions import AccountNotLinked, LoginError, TokenUnreadable
 from mwsso.identity import Identity
+from mwsso.logintx import begin_writes
 from mwsso.models import AccessToken, WikiIdentity
 
 logger = logging.getLogger("mwsso.login")
@@ -49,14 +53,15 @@ def create_or_update_user(
         # Signed in before with the other OAuth version: the same person (same wiki, same central id).
         sibling = _link_other_protocol(backend, uid, identity, user, kwargs)
         if sibling is not None:
-            _update_user(sibling.user, uid, identity)
+            _update_user(backend, sibling.user, uid, identity)
             return {"user": sibling.user, "social": sibling, "is_new": False, "new_association": True}
     if user is not None:
         if social is None or social.user_id != user.pk or str(social.uid) != str(uid):
             logger.warning("refused to link wiki user %s to user %s, who is not linked to it", uid, user.pk)
             raise AccountNotLinked(backend, f"user {user.pk} is not linked to wiki user {uid}", stage="pipeline")
-        _update_user(user, uid, identity)
+        _update_user(backend, user, uid, identity)
         return {"user": user, "is_new": False}
+    begin_writes(backend)
     username = _claim_username(identity.username, uid, None)
     # Last, a name no one holds yet: a wiki user may really be called "Alice~3" ("~" is allowed in wiki names).
     unique = _suffixed(identity.username, f"{uid}.{secrets.token_hex(3)}")
@@ -93,6 +98,7 @@ def _link_other_protocol(backend: Any, uid: str, identity: Identity, user: Any, 
     if known is None or (user is not None and user.pk != known.user_id):
         return None
     extra = backend.extra_data(known.user, uid, kwargs.get("response") or {}, {}, kwargs)
+    begin_writes(backend)
     try:
         with transaction.atomic():
             social = UserSocialAuth.objects.create(
@@ -117,10 +123,11 @@ def _new_user(username: str, identity: Identity) -> Any:
     return user
 
 
-def _update_user(user: Any, uid: str, identity: Identity) -> None:
+def _update_user(backend: Any, user: Any, uid: str, identity: Identity) -> None:
     field = get_user_model().USERNAME_FIELD
     current = getattr(user, field)
     if current != identity.username and current != _suffixed(identity.username, uid):
+        begin_writes(backend)
         try:
             # A savepoint: a name held by an account we may not move (a wiki user really called
             # "Alice~3") leaves the user their current name instead of failing the login.
@@ -132,6 +139,7 @@ def _update_user(user: Any, uid: str, identity: Identity) -> None:
             setattr(user, field, current)
             logger.warning("wiki user %s keeps the username %r: %r is taken", uid, current, identity.username)
     if identity.email and getattr(user, "email", identity.email) != identity.email:
+        begin_writes(backend)
         user.email = identity.email
         user.save(update_fields=["email"])
 
@@ -173,19 +181,59 @@ def store_extra_data(backend: Any, social: Any, uid: str, response: dict[str, An
     """
     wanted = backend.extra_data(None, uid, response, {}, kwargs)
     if social is not None and social.extra_data != wanted:
+        begin_writes(backend)
         social.extra_data = wanted
         social.save(update_fields=["extra_data"])
 
 
-def _save_for_user(model: Any, user: Any, wiki: str, values: dict[str, Any], is_new: bool) -> Any:
-    # A user created by this very login has no rows yet: a plain INSERT spares a SELECT and two savepoints.
+def _save_for_user(
+    backend: Any, model: Any, user: Any, wiki: str, values: dict[str, Any], is_new: bool, stored: Any
+) -> Any:
+    """Write ``values`` into ``user``'s ``model`` row for ``wiki``: one statement on the common paths.
+
+    ``stored`` is the row as loaded with the association (``mwsso.loginstate.stored``): None (no row),
+    an instance, or ``MISSING`` (not loaded). No read-before-write and no savepoint but for the rare
+    INSERT into a row that was not there.
+    """
+    begin_writes(backend)
+    # A user created by this very login has no rows yet: a plain INSERT.
     if is_new:
         return model.objects.create(user=user, wiki=wiki, **values)
+    if stored is None:
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent sign-in may have inserted it meanwhile
+                return model.objects.create(user=user, wiki=wiki, **values)
+        except IntegrityError:
+            pass
+    rows = model.objects.filter(user=user, wiki=wiki)
+    if stored is loginstate.MISSING or stored is None:
+        # Not loaded with the association (a site's own storage): the update-or-insert with its read.
+        return model.objects.update_or_create(user=user, wiki=wiki, defaults=values)[0]
+    if rows.filter(pk=stored.pk).update(**values):
+        for name, value in values.items():
+            setattr(stored, name, value)
+        return stored
+    # The row went away (or was replaced) since the association was loaded.
     return model.objects.update_or_create(user=user, wiki=wiki, defaults=values)[0]
 
 
-def store_identity(user: Any, identity: Identity, is_new: bool = False, **kwargs: Any) -> dict[str, Any]:
-    """Keep the latest identity the wiki vouched for (read it with ``mwsso.identity_for(user)``)."""
+def _recent(when: Any, others_latest: Any) -> bool:
+    """Whether a timestamp written at a previous sign-in may stand for this one (``MWSSO_SIGNIN_TOUCH_INTERVAL``)."""
+    if when is None:
+        return False
+    # The latest sign-in's wiki must stay the latest (mwsso.identity_for, mwsso.api.for_user's default wiki).
+    if others_latest is not None and others_latest >= when:
+        return False
+    return timezone.now() - when < timedelta(seconds=app_settings.SIGNIN_TOUCH_INTERVAL)
+
+
+def store_identity(
+    backend: Any, user: Any, identity: Identity, is_new: bool = False, social: Any = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Keep the latest identity the wiki vouched for (read it with ``mwsso.identity_for(user)``).
+
+    Nothing is written when the wiki said nothing new and ``refreshed_at`` is recent.
+    """
     values = {
         "sub": identity.sub,
         "username": identity.username,
@@ -196,32 +244,73 @@ def store_identity(user: Any, identity: Identity, is_new: bool = False, **kwargs
         "groups": list(identity.groups),
         "rights": list(identity.rights),
         "grants": list(identity.grants),
-        "refreshed_at": timezone.now(),
     }
-    return {"wiki_identity": _save_for_user(WikiIdentity, user, identity.issuer, values, is_new)}
+    stored = loginstate.MISSING if is_new else loginstate.stored(social, WikiIdentity, identity.issuer)
+    if isinstance(stored, WikiIdentity) and _same(stored, values):
+        if _recent(stored.refreshed_at, loginstate.other_wikis_latest(social)):
+            return {"wiki_identity": stored}
+    values["refreshed_at"] = timezone.now()
+    return {"wiki_identity": _save_for_user(backend, WikiIdentity, user, identity.issuer, values, is_new, stored)}
 
 
-def store_access_token(backend: Any, user: Any, identity: Identity, is_new: bool = False, **kwargs: Any) -> dict[str, Any]:
-    """Save the access token encrypted, replacing the user's previous one for this wiki."""
+def _same(stored: Any, values: dict[str, Any]) -> bool:
+    return all(getattr(stored, name) == value for name, value in values.items())
+
+
+def _same_token(stored: Any, key: str, secret: str, refresh_token: str) -> bool:
+    """Whether ``stored`` holds exactly this token, encrypted with the primary key (else re-encrypt it)."""
+    if stored.key_id != crypto.primary_key_id():
+        return False
+    try:
+        held = stored.get_credentials()
+    except TokenUnreadable:
+        return False
+    return (held.key, held.secret, held.refresh_token) == (key, secret, refresh_token)
+
+
+def store_access_token(
+    backend: Any, user: Any, identity: Identity, is_new: bool = False, social: Any = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Save the access token encrypted, replacing the user's previous one for this wiki.
+
+    A sign-in makes the token valid again. Nothing is written when the stored row already holds
+    this very token, valid, with the same grants, and ``last_verified`` is recent (MediaWiki's
+    OAuth 1.0a hands a returning user the same token).
+    """
     credentials = backend.access_credentials
     if credentials is None:
         return {}
     if hasattr(backend, "stored_token_fields"):
-        # OAuth 2.0: the access and refresh tokens, and when the access token expires.
+        # OAuth 2.0: the access and refresh tokens, and when the access token expires (a new pair each sign-in).
         fields = backend.stored_token_fields()
+        plain = None
     else:
+        plain = (credentials.key, credentials.secret, "")
         fields = {
-            **AccessToken.credential_fields(credentials.key, credentials.secret),
             "wiki_url": backend.index_url(),
             "consumer_key": backend.consumer().key,
             "oauth_version": 1,
             "expires_at": None,
         }
-    defaults = {
+    facts = {
         **fields,
         "grants": list(identity.grants),
         "status": AccessToken.Status.VALID,
         "status_reason": "",
-        "last_verified": timezone.now(),
     }
-    return {"access_token_record": _save_for_user(AccessToken, user, identity.issuer, defaults, is_new)}
+    stored = loginstate.MISSING if is_new else loginstate.stored(social, AccessToken, identity.issuer)
+    if (
+        plain is not None
+        and isinstance(stored, AccessToken)
+        and _same(stored, facts)
+        and _same_token(stored, *plain)
+        and _recent(stored.last_verified, None)
+    ):
+        return {"access_token_record": stored}
+    now = timezone.now()
+    defaults = {**facts, "last_verified": now, "updated": now}
+    if plain is not None:
+        defaults.update(AccessToken.credential_fields(plain[0], plain[1]))
+    return {
+        "access_token_record": _save_for_user(backend, AccessToken, user, identity.issuer, defaults, is_new, stored)
+    }

@@ -33,6 +33,7 @@ from mwsso import rules, signals
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import LoginRefused
 from mwsso.identity import Identity
+from mwsso.logintx import begin_writes
 from mwsso.rules import Refusal
 
 logger = logging.getLogger("mwsso.login")
@@ -103,6 +104,8 @@ def check_access_policy(backend: Any, identity: Identity, **kwargs: Any) -> None
     logger.warning(
         "login refused for wiki user %s (%s) on %s: %s", identity.sub, identity.username, identity.issuer, codes
     )
+    if signals.login_refused.has_listeners():
+        begin_writes(backend)  # what receivers write is rolled back with the refused login
     signals.login_refused.send(sender=backend.__class__, identity=identity, reason=reason)
     raise LoginRefused(backend, f"unmet rules: {codes}", reason=reason, stage="pipeline")
 
@@ -137,8 +140,9 @@ def sync_groups(user: Any, identity: Identity, **kwargs: Any) -> None:
     """
     if user is None:
         return
-    _sync_mapped_groups(user, identity.groups, app_settings.GROUP_MAP)
-    _sync_flags(user, identity.groups)
+    backend = kwargs.get("backend")
+    _sync_mapped_groups(backend, user, identity.groups, app_settings.GROUP_MAP)
+    _sync_flags(backend, user, identity.groups)
 
 
 def mapped_groups(wiki_groups: Iterable[str], group_map: dict[str, str]) -> set[str]:
@@ -146,13 +150,15 @@ def mapped_groups(wiki_groups: Iterable[str], group_map: dict[str, str]) -> set[
     return {group_map[group] for group in wiki_groups if group in group_map}
 
 
-def _sync_mapped_groups(user: Any, wiki_groups: Iterable[str], group_map: dict[str, str]) -> None:
+def _sync_mapped_groups(backend: Any, user: Any, wiki_groups: Iterable[str], group_map: dict[str, str]) -> None:
     managed = set(group_map.values())
     if not managed or not hasattr(user, "groups"):
         return
     wanted = mapped_groups(wiki_groups, group_map)
     current = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
     to_add, to_remove = wanted - current, current - wanted
+    if to_add or to_remove:
+        begin_writes(backend)
     if to_add:
         existing = {group.name: group for group in Group.objects.filter(name__in=to_add)}
         for name in sorted(to_add - existing.keys()):
@@ -164,7 +170,7 @@ def _sync_mapped_groups(user: Any, wiki_groups: Iterable[str], group_map: dict[s
         logger.info("user %s: added to groups %s, removed from %s", user.pk, sorted(to_add), sorted(to_remove))
 
 
-def _sync_flags(user: Any, wiki_groups: Iterable[str]) -> None:
+def _sync_flags(backend: Any, user: Any, wiki_groups: Iterable[str]) -> None:
     groups = set(wiki_groups)
     changed: list[str] = []
     for field, granting in (("is_staff", app_settings.STAFF_GROUPS), ("is_superuser", app_settings.SUPERUSER_GROUPS)):
@@ -176,10 +182,13 @@ def _sync_flags(user: Any, wiki_groups: Iterable[str]) -> None:
             setattr(user, field, wanted)
             changed.append(field)
     if changed:
+        begin_writes(backend)
         user.save(update_fields=changed)
         logger.info("user %s: %s now %s", user.pk, ", ".join(changed), [getattr(user, f) for f in changed])
 
 
 def send_identity_refreshed(backend: Any, user: Any, identity: Identity, is_new: bool = False, **kwargs: Any) -> None:
     """Pipeline step: send ``identity_refreshed(user, identity, created)`` after a successful login."""
+    if signals.identity_refreshed.has_listeners():
+        begin_writes(backend)  # receivers' writes land with the sign-in's, or not at all
     signals.identity_refreshed.send(sender=backend.__class__, user=user, identity=identity, created=is_new)

@@ -281,6 +281,6 @@ class Store:
                 "pages": len(self.pages),
                 "faults": self.faults.describe(),
                 "variant": dict(self.variant),
-                "mw_version": self.oauth2.settings.mw_version,
                 "cookies_received": list(self.cookies_received),
+                "mw_version": self.oauth2.settings.mw_version,
             }
