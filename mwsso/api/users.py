@@ -11,7 +11,9 @@ from mwsso.api.client import Client
 from mwsso.api.errors import NotAllowedWiki, NoToken, TokenInvalid, TokenUnusable
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken, WikiIdentity
-from mwsso.tokens.refresh import needs_refresh, refresh_token
+# A module reference, not names: mwsso.tokens.refresh imports mwsso.api.errors, so importing it first
+# would find this package half-initialised.
+from mwsso.tokens import refresh as token_refresh
 
 
 def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
@@ -54,9 +56,9 @@ def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
             f"access token {token.fingerprint} on {token.wiki} is {token.status}: {token.status_reason}",
             status=token.status,
         )
-    if needs_refresh(token):
+    if token_refresh.needs_refresh(token):
         # OAuth 2.0: the access token expires within MWSSO_REFRESH_MARGIN; refresh it (once, under a lock) first.
-        token = refresh_token(token)
+        token = token_refresh.refresh_token(token)
     return Client(target.api_url, tokens.signer_for(token), token=token, **client_kw)
 
 
