@@ -10,9 +10,8 @@ connections opened (keep-alive: one).
 from __future__ import annotations
 
 import argparse
-import time
 
-from common import bench_environment, connections_opened, latency
+from common import bench_environment, connections_opened, latency, time_api_calls
 
 
 def main() -> None:
@@ -23,10 +22,7 @@ def main() -> None:
 
     with bench_environment(args.database_url) as wiki:
         from django.contrib.auth import get_user_model
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
 
-        from mwsso import api
         from mwsso.models import AccessToken
         from tests.conftest import TEST_CONSUMER_KEY
 
@@ -35,20 +31,12 @@ def main() -> None:
         token = AccessToken(user=user, wiki=wiki.server_url, wiki_url=wiki.index_url, consumer_key=TEST_CONSUMER_KEY)
         token.set_credentials(issued["key"], issued["secret"])
         token.save()
-        timings = []
-        with CaptureQueriesContext(connection) as captured:
-            client = api.for_user(user)
-            start = time.perf_counter()
-            for _ in range(args.calls):
-                began = time.perf_counter()
-                client.get(action="query", meta="userinfo")
-                timings.append(time.perf_counter() - began)
-            elapsed = time.perf_counter() - start
+        timings, elapsed, queries = time_api_calls(user, args.calls)
         connections = connections_opened(wiki.api_url)
 
     print(f"calls               : {args.calls} in {elapsed:.2f} s = {args.calls / elapsed:.0f} calls/s")
     print(f"latency             : {latency(timings)}")
-    print(f"database queries    : {len(captured)} for for_user() and {args.calls} calls")
+    print(f"database queries    : {queries} for for_user() and {args.calls} calls")
     print(f"TCP connections     : {connections} for {args.calls} calls")
 
 

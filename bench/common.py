@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,25 @@ def bench_environment(database_url: str = "") -> Iterator[Any]:
             yield wiki
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def time_api_calls(user: Any, calls: int) -> tuple[list[float], float, int]:
+    """``calls`` userinfo queries through ``api.for_user(user)``: each call's time, the total, the queries (for_user's included)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mwsso import api
+
+    timings = []
+    with CaptureQueriesContext(connection) as captured:
+        client = api.for_user(user)
+        start = time.perf_counter()
+        for _ in range(calls):
+            began = time.perf_counter()
+            client.get(action="query", meta="userinfo")
+            timings.append(time.perf_counter() - began)
+        elapsed = time.perf_counter() - start
+    return timings, elapsed, len(captured)
 
 
 def connections_opened(url: str) -> int:

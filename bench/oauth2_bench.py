@@ -13,7 +13,7 @@ import argparse
 import time
 from datetime import timedelta
 
-from common import bench_environment, connections_opened, latency
+from common import bench_environment, connections_opened, latency, time_api_calls
 
 
 def main() -> None:
@@ -30,7 +30,6 @@ def main() -> None:
         from django.test.utils import CaptureQueriesContext
         from django.utils import timezone
 
-        from mwsso import api
         from mwsso.devwiki import config as wikiconfig
         from mwsso.models import AccessToken
         from mwsso.tokens.refresh import refresh_token
@@ -46,15 +45,7 @@ def main() -> None:
         )  # fmt: skip
 
         # Bearer calls.
-        timings = []
-        with CaptureQueriesContext(connection) as captured:
-            client = api.for_user(user)
-            start = time.perf_counter()
-            for _ in range(args.calls):
-                began = time.perf_counter()
-                client.get(action="query", meta="userinfo")
-                timings.append(time.perf_counter() - began)
-            elapsed = time.perf_counter() - start
+        timings, elapsed, queries = time_api_calls(user, args.calls)
         connections = connections_opened(wiki.api_url)
 
         # Refreshes: each one as for_user() does it for an expired token.
@@ -72,7 +63,7 @@ def main() -> None:
 
     print(f"bearer calls        : {args.calls} in {elapsed:.2f} s = {args.calls / elapsed:.0f} calls/s")
     print(f"latency             : {latency(timings)}")
-    print(f"database queries    : {len(captured)} for for_user() and {args.calls} calls")
+    print(f"database queries    : {queries} for for_user() and {args.calls} calls")
     print(f"TCP connections     : {connections} for {args.calls} calls")
     print(f"refresh             : {latency(refresh_times)} over {args.refreshes} refreshes")
     print(f"refresh queries     : {refresh_queries / args.refreshes:.1f} per refresh ({connection.vendor}, lock included)")
