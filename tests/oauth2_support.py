@@ -13,19 +13,17 @@ from typing import Any
 
 import pytest
 import requests
-from django.db import connection
 
 from mwsso import http
 from mwsso.devwiki import config as wikiconfig
 from mwsso.devwiki.testing import DevWiki, authorize_oauth2, running_devwiki
-from tests.conftest import SITE_HOST, TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, callback_path
+from tests.conftest import SITE_HOST, callback_path, use_test_consumer
 
 __all__ = [
     "CONFIDENTIAL",
     "PUBLIC",
     "FaultyProxy",
     "_devwiki_139",
-    "database_text",
     "o2_login",
     "o2_public",
     "o2_settings",
@@ -56,10 +54,7 @@ def o2wiki(request, _devwiki_server) -> Iterator[DevWiki]:  # type: ignore[no-un
 @pytest.fixture
 def o2_settings(settings, o2wiki: DevWiki):  # type: ignore[no-untyped-def]
     """Both backends pointed at the local wiki: OAuth 1.0a's test consumer, OAuth 2.0's confidential demo client."""
-    settings.SOCIAL_AUTH_MEDIAWIKI_URL = o2wiki.index_url
-    settings.SOCIAL_AUTH_MEDIAWIKI_KEY = TEST_CONSUMER_KEY
-    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = TEST_CONSUMER_SECRET
-    settings.SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/"
+    use_test_consumer(settings, o2wiki.index_url)
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = o2wiki.index_url
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = CONFIDENTIAL
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI = ""
@@ -88,16 +83,6 @@ def o2_login(client: Any, user: str = "Alice", action: str = "accept") -> Any:
     answer = authorize_oauth2(None, start_o2_login(client), user=user, action=action)
     assert answer.status_code == 302, (answer.status_code, answer.text[:300])
     return client.get(callback_path(answer.headers["Location"]))
-
-
-def database_text() -> str:
-    """Every row of every table, as text: what someone with a database dump would read."""
-    dump = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
-            dump.extend(repr(row) for row in cursor.fetchall())
-    return "\n".join(dump)
 
 
 class FaultyProxy:

@@ -18,8 +18,9 @@ from mwsso.devwiki.testing import authorize_oauth2
 from mwsso.models import AccessToken, WikiIdentity
 from tests import recorded
 from tests.conftest import callback_path, wiki_login
+from tests.dbdump import database_dump
 from tests.oauth2_support import *  # noqa: F403
-from tests.oauth2_support import CONFIDENTIAL, FaultyProxy, database_text, o2_login, start_o2_login
+from tests.oauth2_support import CONFIDENTIAL, FaultyProxy, o2_login, start_o2_login
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -65,7 +66,7 @@ def test_confidential_client_full_flow(o2_settings, o2wiki, site_client, caplog)
     assert "Alice" in page and "2.0" in page
     # Nothing secret in the database, the pages, the logs or the reprs.
     secrets = (credentials.key, credentials.refresh_token, CONFIDENTIAL[1])
-    texts = [database_text(), page, site_client.get("/").content.decode(), caplog.text, repr(token), repr(credentials)]
+    texts = [database_dump(), page, site_client.get("/").content.decode(), caplog.text, repr(token), repr(credentials)]
     assert not any(secret in text for secret in secrets for text in texts)
     assert set(social.extra_data) <= {"wiki", "username", "userID"}
     # The session no longer holds the handshake's state or PKCE verifier.

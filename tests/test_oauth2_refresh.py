@@ -19,8 +19,9 @@ from django.utils import timezone
 from mwsso import api, signals
 from mwsso.devwiki.testing import DevWiki
 from mwsso.models import AccessToken
+from tests.dbdump import database_dump
 from tests.oauth2_support import *  # noqa: F403
-from tests.oauth2_support import CONFIDENTIAL, PUBLIC, FaultyProxy, database_text
+from tests.oauth2_support import CONFIDENTIAL, PUBLIC, FaultyProxy
 
 User = get_user_model()
 REPO = Path(__file__).resolve().parents[1]
@@ -85,7 +86,7 @@ def test_an_expired_token_is_refreshed_before_the_call(o2_settings, o2wiki):
     assert token.expires_at > timezone.now() + timedelta(minutes=55) and token.refreshed_at is not None
     # The next call uses the new pair: no more refreshes.
     assert userinfo_name(token.user) == "Alice" and refreshes(o2wiki) == 1
-    text = database_text()
+    text = database_dump()
     assert not any(secret in text for secret in (new.key, new.refresh_token, old.key, old.refresh_token))
 
 
