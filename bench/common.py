@@ -29,16 +29,13 @@ def bench_environment(database_url: str = "") -> Iterator[Any]:
     from django.test.utils import setup_test_environment
 
     from mwsso.devwiki.testing import running_devwiki
-    from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
+    from tests.conftest import use_test_consumer
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0)
     try:
         with running_devwiki() as wiki:
-            settings.SOCIAL_AUTH_MEDIAWIKI_URL = wiki.index_url
-            settings.SOCIAL_AUTH_MEDIAWIKI_KEY = TEST_CONSUMER_KEY
-            settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = TEST_CONSUMER_SECRET
-            settings.SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/"
+            use_test_consumer(settings, wiki.index_url)
             yield wiki
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -48,13 +49,18 @@ def devwiki(_devwiki_server: DevWiki) -> Iterator[DevWiki]:
     _devwiki_server.reset()
 
 
-@pytest.fixture
-def wiki_settings(settings, devwiki: DevWiki):  # type: ignore[no-untyped-def]
-    """Django settings pointing the backend at the local wiki with the test consumer."""
-    settings.SOCIAL_AUTH_MEDIAWIKI_URL = devwiki.index_url
+def use_test_consumer(settings: Any, index_url: str) -> None:
+    """Point the OAuth 1.0a backend at the wiki at ``index_url`` with the test consumer."""
+    settings.SOCIAL_AUTH_MEDIAWIKI_URL = index_url
     settings.SOCIAL_AUTH_MEDIAWIKI_KEY = TEST_CONSUMER_KEY
     settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = TEST_CONSUMER_SECRET
     settings.SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/"
+
+
+@pytest.fixture
+def wiki_settings(settings, devwiki: DevWiki):  # type: ignore[no-untyped-def]
+    """Django settings pointing the backend at the local wiki with the test consumer."""
+    use_test_consumer(settings, devwiki.index_url)
     http.reset_session()
     yield settings
     http.reset_session()
