@@ -41,7 +41,7 @@ from mwsso.backends import MAX_PENDING_LOGINS
 from mwsso.identity import Identity, InvalidIdentity, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.tokens import verify_token
-from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
+from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, use_test_consumer
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -209,10 +209,7 @@ def running_hostile_wiki() -> Iterator[HostileWiki]:
 def hostile(settings) -> Iterator[HostileWiki]:  # type: ignore[no-untyped-def]
     """A hostile wiki, with the site's backend pointed at it (short timeout: tests stay fast)."""
     with running_hostile_wiki() as wiki:
-        settings.SOCIAL_AUTH_MEDIAWIKI_URL = wiki.index_url
-        settings.SOCIAL_AUTH_MEDIAWIKI_KEY = TEST_CONSUMER_KEY
-        settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = TEST_CONSUMER_SECRET
-        settings.SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/"
+        use_test_consumer(settings, wiki.index_url)
         settings.MWSSO_HTTP_TIMEOUT = 0.5
         http.reset_session()
         yield wiki

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from mwsso import api, http
 from mwsso.devwiki.testing import running_devwiki
 from mwsso.models import AccessToken
-from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, wiki_login
+from tests.conftest import use_test_consumer, wiki_login
 
 pytestmark = pytest.mark.django_db
 SCRIPT_PATHS = ["", "/w", "/mediawiki", "/wiki/w"]
@@ -27,10 +27,7 @@ def path_wiki(request):
 @pytest.fixture
 def signed_in(path_wiki, settings, site_client):  # type: ignore[no-untyped-def]
     path_wiki.reset()
-    settings.SOCIAL_AUTH_MEDIAWIKI_URL = path_wiki.index_url
-    settings.SOCIAL_AUTH_MEDIAWIKI_KEY = TEST_CONSUMER_KEY
-    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = TEST_CONSUMER_SECRET
-    settings.SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/"
+    use_test_consumer(settings, path_wiki.index_url)
     http.reset_session()
     assert wiki_login(site_client, path_wiki, "Alice").status_code == 302
     yield get_user_model().objects.get(username="Alice")

@@ -21,7 +21,7 @@ from mwsso.api.signing import OAuth1Signer
 from mwsso.devwiki.testing import running_devwiki
 from mwsso.models import AccessToken
 from mwsso.tokens import verify_token
-from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, wiki_login
+from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, use_test_consumer, wiki_login
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -227,10 +227,7 @@ def root_wiki():
 @pytest.fixture
 def root_alice(root_wiki, settings, site_client):  # type: ignore[no-untyped-def]
     root_wiki.reset()
-    settings.SOCIAL_AUTH_MEDIAWIKI_URL = root_wiki.index_url
-    settings.SOCIAL_AUTH_MEDIAWIKI_KEY = TEST_CONSUMER_KEY
-    settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = TEST_CONSUMER_SECRET
-    settings.SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/"
+    use_test_consumer(settings, root_wiki.index_url)
     http.reset_session()
     assert wiki_login(site_client, root_wiki, "Alice").status_code == 302
     yield User.objects.get(username="Alice")
