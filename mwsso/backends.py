@@ -62,14 +62,23 @@ def run_signin(backend: Any, identity: Identity, args: tuple, kwargs: dict[str, 
         backend.login_transaction = None
 
 
-class _DeferredWrites:
+class _SignIn:
+    """What both backends do once the wiki has given a token: who it is (``user_data``), then the pipeline."""
+
     login_transaction: logintx.DeferredAtomic | None = None
+
+    def do_auth(self, access_token: Any, *args: Any, **kwargs: Any) -> Any:
+        identity = self.user_data(access_token)  # type: ignore[attr-defined]
+        self.access_credentials = access_token
+        self.identity = identity
+        kwargs.update({"response": identity.as_json(), "identity": identity, "backend": self})
+        return run_signin(self, identity, args, kwargs)
 
     def run_pipeline(self, pipeline: list[str], pipeline_index: int = 0, *args: Any, **kwargs: Any) -> Any:
         return logintx.run_pipeline(self, pipeline, pipeline_index, args, kwargs)
 
 
-class MediaWikiOAuth(_DeferredWrites, BaseOAuth1):
+class MediaWikiOAuth(_SignIn, BaseOAuth1):
     """Sign in with a MediaWiki account (Extension:OAuth, OAuth 1.0a)."""
 
     name = "mediawiki"
@@ -164,14 +173,7 @@ class MediaWikiOAuth(_DeferredWrites, BaseOAuth1):
         value = self.strategy.session_get(self.name + self.UNATHORIZED_TOKEN_SUFIX, [])
         return [token for token in value if isinstance(token, str)] if isinstance(value, list) else []
 
-    # -- step 3: identify, then the pipeline ----------------------------
-    def do_auth(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Any:
-        identity = self.user_data(access_token)
-        self.access_credentials = access_token
-        self.identity = identity
-        kwargs.update({"response": identity.as_json(), "identity": identity, "backend": self})
-        return run_signin(self, identity, args, kwargs)
-
+    # -- step 3: identify, then the pipeline (do_auth: _SignIn) -----------
     def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:
         consumer = self.consumer()
         token, nonce = self._call(
@@ -245,7 +247,7 @@ def oauth2_wiki_url() -> str:
 _OAUTH2_STAGES = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
-class MediaWikiOAuth2(_DeferredWrites, BaseOAuth2PKCE):
+class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
     """Sign in with a MediaWiki account over OAuth 2.0 (rest.php/oauth2/*), PKCE S256 always.
 
     State and the PKCE verifier live in social-core's standard per-state session entry
@@ -343,14 +345,7 @@ class MediaWikiOAuth2(_DeferredWrites, BaseOAuth2PKCE):
         )
         return self.do_auth(tokens, *args, **kwargs)
 
-    # -- step 3: the profile, then the pipeline ---------------------------
-    def do_auth(self, access_token: oauth2.TokenSet, *args: Any, **kwargs: Any) -> Any:
-        identity = self.user_data(access_token)
-        self.access_credentials = access_token
-        self.identity = identity
-        kwargs.update({"response": identity.as_json(), "identity": identity, "backend": self})
-        return run_signin(self, identity, args, kwargs)
-
+    # -- step 3: the profile, then the pipeline (do_auth: _SignIn) --------
     def user_data(self, access_token: Any, *args: Any, **kwargs: Any) -> Identity:
         profile = self._call(
             oauth2.fetch_profile, http.get_session(), self.index_url(), access_token.access_token, **http.request_options()
