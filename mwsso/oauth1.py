@@ -9,11 +9,10 @@ something that is not what the protocol says it sends.
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -21,8 +20,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from requests_oauthlib import OAuth1
 
+from mwsso.protocol import clean, redact, transport_errors
+
 Step = Literal["initiate", "token", "identify"]
-REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -58,13 +58,6 @@ class ProtocolError(Exception):
     def __str__(self) -> str:
         code = f" ({self.wiki_code})" if self.wiki_code else ""
         return f"{self.step}: {self.kind}{code}: {self.message}"
-
-
-def redact(text: str, hidden: Iterable[str]) -> str:
-    """``text`` with each of ``hidden`` replaced: the wiki's words are shown and logged, and a wiki may echo a secret."""
-    for secret in sorted((s for s in hidden if s), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 @contextlib.contextmanager
@@ -142,15 +135,8 @@ def parse_identify_response(response: requests.Response) -> str:
 
 def _send(session: requests.Session, method: str, index_url: str, step: str, auth: OAuth1, **kw: Any) -> requests.Response:
     params = special_page_params(step)
-    try:
+    with transport_errors(ProtocolError, step):
         response = session.request(method, index_url, params=params, auth=auth, allow_redirects=False, **kw)
-    except requests.Timeout as err:
-        raise ProtocolError("unavailable", step, "the wiki did not answer in time") from err
-    except requests.exceptions.ContentDecodingError as err:
-        # A body that cannot be decompressed, or larger than mwsso reads (mwsso.http.AnswerTooLarge).
-        raise ProtocolError("bad_response", step, f"the answer could not be read ({type(err).__name__})") from err
-    except requests.RequestException as err:
-        raise ProtocolError("unavailable", step, f"the wiki could not be reached ({type(err).__name__})") from err
     if response.status_code >= 500 or response.status_code == 429:
         raise ProtocolError("unavailable", step, f"the wiki answered HTTP {response.status_code}")
     if response.is_redirect:
@@ -186,7 +172,7 @@ def parse_token_response(response: requests.Response, step: str) -> TokenPair:
             raise _refusal(body, step)
         key, secret = (data.get("key"), data.get("secret")) if isinstance(data, dict) else (None, None)
     elif body.startswith("Error:"):
-        raise ProtocolError("refused", step, _clean(body[len("Error:") :]))
+        raise ProtocolError("refused", step, clean(body[len("Error:") :]))
     else:
         fields = parse_qs(body, keep_blank_values=False)
         key = (fields.get("oauth_token") or [None])[0]
@@ -207,17 +193,8 @@ def _refusal(body: str, step: str) -> ProtocolError:
         return ProtocolError("bad_response", step, "the answer is not valid JSON")
     if not isinstance(data, dict) or not isinstance(data.get("error"), str):
         return ProtocolError("bad_response", step, "the answer is JSON without an error or a token")
-    message = _clean(str(data.get("message") or data["error"]))
-    return ProtocolError("refused", step, message, wiki_code=_clean(data["error"])[:100])
-
-
-def _clean(message: str) -> str:
-    """The wiki's message as plain text: its error texts carry (escaped) HTML."""
-    text = html.unescape(html.unescape(message))
-    text = re.sub(r"<[^>]+>", "", text)
-    # Control characters and lone surrogates ("\ud800" is valid JSON) cannot be shown or logged as text.
-    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]", "", text)
-    return re.sub(r"\s+", " ", text).strip()[:500]
+    message = clean(str(data.get("message") or data["error"]))
+    return ProtocolError("refused", step, message, wiki_code=clean(data["error"])[:100])
 
 
 def _describe(response: requests.Response) -> str:

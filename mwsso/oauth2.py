@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from mwsso.oauth1 import _clean, redact
+from mwsso.protocol import clean, redact, transport_errors
 from mwsso.wikiurls import wiki_urls
 
 Step = Literal["token", "refresh", "profile", "callback"]
@@ -146,8 +146,8 @@ def callback_error(params: dict[str, Any]) -> ProtocolError | None:
     error = params.get("error")
     if error is None:
         return None
-    code = _clean(str(error))[:100]
-    message = _clean(str(params.get("error_description") or params.get("message") or code))
+    code = clean(str(error))[:100]
+    message = clean(str(params.get("error_description") or params.get("message") or code))
     return ProtocolError("refused", "callback", message, wiki_code=code)
 
 
@@ -257,14 +257,8 @@ def parse_profile_answer(status: int, body: bytes) -> dict[str, Any]:
 
 # -- helpers ----------------------------------------------------------------------------
 def _send(session: requests.Session, method: str, url: str, step: str, **kw: Any) -> requests.Response:
-    try:
+    with transport_errors(ProtocolError, step):
         response = session.request(method, url, allow_redirects=False, **kw)
-    except requests.Timeout as err:
-        raise ProtocolError("unavailable", step, "the wiki did not answer in time") from err
-    except requests.exceptions.ContentDecodingError as err:
-        raise ProtocolError("bad_response", step, f"the answer could not be read ({type(err).__name__})") from err
-    except requests.RequestException as err:
-        raise ProtocolError("unavailable", step, f"the wiki could not be reached ({type(err).__name__})") from err
     if response.is_redirect:
         raise ProtocolError(
             "bad_response", step, "the wiki redirected the request; set the wiki URL to its own index.php URL",
@@ -292,9 +286,9 @@ def _refusal(status: int, data: dict[str, Any], step: str) -> ProtocolError:
         # 1.39's profile answers 500 without an Authorization header; any 5xx is the wiki's trouble.
         kind = "unavailable" if status >= 500 or status == 429 else "bad_response"
         return ProtocolError(kind, step, f"the wiki answered HTTP {status}", http_status=status)
-    message = _clean(str(data.get("error_description") or data.get("message") or code))
-    hint = _clean(str(data.get("hint") or "")) if isinstance(data.get("hint"), str) else ""
-    return ProtocolError("refused", step, message, wiki_code=_clean(code)[:100], hint=hint, http_status=status)
+    message = clean(str(data.get("error_description") or data.get("message") or code))
+    hint = clean(str(data.get("hint") or "")) if isinstance(data.get("hint"), str) else ""
+    return ProtocolError("refused", step, message, wiki_code=clean(code)[:100], hint=hint, http_status=status)
 
 
 def _is_token(value: Any) -> bool:
