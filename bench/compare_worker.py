@@ -143,6 +143,15 @@ def run_login(meter: Meter, count: int) -> dict[str, Any]:
     return results
 
 
+def _userinfo_calls(meter: Meter, count: int, call: Callable[[], Any]) -> dict[str, Any]:
+    """``count`` measured userinfo calls after one unmeasured warm-up call."""
+    for number in range(count + 1):
+        with meter.measure(record=number > 0) as site:
+            answer = site(call)
+            assert "userinfo" in str(answer), str(answer)[:300]
+    return {"call": meter.summary(), "call_sql": meter.last_queries}
+
+
 def run_api(meter: Meter, count: int, style: str) -> dict[str, Any]:
     """Signed ``action=query&meta=userinfo`` calls as the user."""
     import requests
@@ -180,11 +189,7 @@ def run_api(meter: Meter, count: int, style: str) -> dict[str, Any]:
             answer.raise_for_status()
             return answer.json()
 
-    for number in range(count + 1):
-        with meter.measure(record=number > 0) as site:
-            answer = site(call)
-            assert "userinfo" in str(answer), str(answer)[:300]
-    return {"call": meter.summary(), "call_sql": meter.last_queries}
+    return _userinfo_calls(meter, count, call)
 
 
 def _oauth2_token(wiki: Any) -> tuple[Any, dict[str, str], tuple[str, str]]:
@@ -227,11 +232,7 @@ def run_oauth2_api(meter: Meter, count: int, style: str) -> dict[str, Any]:
         answer.raise_for_status()
         return answer.json()
 
-    for number in range(count + 1):
-        with meter.measure(record=number > 0) as site:
-            answer = site(call)
-            assert "userinfo" in str(answer), str(answer)[:300]
-    return {"call": meter.summary(), "call_sql": meter.last_queries}
+    return _userinfo_calls(meter, count, call)
 
 
 def run_oauth2_refresh(meter: Meter, count: int, style: str) -> dict[str, Any]:
