@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,21 @@ def read_banner(process: subprocess.Popen[str]) -> str:
         if line.startswith("Stop with Ctrl-C"):
             break
     return "".join(lines)
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[tuple[str, str]]:
+    """The command started with ``args``: yields its banner and wiki URL, then stops it with SIGTERM (it must exit 0)."""
+    process = start(*args)
+    try:
+        banner = read_banner(process)
+        yield banner, banner.split(" at ", 1)[1].split()[0]
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
@@ -67,17 +84,8 @@ def test_command_with_a_broken_config(tmp_path):
 
 
 def test_command_serves_a_root_script_path():
-    process = start("--script-path", "")
-    try:
-        banner = read_banner(process)
-        url = banner.split(" at ", 1)[1].split()[0]
+    with serving("--script-path", "") as (banner, url):
         assert f"index.php: {url}/index.php" in banner and f'SOCIAL_AUTH_MEDIAWIKI_URL = "{url}/index.php"' in banner
         params = {"action": "query", "meta": "userinfo", "format": "json"}
         assert requests.get(f"{url}/api.php", params=params, timeout=5).json()["query"]["userinfo"]["anon"] == ""
         assert requests.get(f"{url}/w/api.php", params=params, timeout=5).status_code == 404
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-
 import pytest
 import requests
 
 from mwsso.devwiki import config
 from mwsso.devwiki.store import Store
 
-from .test_command import read_banner, start
+from .test_command import serving, start
 
 
 @pytest.mark.parametrize(
@@ -18,10 +16,7 @@ from .test_command import read_banner, start
     [((), "1.43", "application/json"), (("--mw-version", "1.39"), "1.39", "text/html")],
 )
 def test_mw_version_flag(flag: tuple[str, ...], version: str, content_type: str) -> None:
-    process = start(*flag)
-    try:
-        banner = read_banner(process)
-        url = banner.split(" at ", 1)[1].split()[0]
+    with serving(*flag) as (banner, url):
         assert f"(MediaWiki {version})" in banner
         assert config.DEMO_OAUTH2_CLIENT_ID in banner and config.DEMO_OAUTH2_CLIENT_SECRET not in banner
         token = requests.post(
@@ -33,12 +28,6 @@ def test_mw_version_flag(flag: tuple[str, ...], version: str, content_type: str)
             f"{url}/w/rest.php/oauth2/resource/profile", headers={"Authorization": f"Bearer {token}"}, timeout=5
         )
         assert answer.status_code == 200 and answer.headers["Content-Type"] == content_type
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0
 
 
 def test_unknown_mw_version_is_refused() -> None:
@@ -49,19 +38,10 @@ def test_unknown_mw_version_is_refused() -> None:
 
 def test_site_url_moves_the_demo_clients_redirect_uri() -> None:
     # make run passes its PORT: OAuth 2.0 redirect URIs match exactly, so a demo on :18000 needs its own.
-    process = start("--site-url", "http://127.0.0.1:18000")
-    try:
-        banner = read_banner(process)
-        url = banner.split(" at ", 1)[1].split()[0]
+    with serving("--site-url", "http://127.0.0.1:18000") as (_, url):
         home = requests.get(f"{url}/wiki/Main_Page", timeout=5).text
         assert "http://127.0.0.1:18000/complete/mediawiki-oauth2/" in home
         assert config.DEMO_OAUTH2_REDIRECT_URI not in home
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0
 
 
 def test_site_url_leaves_other_clients_and_the_builtins_alone() -> None:
