@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MwssoConfig(AppConfig):
     name = "mwsso"
-    verbose_name = "Sign in with Wikipedia"
+    verbose_name = _("Sign in with Wikipedia")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -31,7 +31,7 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         if not getattr(settings, name, ""):
             errors.append(
                 checks.Error(
-                    f"{name} is not set.",
+                    _("%(name)s is not set.") % {"name": name},
                     hint=_("Register a consumer at Special:OAuthConsumerRegistration on the wiki and set its key and secret."),
                     id="mwsso.E001",
                 )
@@ -45,7 +45,7 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if not usable:
         errors.append(
             checks.Error(
-                f"SOCIAL_AUTH_MEDIAWIKI_URL {url!r} is not a wiki's index.php URL.",
+                _("SOCIAL_AUTH_MEDIAWIKI_URL %(url)r is not a wiki's index.php URL.") % {"url": url},
                 hint=_("Use the full URL of index.php, e.g. https://meta.wikimedia.org/w/index.php."),
                 id="mwsso.E003",
             )
@@ -105,7 +105,7 @@ def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
     if not keys:
         return [
             checks.Warning(
-                "MWSSO_TOKEN_KEYS is empty: access tokens are encrypted with a key derived from SECRET_KEY.",
+                _("MWSSO_TOKEN_KEYS is empty: access tokens are encrypted with a key derived from SECRET_KEY."),
                 hint=_(
                     "Set MWSSO_TOKEN_KEYS to a list of Fernet keys (Fernet.generate_key()), then run 'manage.py "
                     "mwsso_tokens rotate-keys'. Until then, keep the old SECRET_KEY in SECRET_KEY_FALLBACKS whenever "
@@ -121,7 +121,7 @@ def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
         except ValueError:
             errors.append(
                 checks.Error(
-                    f"MWSSO_TOKEN_KEYS[{position}] is not a valid Fernet key.",
+                    _("MWSSO_TOKEN_KEYS[%(position)s] is not a valid Fernet key.") % {"position": position},
                     hint=_("A key is 32 url-safe base64-encoded bytes: %(command)s")
                     % {"command": "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"},
                     id="mwsso.E002",
@@ -136,7 +136,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if _backend_enabled() and app_settings.USER_AGENT == DEFAULT_USER_AGENT:
         messages.append(
             checks.Warning(
-                "MWSSO_USER_AGENT is the default.",
+                _("MWSSO_USER_AGENT is the default."),
                 hint=_(
                     "Wikimedia's User-Agent policy asks for your tool's name and a contact, e.g. "
                     "'MyTool/1.0 (https://mytool.toolforge.org; me@example.org)'."
@@ -146,26 +146,28 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         )
     if app_settings.BLOCKED_USERS not in ("deny", "allow"):
         messages.append(
-            checks.Error("MWSSO_BLOCKED_USERS must be 'deny' or 'allow'.", hint=_("The default is 'deny'."), id="mwsso.E004")
+            checks.Error(_("MWSSO_BLOCKED_USERS must be 'deny' or 'allow'."), hint=_("The default is 'deny'."), id="mwsso.E004")
         )
     if app_settings.AUTHORIZE_PAGE not in ("authorize", "authenticate"):
         messages.append(
             checks.Error(
-                "MWSSO_AUTHORIZE_PAGE must be 'authorize' or 'authenticate'.", hint=_("The default is 'authorize'."), id="mwsso.E005"
+                _("MWSSO_AUTHORIZE_PAGE must be 'authorize' or 'authenticate'."), hint=_("The default is 'authorize'."), id="mwsso.E005"
             )
         )
     if str(getattr(settings, "SESSION_COOKIE_SAMESITE", "Lax")).lower() == "strict":
         messages.append(
             checks.Warning(
-                "SESSION_COOKIE_SAMESITE is 'Strict': the browser will not send the session cookie on the wiki's "
-                "redirect back to /complete/, so every sign-in fails as 'no pending login'.",
+                _(
+                    "SESSION_COOKIE_SAMESITE is 'Strict': the browser will not send the session cookie on the wiki's "
+                    "redirect back to /complete/, so every sign-in fails as 'no pending login'."
+                ),
                 hint=_("Use 'Lax' (Django's default)."),
                 id="mwsso.W003",
             )
         )
     if "social_django" not in settings.INSTALLED_APPS:
         messages.append(
-            checks.Error("'social_django' must be in INSTALLED_APPS.", hint=_("mwsso stores the wiki account link with it."), id="mwsso.E006")
+            checks.Error(_("'social_django' must be in INSTALLED_APPS."), hint=_("mwsso stores the wiki account link with it."), id="mwsso.E006")
         )
     return messages
 
@@ -298,7 +300,8 @@ def _eligibility_check_checks() -> list[checks.CheckMessage]:
     except Exception as err:  # any import-time failure of the site's module is a configuration error
         return [
             checks.Error(
-                f"MWSSO_ELIGIBILITY_CHECK {path!r} cannot be imported ({type(err).__name__}: {err}).",
+                _("MWSSO_ELIGIBILITY_CHECK %(path)r cannot be imported (%(error_type)s: %(error)s).")
+                % {"path": path, "error_type": type(err).__name__, "error": err},
                 hint=_("Give the dotted path of a function check(identity) -> None | str, e.g. 'mysite.policy.check'."),
                 id="mwsso.E010",
             )
@@ -306,7 +309,7 @@ def _eligibility_check_checks() -> list[checks.CheckMessage]:
     if not callable(hook):
         return [
             checks.Error(
-                f"MWSSO_ELIGIBILITY_CHECK {path!r} is not callable.",
+                _("MWSSO_ELIGIBILITY_CHECK %(path)r is not callable.") % {"path": path},
                 hint=_("It must name a function check(identity) -> None | str."),
                 id="mwsso.E011",
             )
@@ -323,13 +326,15 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
         value = _raw(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             messages.append(
-                checks.Error(f"MWSSO_{name} must be a whole number, 0 or more.", hint=_("The default, 0, disables the rule."), id="mwsso.E012")
+                checks.Error(
+                    _("MWSSO_%(name)s must be a whole number, 0 or more.") % {"name": name},
+                    hint=_("The default, 0, disables the rule."), id="mwsso.E012")
             )
     for name in ("REQUIRED_GRANTS", "STAFF_GROUPS", "SUPERUSER_GROUPS"):
         if not _is_text_list(_raw(name)):
             messages.append(
                 checks.Error(
-                    f"MWSSO_{name} must be a list of names.",
+                    _("MWSSO_%(name)s must be a list of names.") % {"name": name},
                     hint=_("Write a list even for one name: %(example)s.")
                     % {"example": f'MWSSO_{name} = ["{"editpage" if name == "REQUIRED_GRANTS" else "sysop"}"]'},
                     id="mwsso.E013",
@@ -339,7 +344,7 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
     if not isinstance(group_map, dict) or not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in group_map.items()):
         messages.append(
             checks.Error(
-                "MWSSO_GROUP_MAP must map wiki group names to Django group names.",
+                _("MWSSO_GROUP_MAP must map wiki group names to Django group names."),
                 hint=_('For example {"sysop": "Wiki admins", "bureaucrat": "Wiki admins"}.'),
                 id="mwsso.E014",
             )
@@ -351,7 +356,8 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
         if not_staff:
             messages.append(
                 checks.Warning(
-                    f"Wiki groups {not_staff} make users superusers but not staff: they cannot sign in to the admin.",
+                    _("Wiki groups %(groups)s make users superusers but not staff: they cannot sign in to the admin.")
+                    % {"groups": not_staff},
                     hint=_("Add them to MWSSO_STAFF_GROUPS too, unless superusers should stay out of the admin."),
                     id="mwsso.W010",
                 )
@@ -364,7 +370,7 @@ def user_model_policy_checks(user_model: Any) -> list[checks.CheckMessage]:
     field_names = {field.name for field in user_model._meta.get_fields()}
     return [
         checks.Error(
-            f"MWSSO_{name} is set but {user_model._meta.label} has no {field!r} field.",
+            _("MWSSO_%(name)s is set but %(model)s has no %(field)r field.") % {"name": name, "model": user_model._meta.label, "field": field},
             hint=_("Use a user model with PermissionsMixin, or leave the setting empty."),
             obj=user_model,
             id="mwsso.E015",
@@ -381,9 +387,9 @@ def check_rate_limit_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
 
     messages: list[checks.CheckMessage] = []
     limits = _raw("LOGIN_RATE_LIMITS")
-    hint = 'For example MWSSO_LOGIN_RATE_LIMITS = {"ip": "30/5m", "session": "10/m"}; None turns one limit off.'
+    hint = _('For example MWSSO_LOGIN_RATE_LIMITS = {"ip": "30/5m", "session": "10/m"}; None turns one limit off.')
     if limits is not None and not isinstance(limits, dict):
-        messages.append(checks.Error("MWSSO_LOGIN_RATE_LIMITS must be a dict.", hint=hint, id="mwsso.E030"))
+        messages.append(checks.Error(_("MWSSO_LOGIN_RATE_LIMITS must be a dict."), hint=hint, id="mwsso.E030"))
     else:
         for scope, value in (limits or {}).items():
             try:
@@ -392,25 +398,33 @@ def check_rate_limit_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
                 if value is not None:
                     parse_rate(str(value))
             except InvalidRate as err:
-                messages.append(checks.Error(f"MWSSO_LOGIN_RATE_LIMITS: {err}.", hint=hint, id="mwsso.E030"))
+                messages.append(checks.Error(_("MWSSO_LOGIN_RATE_LIMITS: %(error)s.") % {"error": err}, hint=hint, id="mwsso.E030"))
     alias = _raw("RATE_LIMIT_CACHE")
     backend = settings.CACHES.get(alias, {}).get("BACKEND", "") if isinstance(alias, str) else ""
     if not backend:
         messages.append(
-            checks.Error(f"MWSSO_RATE_LIMIT_CACHE {alias!r} is not in CACHES.", hint="Name a CACHES alias; the default is 'default'.", id="mwsso.E031")
+            checks.Error(
+                _("MWSSO_RATE_LIMIT_CACHE %(alias)r is not in CACHES.") % {"alias": alias},
+                hint=_("Name a CACHES alias; the default is 'default'."),
+                id="mwsso.E031",
+            )
         )
     elif limits and backend.endswith("DummyCache"):
         messages.append(
             checks.Warning(
-                "Sign-in start limits are set but their cache is a DummyCache, which counts nothing.",
-                hint="Use Redis (or Memcached) shared by every worker, or the local-memory cache for one process.",
+                _("Sign-in start limits are set but their cache is a DummyCache, which counts nothing."),
+                hint=_("Use Redis (or Memcached) shared by every worker, or the local-memory cache for one process."),
                 id="mwsso.W030",
             )
         )
     proxies = _raw("TRUSTED_PROXIES")
     if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
         messages.append(
-            checks.Error("MWSSO_TRUSTED_PROXIES must be a whole number, 0 or more.", hint="The default, 0, trusts no X-Forwarded-For.", id="mwsso.E032")
+            checks.Error(
+                _("MWSSO_TRUSTED_PROXIES must be a whole number, 0 or more."),
+                hint=_("The default, 0, trusts no X-Forwarded-For."),
+                id="mwsso.E032",
+            )
         )
     return messages
 

@@ -63,7 +63,7 @@ class TokenInvalid(SignInRequired):
 class SignInExpired(TokenInvalid):
     """An OAuth 2.0 sign-in ran out: the refresh token expired, or a public client may not refresh at all."""
 
-    user_message = "Your sign-in with the wiki has expired. Please sign in again."
+    user_message = _("Your sign-in with the wiki has expired. Please sign in again.")
 
 
 class NotAllowedWiki(APIError):
