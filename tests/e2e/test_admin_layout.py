@@ -13,15 +13,20 @@ User = get_user_model()
 WIDTH = 1400
 
 
-def test_token_list_columns_fit_at_1400px(page, screenshot, live_server, login):
-    for name in ("Alice", "Bob", "Zoë Ünïcode-Test", "Admin Sysop"):
-        assert login(Client(HTTP_HOST=SITE_HOST), name).status_code == 302
+def admin_token_list(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """A superuser signs in to the admin at WIDTH pixels, bound for the access token list."""
     User.objects.create_superuser("admin", "admin@example.org", "pw")
     page.set_viewport_size({"width": WIDTH, "height": 900})
     page.goto(live_server.url + "/admin/login/?next=/admin/mwsso/accesstoken/")
     page.fill("#id_username", "admin")
     page.fill("#id_password", "pw")
     page.click("input[type=submit]")
+
+
+def test_token_list_columns_fit_at_1400px(page, screenshot, live_server, login):
+    for name in ("Alice", "Bob", "Zoë Ünïcode-Test", "Admin Sysop"):
+        assert login(Client(HTTP_HOST=SITE_HOST), name).status_code == 302
+    admin_token_list(page, live_server)
     page.wait_for_url("**/admin/mwsso/accesstoken/")
     screenshot("token-list")
     headers = page.locator("#result_list thead th")
@@ -37,12 +42,7 @@ def test_token_list_columns_fit_at_1400px(page, screenshot, live_server, login):
 
 def test_token_page_offers_verify_and_forget(page, screenshot, live_server, login):
     assert login(Client(HTTP_HOST=SITE_HOST), "Alice").status_code == 302
-    User.objects.create_superuser("admin", "admin@example.org", "pw")
-    page.set_viewport_size({"width": WIDTH, "height": 900})
-    page.goto(live_server.url + "/admin/login/?next=/admin/mwsso/accesstoken/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", "pw")
-    page.click("input[type=submit]")
+    admin_token_list(page, live_server)
     page.click("#result_list tbody th a")
     assert "of Alice on 127.0.0.1:" in page.locator("#content h2").first.inner_text()
     screenshot("token-page")
