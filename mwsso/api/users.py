@@ -11,6 +11,7 @@ from mwsso.api.client import Client
 from mwsso.api.errors import NotAllowedWiki, NoToken, TokenInvalid, TokenUnusable
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken, WikiIdentity
+
 # A module reference, not names: mwsso.tokens.refresh imports mwsso.api.errors, so importing it first
 # would find this package half-initialised.
 from mwsso.tokens import refresh as token_refresh
