@@ -94,6 +94,18 @@ def wiki_login(client: Client, devwiki: DevWiki, user: str = "Alice"):  # type: 
     return client.get(callback_path(allowed.headers["Location"]))
 
 
+def signed_in_on(wiki: DevWiki, settings: Any, client: Client, user: str = "Alice") -> Iterator[Any]:
+    """For a fixture to ``yield from``: ``wiki`` reset, ``user`` signed in through it with the test consumer; yields the Django user."""
+    from django.contrib.auth import get_user_model
+
+    wiki.reset()
+    use_test_consumer(settings, wiki.index_url)
+    http.reset_session()
+    assert wiki_login(client, wiki, user).status_code == 302
+    yield get_user_model().objects.get(username=user)
+    http.reset_session()
+
+
 @pytest.fixture
 def login(wiki_settings, devwiki: DevWiki):  # type: ignore[no-untyped-def]
     """``login(client, user="Alice")``: sign ``client`` in through the local wiki."""

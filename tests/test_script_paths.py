@@ -7,12 +7,11 @@ which the wiki verifies as ``http://host/api.php`` and answers "Invalid signatur
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from mwsso import api, http
+from mwsso import api
 from mwsso.devwiki.testing import running_devwiki
 from mwsso.models import AccessToken
-from tests.conftest import use_test_consumer, wiki_login
+from tests.conftest import signed_in_on
 
 pytestmark = pytest.mark.django_db
 SCRIPT_PATHS = ["", "/w", "/mediawiki", "/wiki/w"]
@@ -26,12 +25,7 @@ def path_wiki(request):
 
 @pytest.fixture
 def signed_in(path_wiki, settings, site_client):  # type: ignore[no-untyped-def]
-    path_wiki.reset()
-    use_test_consumer(settings, path_wiki.index_url)
-    http.reset_session()
-    assert wiki_login(site_client, path_wiki, "Alice").status_code == 302
-    yield get_user_model().objects.get(username="Alice")
-    http.reset_session()
+    yield from signed_in_on(path_wiki, settings, site_client)
 
 
 def test_sign_in_stores_the_wikis_own_index_url(signed_in, path_wiki):

@@ -16,12 +16,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from mwsso import api, http, signals, sitecheck
+from mwsso import api, signals, sitecheck
 from mwsso.api.signing import OAuth1Signer
 from mwsso.devwiki.testing import running_devwiki
 from mwsso.models import AccessToken
 from mwsso.tokens import verify_token
-from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, use_test_consumer, wiki_login
+from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, signed_in_on
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -226,12 +226,7 @@ def root_wiki():
 
 @pytest.fixture
 def root_alice(root_wiki, settings, site_client):  # type: ignore[no-untyped-def]
-    root_wiki.reset()
-    use_test_consumer(settings, root_wiki.index_url)
-    http.reset_session()
-    assert wiki_login(site_client, root_wiki, "Alice").status_code == 302
-    yield User.objects.get(username="Alice")
-    http.reset_session()
+    yield from signed_in_on(root_wiki, settings, site_client)
 
 
 def test_a_wrong_api_url_of_ours_spoils_no_token(root_alice, root_wiki):
