@@ -34,11 +34,11 @@ from mwsso.api.errors import (
     TokenInvalid,
     WikiUnavailable,
     error_class,
-    scrub,
 )
 from mwsso.api.signing import Signer
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
+from mwsso.protocol import redact as scrub
 from mwsso.tokens import verify
 from mwsso.wikiurls import wiki_urls
 

@@ -8,8 +8,6 @@ always safe to show.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.utils.translation import gettext_lazy as _
 
 
@@ -154,13 +152,3 @@ _BY_CODE: dict[str, type[APIError]] = {
 def error_class(code: str) -> type[APIError]:
     """The exception class for one of the wiki's error codes."""
     return _BY_CODE.get(code, APIError)
-
-
-REDACTED = "[redacted]"
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret replaced, so that wiki-provided text is safe to keep."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
