@@ -7,23 +7,27 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import get_script_prefix
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from social_core.actions import do_complete
 from social_core.exceptions import AuthCanceled, SocialAuthBaseException
 from social_django import views as social_views
 from social_django.utils import psa
 
-from mwsso import policy, ratelimit
+from mwsso import misconfiguration, policy, ratelimit
 from mwsso.exceptions import LoginError, LoginRefused, SiteBusy
+from mwsso.misconfiguration import Misconfiguration
 
 logger = logging.getLogger("mwsso.login")
 
 ERROR_TEMPLATE = "mwsso/login_error.html"
+MISCONFIGURED = _("This site's sign-in is misconfigured; the site's operators have been told.")
 
 
 def begin(request: HttpRequest, backend: str) -> HttpResponse:
@@ -117,9 +121,6 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         status = 400 if isinstance(err, SocialAuthBaseException) else 502
         message = _("The sign-in was cancelled.") if isinstance(err, AuthCanceled) else LoginError.user_message
         hint = LoginError.retry_hint
-    # A refusal is policy working as configured, not a fault.
-    log = logger.info if isinstance(err, LoginRefused) else logger.warning
-    log("login %s failed: %s [%s] %s", step, code, reason, detail)
     context: dict[str, Any] = {
         "message": message,
         "hint": hint,
@@ -130,4 +131,28 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         "backend": backend,
         **_ways_on(request, retry=bool(hint), refused=isinstance(err, LoginRefused)),
     }
+    misconfigured = misconfiguration.diagnose(err, request)
+    if misconfigured is not None:
+        _tell_operators(misconfigured, context, f"login {step} failed: {code} [{reason}] {detail}")
+    else:
+        # A refusal is policy working as configured, not a fault.
+        log = logger.info if isinstance(err, LoginRefused) else logger.warning
+        log("login %s failed: %s [%s] %s", step, code, reason, detail)
     return render(request, ERROR_TEMPLATE, context, status=status)
+
+
+def _tell_operators(misconfigured: Misconfiguration, context: dict[str, Any], failure: str) -> None:
+    """The site's own set-up is wrong: an ERROR line with the fix, no retry for the person, the fix on the page in DEBUG."""
+    with translation.override(None):  # the log in English, whatever the person's language
+        problem, fix = misconfigured.describe()
+    logger.error("%s -- this site is misconfigured: %s Fix: %s", failure, problem, fix)
+    problem, fix = misconfigured.describe()
+    context.update(
+        message=MISCONFIGURED,
+        hint="",
+        retry_label="",
+        retry_is_other_account=False,
+        # The wiki's words and the fix are for the site's developer, not for the person signing in.
+        wiki_message=context["wiki_message"] if settings.DEBUG else "",
+        misconfiguration={"problem": problem, "fix": fix} if settings.DEBUG else None,
+    )
