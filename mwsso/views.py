@@ -10,13 +10,16 @@ import requests
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import get_script_prefix
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from social_core.actions import do_complete
-from social_core.exceptions import AuthCanceled, SocialAuthBaseException
+from social_core.backends.utils import get_backend
+from social_core.exceptions import AuthCanceled, AuthConfigurationError, SocialAuthBaseException
 from social_django import views as social_views
 from social_django.utils import psa
 
@@ -27,14 +30,35 @@ from mwsso.misconfiguration import Misconfiguration
 logger = logging.getLogger("mwsso.login")
 
 ERROR_TEMPLATE = "mwsso/login_error.html"
+SIGN_IN_PAGE_TEMPLATE = "mwsso/sign_in_page.html"
 MISCONFIGURED = _("This site's sign-in is misconfigured; the site's operators have been told.")
 
 
 def begin(request: HttpRequest, backend: str) -> HttpResponse:
-    """POST only (CSRF-protected): ask the wiki for a request token and send the browser there."""
+    """POST (CSRF-protected): ask the wiki for a request token and send the browser there. GET: a page with the button."""
+    if request.method in ("GET", "HEAD"):
+        return sign_in_page(request, backend)
     if (refused := ratelimit.refuse_login_start(request, backend)) is not None:
         return refused
     return _guarded(social_views.auth, request, backend, step="begin")
+
+
+@never_cache
+def sign_in_page(request: HttpRequest, backend: str) -> HttpResponse:
+    """A sign-in URL opened as a link (an old ``<a href>`` of a stock site, a bookmark): say why, offer the button.
+
+    A sign-in starts with a POST carrying the CSRF token, so that another site cannot start one in the
+    person's name; a GET asks nothing of the wiki and is not counted by the rate limits.
+    """
+    try:
+        get_backend(settings.AUTHENTICATION_BACKENDS, backend)
+    except AuthConfigurationError:
+        raise Http404("no such sign-in") from None
+    next_url = request.GET.get(REDIRECT_FIELD_NAME, "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = ""
+    context = {"backend": backend, "next": next_url, "home_url": get_script_prefix()}
+    return render(request, SIGN_IN_PAGE_TEMPLATE, context)
 
 
 def complete(request: HttpRequest, backend: str) -> HttpResponse:

@@ -143,8 +143,10 @@ def test_cancel_on_the_wiki_then_a_fresh_login_works(wiki_settings, site_client,
     assert response.status_code == 302 and signed_in_username(site_client) == "Alice"
 
 
-def test_login_start_needs_post(wiki_settings, site_client):
-    assert site_client.get("/login/mediawiki/").status_code == 405
+def test_login_start_needs_post(wiki_settings, site_client, devwiki):
+    # A GET shows a page with the button (tests/test_sign_in_page.py) and asks nothing of the wiki.
+    assert site_client.get("/login/mediawiki/").status_code == 200
+    assert devwiki.control("stats")["counters"].get("initiate", 0) == 0
 
 
 def test_login_start_is_csrf_protected(wiki_settings, devwiki):
