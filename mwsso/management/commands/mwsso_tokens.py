@@ -13,6 +13,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.db import connections, router
+from django.db.migrations.executor import MigrationExecutor
 from django.db.models import QuerySet
 
 from mwsso import crypto
@@ -112,6 +114,9 @@ class Command(BaseCommand):
         importing.add_argument("--dry-run", action="store_true", help="count what would be imported; change nothing")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if missing := unapplied_migrations():
+            # Before migrate every action would end in the database's own error (no such table) and a traceback.
+            raise CommandError(f"The database is not migrated yet ({', '.join(missing)}): run 'python manage.py migrate' first.")
         getattr(self, f"handle_{action.replace('-', '_')}")(**options)
 
     # -- list ------------------------------------------------------------------
@@ -260,6 +265,13 @@ class Command(BaseCommand):
                 "they were left as they are (the log names each by id, never its contents). Clean their extra_data "
                 "by hand; check mwsso.W022 counts them until then."
             )
+
+
+def unapplied_migrations(apps: tuple[str, ...] = ("auth", "social_django", "mwsso")) -> list[str]:
+    """Migrations of the apps whose tables the command reads that the token database has not applied."""
+    executor = MigrationExecutor(connections[router.db_for_write(AccessToken)])
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan if migration.app_label in apps]
 
 
 def key_report(before: list[KeyUsage], after: list[KeyUsage]) -> list[str]:
