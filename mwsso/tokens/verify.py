@@ -25,7 +25,7 @@ from django.utils import timezone
 from mwsso import http, oauth1, oauth2, refusals, sitecheck
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import TokenUnreadable
-from mwsso.identity import InvalidIdentity, identity_from_profile, verify_identify_jwt
+from mwsso.identity import Identity, InvalidIdentity, identity_from_profile, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.wikiurls import InvalidWikiURL, wiki_urls
 
@@ -48,6 +48,8 @@ class VerifyResult:
     checked_at: datetime = field(default_factory=timezone.now)
     #: Why the wiki refused the site itself (``mwsso.sitecheck`` cause); the token's stored status then stays.
     site_cause: str = ""
+    #: Who the wiki says a valid token belongs to (``mwsso_tokens verify`` stores it for imported tokens).
+    identity: Identity | None = field(default=None, repr=False, compare=False)
 
     @property
     def site_fault(self) -> bool:
@@ -163,7 +165,7 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
     if expected_sub is not None and identity.sub != expected_sub:
         reason = f"belongs to wiki user {identity.username} (id {identity.sub}), not to this user (id {expected_sub})"
         return result(Status.INVALID, reason)
-    return result(Status.VALID, username=identity.username, grants=identity.grants)
+    return result(Status.VALID, username=identity.username, grants=identity.grants, identity=identity)
 
 
 def _check_oauth2_token(token: AccessToken, access_token: str, expected_sub: str | None) -> VerifyResult:
@@ -191,7 +193,7 @@ def _check_oauth2_token(token: AccessToken, access_token: str, expected_sub: str
     if expected_sub is not None and identity.sub != expected_sub:
         reason = f"belongs to wiki user {identity.username} (id {identity.sub}), not to this user (id {expected_sub})"
         return result(Status.INVALID, reason)
-    return result(Status.VALID, username=identity.username, grants=identity.grants)
+    return result(Status.VALID, username=identity.username, grants=identity.grants, identity=identity)
 
 
 def record_result(token: AccessToken, result: VerifyResult) -> bool:

@@ -24,6 +24,8 @@ from mwsso.tokens import (
     ImportNotConfigured,
     KeyUsage,
     RotationStopped,
+    VerifyResult,
+    VerifySummary,
     export_rows,
     filter_tokens,
     import_social_tokens,
@@ -34,6 +36,7 @@ from mwsso.tokens import (
     verify_tokens,
     with_wiki_username,
 )
+from mwsso.tokens.identities import store_verified_identity, tokens_without_identity
 
 STATUSES = [status.value for status in AccessToken.Status]
 COLUMNS = ("id", "fingerprint", "user", "wiki user", "wiki", "oauth", "status", "grants", "created", "last used", "verified")  # fmt: skip
@@ -154,12 +157,19 @@ class Command(BaseCommand):
     def handle_verify(self, *, concurrency: int | None, **options: Any) -> None:
         queryset = self._filtered(options)
         progress = Progress(self.stderr, queryset.count(), "verify")
-        summary = verify_tokens(
-            queryset,
-            concurrency=concurrency or app_settings.VERIFY_CONCURRENCY,
-            progress=lambda summary, result: progress.update(summary.done),
-        )
+        # Imported tokens have no wiki user until a sign-in: the identity the wiki vouches for now fills it in.
+        unnamed, named = tokens_without_identity(queryset), 0
+
+        def checked(summary: VerifySummary, result: VerifyResult) -> None:
+            nonlocal named
+            progress.update(summary.done)
+            if result.identity is not None and result.token_id in unnamed:
+                named += store_verified_identity(*unnamed[result.token_id], result.identity)
+
+        summary = verify_tokens(queryset, concurrency=concurrency or app_settings.VERIFY_CONCURRENCY, progress=checked)
         progress.finish()
+        if named:
+            self.stdout.write(f"Stored the wiki user of {_tokens(named)} nobody had signed in with yet (imported).")
         for problem in sorted(summary.problems, key=lambda problem: problem.token_id)[:MAX_PROBLEM_LINES]:
             self.stdout.write(f"  #{problem.token_id}: {problem.status}: {problem.reason}")
         if len(summary.problems) > MAX_PROBLEM_LINES:
