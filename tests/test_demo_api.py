@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -141,3 +143,18 @@ def test_profile_page_shows_identity_token_live_userinfo_and_sandbox_form(alice_
     credentials = AccessToken.objects.get().get_credentials()
     for secret in (credentials.key, credentials.secret, TEST_CONSUMER_SECRET):
         assert secret not in html
+
+
+def test_every_time_on_the_profile_says_utc(alice_client):
+    context, request = profile(alice_client)
+    token = context["token"]
+    token.oauth_version = 2  # the OAuth 2.0 rows (expires, refreshed) too
+    token.last_used = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+    token.refreshed_at = datetime(2026, 3, 4, 6, 7, tzinfo=UTC)
+    token.expires_at = datetime(2026, 3, 4, 7, 8, tzinfo=UTC)
+    html = render("profile.html", context, request)
+    times = re.findall(r"\d{1,2} \w+ \d{4}, \d{2}:\d{2}(.{0,4})", html)
+    assert len(times) == 5 and all(after.startswith(" UTC") for after in times), times  # refreshed, stored, used, expires, refreshed
+    token.last_used = token.refreshed_at = None
+    html = render("profile.html", context, request)
+    assert 'id="token-last-used">never<' in html and 'id="token-refreshed">not yet<' in html

@@ -83,9 +83,9 @@ def token_title(token: AccessToken) -> str:
 
 @admin.register(AccessToken)
 class AccessTokenAdmin(admin.ModelAdmin):
-    # Few, narrow columns so that all fit beside the filters at 1400 px; grants and the OAuth version are
-    # filters here and shown on each token's page.
-    list_display = ("fingerprint", "account", "status", "created_short", "last_used_short", "last_verified_short")
+    # Few, narrow columns so that all fit beside the filters at 1280 px; grants, the OAuth version and the
+    # creation date (drill down by it above the list) are filters here and shown on each token's page.
+    list_display = ("fingerprint", "account", "status", "last_used_short", "last_verified_short")
     list_display_links = ("fingerprint",)
     list_filter = ("status", "wiki", GrantFilter, "oauth_version")
     list_select_related = ("user",)
