@@ -18,7 +18,7 @@ from mwsso.identity import Identity
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.tokens.queries import with_wiki_username
 
-logger = logging.getLogger("mwsso.tokens.identities")
+logger = logging.getLogger("mwsso.tokens.verify")
 
 # The providers (backend names) whose association uid is the wiki's central user id.
 PROVIDERS = ("mediawiki", "mediawiki-oauth2")

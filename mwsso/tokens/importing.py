@@ -28,7 +28,7 @@ from mwsso.identity import issuer_of
 from mwsso.models import AccessToken
 from mwsso.tokens.verify import configured_consumer
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("mwsso.tokens.importing")
 
 PROVIDER = "mediawiki"
 FIELD = "access_token"

@@ -16,7 +16,7 @@ from mwsso import crypto
 from mwsso.exceptions import TokenUnreadable
 from mwsso.models import AccessToken
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("mwsso.tokens.maintenance")
 
 Status = AccessToken.Status
 

@@ -29,7 +29,7 @@ from mwsso.identity import Identity, InvalidIdentity, identity_from_profile, ver
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.wikiurls import InvalidWikiURL, wiki_urls
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("mwsso.tokens.verify")
 
 Status = AccessToken.Status
 # Tokens fetched from the database at a time while verifying (bounds memory, not concurrency).
