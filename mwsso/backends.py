@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from asgiref.sync import sync_to_async
 from django.utils import timezone
 from social_core.backends.oauth import BaseOAuth1, BaseOAuth2PKCE
 from social_core.exceptions import AuthCanceled, AuthException
@@ -76,6 +77,10 @@ class _SignIn:
 
     def run_pipeline(self, pipeline: list[str], pipeline_index: int = 0, *args: Any, **kwargs: Any) -> Any:
         return logintx.run_pipeline(self, pipeline, pipeline_index, args, kwargs)
+
+    async def aget_user(self, user_id: Any) -> Any:
+        # request.auser() in an async view asks the session's backend; social-core's have only get_user.
+        return await sync_to_async(self.get_user)(user_id)  # type: ignore[attr-defined]
 
 
 class MediaWikiOAuth(_SignIn, BaseOAuth1):
