@@ -7,10 +7,14 @@ docs/migrating.md (``migrate:…``) do; the argument is where the block is saved
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import signal
 import subprocess
 from pathlib import Path
+
+import requests
 
 
 def marked_blocks(page: Path, recipe: str) -> dict[str, tuple[str | None, str]]:
@@ -42,3 +46,22 @@ def exported(script: str, env: dict[str, str], cwd: Path) -> dict[str, str]:
         ["bash", "-c", script + "\nenv -0"], env=env, cwd=cwd, capture_output=True, text=True, check=True, timeout=60
     )
     return dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
+
+
+def answers(url: str) -> bool:
+    """Whether a server answers ``url`` with anything but a 5xx (False while it starts)."""
+    try:
+        return requests.get(url, timeout=5).status_code < 500
+    except requests.RequestException:  # not listening yet, or a worker still booting
+        return False
+
+
+def stop_group(proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Stop a process started with ``start_new_session=True`` and everything it started (gunicorn's workers)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)

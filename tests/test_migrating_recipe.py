@@ -12,7 +12,6 @@ sign-in (now through mwsso) keeps her Django user.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ import requests
 from mwsso.devwiki.testing import authorize
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 from tests.production.services import free_port, wait_for
-from tests.recipes import commands, exported, marked_blocks
+from tests.recipes import answers, commands, exported, marked_blocks, stop_group
 from tests.test_quickstart import form_to, quickstart_blocks
 
 REPO = Path(__file__).resolve().parent.parent
@@ -87,27 +86,10 @@ def stock_site(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], str]]:
         start_new_session=True,
     )  # fmt: skip
     try:
-        wait_for(lambda: _up(f"http://127.0.0.1:{wiki_port}/w/index.php"), 30, "the local wiki")
+        wait_for(lambda: answers(f"http://127.0.0.1:{wiki_port}/w/index.php"), 30, "the local wiki")
         yield root, env, site
     finally:
-        _stop(wiki)
-
-
-def _up(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=5).status_code < 500
-    except requests.RequestException:
-        return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        stop_group(wiki)
 
 
 def sign_in(root: Path, env: dict[str, str], site: str) -> str:
@@ -118,7 +100,7 @@ def sign_in(root: Path, env: dict[str, str], site: str) -> str:
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
-        wait_for(lambda: _up(site + "/"), 30, "the site")
+        wait_for(lambda: answers(site + "/"), 30, "the site")
         browser = requests.Session()
         action, fields = form_to(browser.get(site + "/", timeout=10), "/login/mediawiki/")
         to_wiki = browser.post(action, data=fields, allow_redirects=False, timeout=10)
@@ -127,7 +109,7 @@ def sign_in(root: Path, env: dict[str, str], site: str) -> str:
         assert landed.status_code == 200 and landed.url == site + "/", landed.text[:2000]
         return landed.text
     finally:
-        _stop(server)
+        stop_group(server)
 
 
 def test_a_stock_site_migrates_as_written_and_calls_the_api_without_a_new_sign_in(stock_site):

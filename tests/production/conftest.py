@@ -16,17 +16,12 @@ from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 from tests.production.deploy import WIKI_TIMEOUT, Deployment, deploy
 from tests.production.processes import REPO
 from tests.production.report import REPORT
-from tests.production.services import pid_alive, unavailable_services
+from tests.production.services import pid_alive, require_services
 
 
 @pytest.fixture(scope="session")
 def deployment() -> Iterator[Deployment]:
-    missing = unavailable_services()
-    if missing:
-        reason = "production-like tests need PostgreSQL, Redis and gunicorn: " + "; ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " (CI=true: these tests must run in CI)", pytrace=False)
-        pytest.skip(reason)
+    require_services("the production-like tests")
     # Logs of gunicorn, the wiki and manage.py stay behind for a look after a failure (gitignored);
     # one folder per test run, so that runs side by side do not mix them; finished runs' folders go.
     runs = REPO / "artifacts" / "production"

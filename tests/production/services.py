@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 import redis
 from psycopg import sql
 
@@ -33,6 +35,16 @@ def unavailable_services(timeout: float = 3.0) -> list[str]:
     if importlib.util.find_spec("gunicorn") is None:
         missing.append("gunicorn is not installed (pip install -r requirements.txt)")
     return missing
+
+
+def require_services(what: str) -> None:
+    """Skip the test (fail it in CI, ``CI=true``) unless PostgreSQL, Redis and gunicorn are there."""
+    missing = unavailable_services()
+    if missing:
+        reason = f"{what} needs PostgreSQL, Redis and gunicorn: " + "; ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI=true: it must run in CI)", pytrace=False)
+        pytest.skip(reason)
 
 
 def free_port() -> int:

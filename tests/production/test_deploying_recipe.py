@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -41,10 +40,10 @@ from tests.production.services import (
     REDIS_PORT,
     free_port,
     pid_alive,
-    unavailable_services,
+    require_services,
     wait_for,
 )
-from tests.recipes import commands, exported, marked_blocks
+from tests.recipes import answers, commands, exported, marked_blocks, stop_group
 from tests.test_quickstart import form_to, project, quickstart_blocks  # noqa: F401  (project: the fixture)
 
 pytestmark = pytest.mark.production
@@ -132,12 +131,7 @@ def _drop_stale() -> None:
 @pytest.fixture
 def services() -> Iterator[tuple[str, str]]:
     """This run's database and role name, and its Redis key prefix; everything dropped afterwards."""
-    missing = unavailable_services()
-    if missing:
-        reason = "the deployment recipe needs PostgreSQL, Redis and gunicorn: " + "; ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " (CI=true: this test must run in CI)", pytrace=False)
-        pytest.skip(reason)
+    require_services("the deployment recipe")
     _drop_stale()
     name, prefix = f"{NAME_PREFIX}{os.getpid()}", f"mwsso-deploy-recipe-{os.getpid()}"
     _drop(name)
@@ -149,16 +143,6 @@ def services() -> Iterator[tuple[str, str]]:
         for key in cache.scan_iter(match=prefix + ":*", count=1000):
             cache.delete(key)
         cache.close()
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
 
 
 def test_the_recipe_runs_as_written_and_signs_in(project, services, tmp_path):  # noqa: F811
@@ -195,10 +179,7 @@ def test_the_recipe_runs_as_written_and_signs_in(project, services, tmp_path):  
     def up(url: str) -> bool:
         for proc in processes:
             assert proc.poll() is None, "\n".join(path.read_text() for path in logs.iterdir())
-        try:
-            return requests.get(url, timeout=5).status_code < 500
-        except requests.RequestException:  # not listening yet, or a worker still booting
-            return False
+        return answers(url)
 
     try:
         (wiki_argv, _), = commands("\n".join(background))
@@ -253,4 +234,4 @@ def test_the_recipe_runs_as_written_and_signs_in(project, services, tmp_path):  
         assert "'name': 'Alice'" in api_call.stdout and "'anon'" not in api_call.stdout, api_call.stdout
     finally:
         for proc in processes:
-            _stop(proc)
+            stop_group(proc)
