@@ -16,23 +16,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from social_django.models import UserSocialAuth
 
 from mwsso.app_settings import app_settings
 from mwsso.identity import issuer_of
 from mwsso.models import AccessToken
 from mwsso.tokens.verify import configured_consumer
+from mwsso.wikiurls import DEFAULT_WIKI_URL
+
+if TYPE_CHECKING:
+    from social_django.models import UserSocialAuth
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "mediawiki"
 FIELD = "access_token"
-DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
 IMPORTED_REASON = "imported from social-core's stock backend; not verified yet"
 
 
@@ -54,6 +56,9 @@ class ImportResult:
 
 def stock_token_rows() -> QuerySet[UserSocialAuth]:
     """Associations that may still hold a stock plain-text token (also a string-encoded ``extra_data`` that names one)."""
+    # Imported here: mwsso.tokens serves sites without social_django too (django-allauth's, mwsso.contrib.allauth).
+    from social_django.models import UserSocialAuth
+
     # has_key finds the stock shape; the text match finds an extra_data stored as a JSON string.
     holds_token = Q(extra_data__has_key=FIELD) | Q(extra_data__icontains="oauth_token_secret")
     return UserSocialAuth.objects.filter(provider=PROVIDER).filter(holds_token)
@@ -128,6 +133,8 @@ def import_social_tokens(
 
 
 def _import_row(pk: int, target: dict[str, str], result: ImportResult, dry_run: bool) -> None:
+    from social_django.models import UserSocialAuth
+
     with transaction.atomic():
         social = UserSocialAuth.objects.select_for_update().filter(pk=pk).first()
         if social is None:
