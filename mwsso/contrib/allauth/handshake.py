@@ -46,9 +46,9 @@ class WikiSignIn:
 
 def from_callback(request: HttpRequest, provider: Any) -> WikiSignIn:
     """Check the callback and ask the wiki who signed in; a ``LoginError`` (or ``AuthCanceled``) when anything fails."""
-    state = _this_browsers_state(request, provider)
     refusal = oauth2.callback_error(dict(request.GET.items()))
     if refusal is not None:
+        # MediaWiki's cancel carries no state; a refusal ends the handshake either way (nothing is signed in).
         if oauth2.is_cancel(refusal):
             raise AuthCanceled(None)
         raise WikiRefused(
@@ -58,6 +58,7 @@ def from_callback(request: HttpRequest, provider: Any) -> WikiSignIn:
             wiki_message=refusal.message,
             stage="callback",
         )
+    state = _this_browsers_state(request, provider)
     verifier = state.get("pkce_code_verifier")
     code = request.GET.get("code")
     if not isinstance(verifier, str) or not verifier:
