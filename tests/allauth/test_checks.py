@@ -37,7 +37,9 @@ def test_mwsso_missing_and_allauths_own_provider_installed():
 
 
 def test_an_unusable_rest_api_and_the_default_user_agent(settings):
-    settings.SOCIALACCOUNT_PROVIDERS = {"mediawiki": {"REST_API": "wiki.example/rest.php", "USER_AGENT": "Tool/1 (me@example.org)"}}
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "mediawiki": {"REST_API": "wiki.example/rest.php", "USER_AGENT": "Tool/1 (me@example.org)"}
+    }
     settings.MWSSO_USER_AGENT = DEFAULT_USER_AGENT
     assert check_installation() == [
         checks.Error(
@@ -60,7 +62,9 @@ def test_database_checks_count_clients_public_ones_and_plain_tokens(settings):
     settings.SOCIALACCOUNT_PROVIDERS = {"mediawiki": {}}
     assert [m.id for m in check_clients_and_plain_tokens(databases=["default"])] == ["mwsso.W061"]
     SocialApp.objects.create(provider="mediawiki", name="Public", client_id="pub", secret="")
-    account = SocialAccount.objects.create(user=get_user_model().objects.create_user("a"), provider="mediawiki", uid="3")
+    account = SocialAccount.objects.create(
+        user=get_user_model().objects.create_user("a"), provider="mediawiki", uid="3"
+    )
     SocialToken.objects.create(account=account, token="plain", token_secret="plain-refresh")
     found = check_clients_and_plain_tokens(databases=["default"])
     assert [m.id for m in found] == ["mwsso.W062", "mwsso.W063"]

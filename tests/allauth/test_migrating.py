@@ -38,7 +38,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run(env: dict[str, str], *argv: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "django", *argv], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "django", *argv], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     if ok:
         assert done.returncode == 0, done.stdout + done.stderr
     return done
@@ -75,9 +77,14 @@ def test_a_site_on_allauths_own_provider_migrates_without_a_new_sign_in(o2wiki, 
     run(env, "migrate", "--noinput")
     assert "mwsso.W063" in run(env, "check", "--database", "default").stderr
     dry = run(env, "mwsso_allauth", "import-tokens", "--dry-run")
-    assert "found 1 plain-text tokens in SocialToken: 1 would be imported" in dry.stdout and "Nothing was changed." in dry.stdout
+    assert (
+        "found 1 plain-text tokens in SocialToken: 1 would be imported" in dry.stdout
+        and "Nothing was changed." in dry.stdout
+    )
     done = run(env, "mwsso_allauth", "import-tokens")
-    assert "1 imported, 0 already present (the newer mwsso token is kept), 1 plain rows deleted, 0 skipped" in done.stdout
+    assert (
+        "1 imported, 0 already present (the newer mwsso token is kept), 1 plain rows deleted, 0 skipped" in done.stdout
+    )
     checked = run(env, "check", "--database", "default")
     assert "mwsso.W063" not in checked.stderr, checked.stderr
     call = "from mwsso import api; from django.contrib.auth import get_user_model as U; print(api.for_user(U().objects.get()).get(action='query', meta='userinfo')['query']['userinfo']['name'])"
@@ -98,7 +105,9 @@ def _stock_sign_in(site: str) -> None:
     browser = requests.Session()
     browser.get(f"{site}/accounts/mediawiki/login/", timeout=10)
     form = {"csrfmiddlewaretoken": browser.cookies["csrftoken"]}
-    to_wiki = browser.post(f"{site}/accounts/mediawiki/login/", data=form, headers={"Referer": site}, allow_redirects=False, timeout=10)
+    to_wiki = browser.post(
+        f"{site}/accounts/mediawiki/login/", data=form, headers={"Referer": site}, allow_redirects=False, timeout=10
+    )
     assert to_wiki.status_code == 302, to_wiki.text[:1000]
     back = authorize_oauth2(None, to_wiki.headers["Location"], user="Alice")
     assert back.status_code == 302, back.text[:500]
@@ -112,7 +121,9 @@ def allauth_row(wiki: DevWiki, user: str = "Alice", *, app: Any = None, expires_
     pair = wiki.control("oauth2_issue_token", client_id=AA_CLIENT[0], user=user)
     sub = {"Alice": "3", "Bob": "4"}[user]
     owner = User.objects.create_user(user)
-    account = SocialAccount.objects.create(user=owner, provider="mediawiki", uid=sub, extra_data={"username": user, "email": None, "realname": ""})
+    account = SocialAccount.objects.create(
+        user=owner, provider="mediawiki", uid=sub, extra_data={"username": user, "email": None, "realname": ""}
+    )
     return SocialToken.objects.create(
         app=app, account=account, token=pair["access_token"], token_secret=pair["refresh_token"],
         expires_at=timezone.now() + timezone.timedelta(seconds=expires_in),
@@ -130,7 +141,12 @@ def test_imported_tokens_work_and_expired_ones_refresh(aa_settings, o2wiki):
     assert (result.found, result.imported, result.removed, result.malformed) == (2, 2, 2, 0)
     assert not SocialToken.objects.exists()
     token = AccessToken.objects.get(user=alice.account.user)
-    assert (token.oauth_version, token.consumer_key, token.wiki, token.status_reason) == (2, AA_CLIENT[0], o2wiki.server_url, IMPORTED_REASON)
+    assert (token.oauth_version, token.consumer_key, token.wiki, token.status_reason) == (
+        2,
+        AA_CLIENT[0],
+        o2wiki.server_url,
+        IMPORTED_REASON,
+    )
     assert token.get_credentials().key == alice.token and token.get_credentials().refresh_token == alice.token_secret
     assert userinfo_name(alice.account.user) == "Alice"
     assert userinfo_name(bob.account.user) == "Bob"  # expired: refreshed with the allauth client first
@@ -183,7 +199,10 @@ def test_a_sign_in_with_mwssos_provider_deletes_the_plain_copy_too(aa_settings, 
 def test_rows_of_a_socialapp_use_its_client_and_unknown_clients_are_left_and_counted(aa_settings, o2wiki):
     app = SocialApp.objects.create(provider="mediawiki", name="Wiki", client_id="db-client", secret="s")
     allauth_row(o2wiki, app=app)
-    aa_settings.SOCIALACCOUNT_PROVIDERS["mediawiki"]["APPS"] = [{"client_id": "a", "secret": "x"}, {"client_id": "b", "secret": "y"}]
+    aa_settings.SOCIALACCOUNT_PROVIDERS["mediawiki"]["APPS"] = [
+        {"client_id": "a", "secret": "x"},
+        {"client_id": "b", "secret": "y"},
+    ]
     allauth_row(o2wiki, "Bob")  # no app, and two in settings: whose client is it?
     out, err = StringIO(), StringIO()
     call_command("mwsso_allauth", "import-tokens", stdout=out, stderr=err)
