@@ -76,7 +76,7 @@ def test_the_clients_secret_may_live_in_a_socialapp_row(settings, o2wiki, browse
     assert userinfo_name(token.user) == "Alice" and refreshes(o2wiki) == 1
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the threads' own connections see the sign-in's rows
 def test_eight_threads_of_a_user_signed_in_through_allauth_refresh_once(settings, o2wiki, browser):
     if connection.vendor == "sqlite":
         pytest.skip("threads need PostgreSQL or MariaDB; SQLite is covered by the processes test")
@@ -84,7 +84,7 @@ def test_eight_threads_of_a_user_signed_in_through_allauth_refresh_once(settings
         point_at(settings, o2wiki, REST_API=proxy.url + "/w/rest.php")
         proxy.delays["/oauth2/access_token"] = SLOW_REFRESH
         sign_in(browser)
-        token = AccessToken.objects.get()
+        token = AccessToken.objects.select_related("user").get()
         expire(token)
         results = _threads_call(token)
     assert results == ["Alice"] * CALLERS

@@ -79,7 +79,8 @@ def import_tokens(
 
 def _import_row(pk: int, target: Target, result: ImportResult, dry_run: bool) -> None:
     with transaction.atomic():
-        row = SocialToken.objects.select_for_update().select_related("account", "app").filter(pk=pk).first()
+        # The account joined (never null); the app read after (a nullable join cannot be locked on PostgreSQL).
+        row = SocialToken.objects.select_for_update().select_related("account").filter(pk=pk).first()
         if row is None:
             return  # imported by another run, or deleted by a sign-in, meanwhile
         result.found += 1
