@@ -117,3 +117,39 @@ def test_email_authentication_does_not_give_a_user_a_second_wiki_account(setting
     response = sign_in(client_factory(), user="Bob")
     assert response.status_code == 409
     assert [(a.uid, a.user) for a in SocialAccount.objects.all()] == [("3", carol)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sign_ins_of_a_new_wiki_account_at_once_end_as_one_user(aa_settings, o2wiki, browser):
+    import threading
+
+    from allauth.socialaccount.signals import pre_social_login
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("another connection writing meanwhile needs PostgreSQL or MariaDB")
+
+    def the_other_sign_in_wins(**kwargs) -> None:  # type: ignore[no-untyped-def]
+        # Between allauth's lookup (no account yet) and its signup, another worker creates the account.
+        pre_social_login.disconnect(dispatch_uid="t-aa-race")
+
+        def other_worker() -> None:
+            try:
+                user = User.objects.create_user("Alice (other worker)")
+                SocialAccount.objects.create(user=user, provider="mediawiki", uid="3", extra_data={"username": "Alice"})
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join(10)
+
+    pre_social_login.connect(the_other_sign_in_wins, weak=False, dispatch_uid="t-aa-race")
+    try:
+        response = sign_in(browser)
+    finally:
+        pre_social_login.disconnect(dispatch_uid="t-aa-race")
+    assert response.status_code == 302, response.content[:1000]
+    assert signed_in_as(browser) == "Signed in as Alice (other worker)."
+    assert list(User.objects.values_list("username", flat=True)) == ["Alice (other worker)"]
+    assert AccessToken.objects.get().user.username == "Alice (other worker)"

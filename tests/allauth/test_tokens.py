@@ -187,3 +187,11 @@ def test_mwsso_check_checks_the_allauth_client(aa_settings, o2wiki):
     aa_settings.SOCIALACCOUNT_PROVIDERS["mediawiki"]["APPS"][0]["secret"] = "wrong"
     status, checks = check()
     assert status == 1 and checks["oauth2.client"]["status"] == "fail"
+
+
+@pytest.mark.django_db
+def test_mwsso_check_register_names_allauths_callback(aa_settings):
+    out = StringIO()
+    call_command("mwsso_check", "--register", "--json", "--site-url", "https://tool.example", stdout=out)
+    fields = json.loads(out.getvalue())["oauth2"]["fields"]
+    assert fields['OAuth "callback" URL'].startswith("https://tool.example/accounts/mediawiki/login/callback/ ")

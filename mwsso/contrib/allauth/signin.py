@@ -21,7 +21,7 @@ from typing import Any
 from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.contrib.auth import logout
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from mwsso import policy, rules, signals
 from mwsso.contrib.allauth import pending
 from mwsso.contrib.allauth.errors import render_error
 from mwsso.contrib.allauth.handshake import WikiSignIn
-from mwsso.exceptions import LoginRefused
+from mwsso.exceptions import LoginError, LoginRefused
 from mwsso.tokens.storing import save_identity, save_oauth2_token
 
 logger = logging.getLogger("mwsso.login")
@@ -43,14 +43,29 @@ def complete(request: HttpRequest, provider: Any, signin: WikiSignIn) -> HttpRes
     refused = _refused(request, provider, signin)
     if refused is not None:
         return render_error(request, provider, refused, step="complete")
-    login = provider.sociallogin_from_response(request, signin.identity.as_json())
-    login.state = signin.state
-    login.token = None  # allauth never holds the tokens: nothing can reach SocialToken, whatever STORE_TOKENS says
-    started = timezone.now()
-    with transaction.atomic():
-        response = complete_social_login(request, login)
-        _keep_for_linked_user(request, provider, login.account, signin, started)
-    return response
+    for attempt in (1, 2):
+        login = provider.sociallogin_from_response(request, signin.identity.as_json())
+        login.state = signin.state
+        login.token = None  # allauth never holds the tokens: nothing can reach SocialToken, whatever STORE_TOKENS says
+        started = timezone.now()
+        try:
+            with transaction.atomic():
+                response = complete_social_login(request, login)
+                _keep_for_linked_user(request, provider, login.account, signin, started)
+            return response
+        except IntegrityError as err:
+            # Another sign-in of the same new wiki account (a second tab, a double click) created its user
+            # first: everything of this one was rolled back, and a second pass signs in as that user.
+            logger.info(
+                "sign-in of wiki user %s raced another (%s); attempt %d",
+                signin.identity.sub,
+                type(err).__name__,
+                attempt,
+            )
+    failed = LoginError(
+        None, "two sign-ins of a new wiki account raced twice", reason="user_not_created", stage="pipeline"
+    )
+    return render_error(request, provider, failed, step="complete")
 
 
 def store(user: Any, account: Any, signin: WikiSignIn, *, sender: type, created: bool) -> None:
