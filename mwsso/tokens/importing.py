@@ -116,20 +116,63 @@ def import_social_tokens(
     nothing is written; the counts say what a real run would do.
     """
     target = import_target()
+    return import_in_batches(
+        stock_token_rows,
+        lambda pk, result: _import_row(pk, target, result, dry_run),
+        batch_size=batch_size,
+        dry_run=dry_run,
+        progress=progress,
+        what="stock access tokens",
+    )
+
+
+def import_in_batches(
+    rows: Callable[[], QuerySet[Any]],
+    import_row: Callable[[int, ImportResult], None],
+    *,
+    batch_size: int,
+    dry_run: bool,
+    progress: Callable[[ImportResult], None] | None,
+    what: str,
+) -> ImportResult:
+    """``import_row(pk, result)`` for every row of ``rows()``, its pks read ``batch_size`` at a time.
+
+    Each batch is read afresh after the last pk seen, so rows a rerun (or a sign-in) dealt with
+    meanwhile drop out; ``progress`` is called after each batch, and one log line gives the counts.
+    """
     result = ImportResult(dry_run=dry_run)
     last_pk = 0
-    while pks := list(stock_token_rows().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]):
+    while pks := list(rows().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]):
         for pk in pks:
-            _import_row(pk, target, result, dry_run)
+            import_row(pk, result)
         last_pk = pks[-1]
         if progress is not None:
             progress(result)
     logger.info(
-        "%simported stock access tokens: %s found, %s imported, %s already present, %s removed, %s malformed",
-        "dry run: " if dry_run else "", result.found, result.imported, result.already_present, result.removed,
+        "%simported %s: %s found, %s imported, %s already present, %s removed, %s malformed",
+        "dry run: " if dry_run else "", what, result.found, result.imported, result.already_present, result.removed,
         result.malformed,
     )  # fmt: skip
     return result
+
+
+def save_imported(user_id: Any, wiki: str, new_token: Callable[[], AccessToken], result: ImportResult, dry_run: bool) -> None:
+    """Save ``new_token()`` unless the user already has a token for ``wiki`` (a later sign-in's: kept); count it either way.
+
+    The plain copy is to be removed in both cases (``result.removed``); nothing is saved in a dry run.
+    """
+    has_token = AccessToken.objects.filter(user_id=user_id, wiki=wiki).exists()
+    if not dry_run and not has_token:
+        try:
+            with transaction.atomic():
+                new_token().save(force_insert=True)
+        except IntegrityError:
+            has_token = True  # a sign-in stored one meanwhile: it is newer
+    if has_token:
+        result.already_present += 1
+    else:
+        result.imported += 1
+    result.removed += 1
 
 
 def _import_row(pk: int, target: dict[str, str], result: ImportResult, dry_run: bool) -> None:
@@ -147,27 +190,15 @@ def _import_row(pk: int, target: dict[str, str], result: ImportResult, dry_run: 
             result.malformed += 1
             logger.warning("UserSocialAuth %s (user %s): %s; left as it is", pk, social.user_id, credentials)
             return
-        has_token = AccessToken.objects.filter(user_id=social.user_id, wiki=target["wiki"]).exists()
-        if not dry_run and not has_token:
-            token = AccessToken(
-                user_id=social.user_id,
-                oauth_version=1,
-                grants=[],
-                status=AccessToken.Status.VALID,
-                status_reason=IMPORTED_REASON,
-                **target,
-            )
-            token.set_credentials(*credentials)
-            try:
-                with transaction.atomic():
-                    token.save(force_insert=True)
-            except IntegrityError:
-                has_token = True  # a sign-in stored one meanwhile: it is newer
-        if has_token:
-            result.already_present += 1
-        else:
-            result.imported += 1
-        result.removed += 1
+        save_imported(social.user_id, target["wiki"], lambda: _stock_token(social.user_id, target, credentials), result, dry_run)
         if not dry_run:
             social.extra_data = {name: value for name, value in social.extra_data.items() if name != FIELD}
             social.save(update_fields=["extra_data"])
+
+
+def _stock_token(user_id: Any, target: dict[str, str], credentials: tuple[str, str]) -> AccessToken:
+    token = AccessToken(
+        user_id=user_id, oauth_version=1, grants=[], status=AccessToken.Status.VALID, status_reason=IMPORTED_REASON, **target
+    )
+    token.set_credentials(*credentials)
+    return token

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialToken
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 
 from mwsso.contrib.allauth import conf
 from mwsso.models import AccessToken
 from mwsso.tokens import ImportNotConfigured, ImportResult
+from mwsso.tokens.importing import import_in_batches, save_imported
 from mwsso.wikiurls import InvalidWikiURL
 
 logger = logging.getLogger(__name__)
@@ -60,21 +61,14 @@ def import_tokens(
 ) -> ImportResult:
     """Move every plain-text token of the provider into mwsso's store; ``dry_run`` counts without writing."""
     target = import_target()
-    result = ImportResult(dry_run=dry_run)
-    last_pk = 0
-    while pks := list(
-        plain_token_rows().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]
-    ):
-        for pk in pks:
-            _import_row(pk, target, result, dry_run)
-        last_pk = pks[-1]
-        if progress is not None:
-            progress(result)
-    logger.info(
-        "%simported allauth's MediaWiki tokens: %s found, %s imported, %s already present, %s removed, %s malformed",
-        "dry run: " if dry_run else "", result.found, result.imported, result.already_present, result.removed, result.malformed,
-    )  # fmt: skip
-    return result
+    return import_in_batches(
+        plain_token_rows,
+        lambda pk, result: _import_row(pk, target, result, dry_run),
+        batch_size=batch_size,
+        dry_run=dry_run,
+        progress=progress,
+        what="allauth's MediaWiki tokens",
+    )
 
 
 def _import_row(pk: int, target: Target, result: ImportResult, dry_run: bool) -> None:
@@ -91,25 +85,18 @@ def _import_row(pk: int, target: Target, result: ImportResult, dry_run: bool) ->
             logger.warning("SocialToken %s (user %s): %s; left as it is", pk, row.account.user_id, problem)
             return
         user_id = row.account.user_id
-        has_token = AccessToken.objects.filter(user_id=user_id, wiki=target.wiki).exists()
-        if not dry_run and not has_token:
-            token = AccessToken(
-                user_id=user_id, wiki=target.wiki, wiki_url=target.wiki_url, consumer_key=client_id, oauth_version=2,
-                expires_at=row.expires_at, grants=[], status=AccessToken.Status.VALID, status_reason=IMPORTED_REASON,
-            )  # fmt: skip
-            token.set_credentials(row.token, "", refresh_token=row.token_secret)
-            try:
-                with transaction.atomic():
-                    token.save(force_insert=True)
-            except IntegrityError:
-                has_token = True  # a sign-in stored one meanwhile: it is newer
-        if has_token:
-            result.already_present += 1
-        else:
-            result.imported += 1
-        result.removed += 1
+        save_imported(user_id, target.wiki, lambda: _new_token(user_id, target, client_id, row), result, dry_run)
         if not dry_run:
             row.delete()
+
+
+def _new_token(user_id: int, target: Target, client_id: str, row: SocialToken) -> AccessToken:
+    token = AccessToken(
+        user_id=user_id, wiki=target.wiki, wiki_url=target.wiki_url, consumer_key=client_id, oauth_version=2,
+        expires_at=row.expires_at, grants=[], status=AccessToken.Status.VALID, status_reason=IMPORTED_REASON,
+    )  # fmt: skip
+    token.set_credentials(row.token, "", refresh_token=row.token_secret)
+    return token
 
 
 def _problem(row: SocialToken, client_id: str) -> str:
