@@ -10,11 +10,8 @@ form signs out. If the page drifts from what works, this fails.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -22,7 +19,17 @@ import requests
 
 from mwsso.devwiki.testing import authorize_oauth2
 from tests.production.services import free_port, wait_for
-from tests.test_quickstart import _run_commands, _stop, form_to
+from tests.quickstart_support import (
+    exported_key,
+    form_to,
+    fresh_env,
+    manage_check,
+    manage_shell,
+    marked_blocks,
+    new_project,
+    run_commands,
+    running,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "allauth.md"
@@ -33,7 +40,7 @@ EXPECTED = {"install", "settings", "key", "urls", "template", "client", "run", "
 
 
 def blocks() -> dict[str, tuple[str | None, str]]:
-    found = {m["name"]: (m["arg"], m["code"]) for m in MARKED_BLOCK.finditer(PAGE.read_text())}
+    found = marked_blocks(REPO / "docs" / "allauth.md", "allauth-quickstart")
     assert set(found) == EXPECTED, f"docs/allauth.md's marked quick-start blocks: {sorted(found)}"
     return found
 
@@ -47,76 +54,27 @@ def test_the_install_command_installs_this_package_with_its_allauth_extra():
 def test_the_allauth_quick_start_signs_in_through_the_local_wiki_and_calls_the_api(tmp_path):
     quick = blocks()
     wiki_port, site_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MWSSO_", "DATABASE_", "REDIS_"))}
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["PYTHONUNBUFFERED"] = "1"
-    env.pop("PYTHONPATH", None)
-    subprocess.run(
-        [sys.executable, "-m", "django", "startproject", "mysite"], cwd=tmp_path, env=env, check=True, timeout=60
-    )
-    root = tmp_path / "mysite"
-    settings = root / "mysite" / "settings.py"
-    settings.write_text(settings.read_text() + "\n" + quick["settings"][1])
-    (root / "mysite" / "urls.py").write_text(quick["urls"][1])
+    env = fresh_env()
+    files = {}
     for name in ("template", "client"):
         path, text = quick[name]
         assert path, f"the {name} block's marker names where to save it"
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
         # The site runs on a free port instead of 8000: its client is registered for that one.
-        (root / path).write_text(text.replace("127.0.0.1:8000", f"127.0.0.1:{site_port}"))
-    key = subprocess.run(
-        ["bash", "-c", quick["key"][1] + '\nprintf %s "$MWSSO_TOKEN_KEYS"\n'],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    env["MWSSO_TOKEN_KEYS"] = key.stdout
+        files[path] = text.replace("127.0.0.1:8000", f"127.0.0.1:{site_port}")
+    root = new_project(tmp_path, env, quick["settings"][1], quick["urls"][1], files)
+    env["MWSSO_TOKEN_KEYS"] = exported_key(quick["key"][1], env)
     env["MWSSO_REST_API"] = f"http://127.0.0.1:{wiki_port}/w/rest.php"
-    commands = _run_commands(quick["run"][1])
+    commands = run_commands(quick["run"][1])
     assert [argv[:3] for argv, _ in commands] == [
         ["python", "manage.py", "migrate"],
         ["python", "manage.py", "mwsso_devwiki"],
         ["python", "manage.py", "runserver"],
     ], commands
-    processes: list[subprocess.Popen[bytes]] = []
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    try:
-        for argv, background in commands:
-            argv = [{"8001": str(wiki_port), "127.0.0.1:8000": f"127.0.0.1:{site_port}"}.get(a, a) for a in argv]
-            if argv[2] == "runserver":
-                argv.append("--noreload")
-            if not background and argv[2] != "runserver":
-                result = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=120)
-                assert result.returncode == 0, result.stdout + result.stderr
-                continue
-            log = (logs / f"{argv[2]}.log").open("wb")
-            processes.append(
-                subprocess.Popen(argv, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            )
-        for database in ([], ["--database", "default"]):
-            check = subprocess.run(
-                [sys.executable, "manage.py", "check", *database],
-                cwd=root,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            assert "System check identified no issues" in check.stdout, check.stdout + check.stderr
-
+    ports = {"8001": str(wiki_port), "127.0.0.1:8000": f"127.0.0.1:{site_port}"}
+    with running(commands, root, env, ports, tmp_path / "logs") as up:
+        manage_check(root, env)
+        manage_check(root, env, "--database", "default")  # no plain token, a client with its secret
         site = f"http://127.0.0.1:{site_port}"
-
-        def up(url: str) -> bool:
-            for proc in processes:
-                assert proc.poll() is None, "\n".join(p.read_text() for p in logs.iterdir())
-            try:
-                return requests.get(url, timeout=2).status_code < 500
-            except requests.ConnectionError:
-                return False
-
         wait_for(lambda: up(f"http://127.0.0.1:{wiki_port}/w/index.php"), 30, "the local wiki")
         wait_for(lambda: up(site + "/"), 30, "the site")
         browser = requests.Session()
@@ -131,20 +89,9 @@ def test_the_allauth_quick_start_signs_in_through_the_local_wiki_and_calls_the_a
         assert (landed.status_code, landed.url) == (200, site + "/"), landed.text[:2000]
         assert "Signed in as Alice." in landed.text
 
-        api_call = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", quick["api"][1]],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert api_call.returncode == 0, api_call.stdout + api_call.stderr
-        assert "'name': 'Alice'" in api_call.stdout and "'anon'" not in api_call.stdout, api_call.stdout
+        printed = manage_shell(root, env, quick["api"][1])
+        assert "'name': 'Alice'" in printed and "'anon'" not in printed, printed
 
         action, fields = form_to(landed, "/accounts/logout/")
         signed_out = browser.post(action, data=fields, headers={"Referer": site + "/"}, timeout=10)
         assert signed_out.status_code == 200 and "Signed in as" not in signed_out.text
-    finally:
-        for proc in processes:
-            _stop(proc)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from datetime import timedelta
 from io import StringIO
 
@@ -21,14 +20,21 @@ from django.test import Client
 from django.utils import timezone
 
 from mwsso import api
-from mwsso.devwiki.testing import DevWiki
 from mwsso.models import AccessToken
 from tests.allauth.support import *  # noqa: F403
 from tests.allauth.support import AA_CLIENT, point_at, sign_in
 from tests.dbdump import database_dump
 from tests.oauth2_support import *  # noqa: F403
 from tests.oauth2_support import FaultyProxy
-from tests.test_oauth2_refresh import CALLERS, SLOW_REFRESH, _database_url, _threads_call, _worker, refreshes
+from tests.test_oauth2_refresh import (
+    CALLERS,
+    SLOW_REFRESH,
+    _calls_at_once,
+    _database_url,
+    _stored_by_a_worker,
+    _threads_call,
+    refreshes,
+)
 
 User = get_user_model()
 
@@ -101,35 +107,17 @@ def test_eight_processes_of_a_user_signed_in_through_allauth_refresh_once(settin
             **os.environ, "DATABASE_URL": _database_url(tmp_path), "DJANGO_SETTINGS_MODULE": "tests.allauth.settings",
             "MWSSO_ALLAUTH_REST_API": rest_api, "MWSSO_ALLAUTH_CLIENT_ID": AA_CLIENT[0], "MWSSO_ALLAUTH_CLIENT_SECRET": AA_CLIENT[1],
         }  # fmt: skip
-        user_id = _signed_in_user(o2wiki, env, proxy.url)
-        start_at = time.time() + 4  # every process has imported Django and waits by then
-        procs = [_worker("call", {"user_id": user_id, "start_at": start_at}, env) for _ in range(CALLERS)]
-        outcomes = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, err[-2000:]
-            outcomes.append(json.loads(out))
+        if connection.vendor == "sqlite":
+            # The workers share a file database of their own: the token as an allauth sign-in stores it.
+            user_id = _stored_by_a_worker(o2wiki, env, proxy.url, AA_CLIENT)
+        else:
+            sign_in(Client(HTTP_HOST="127.0.0.1:8000"))
+            token = AccessToken.objects.get()
+            expire(token)
+            user_id = token.user_id
+        outcomes = _calls_at_once(user_id, env)
     assert outcomes == [{"ok": True, "name": "Alice"}] * CALLERS
     assert refreshes(o2wiki) == 1
-
-
-def _signed_in_user(o2wiki: DevWiki, env: dict[str, str], proxy_url: str) -> int:
-    """Alice signed in through allauth, her token expired: in the test database, or the workers' SQLite file."""
-    if connection.vendor != "sqlite":
-        sign_in(Client(HTTP_HOST="127.0.0.1:8000"))
-        token = AccessToken.objects.get()
-        expire(token)
-        return token.user_id
-    # The workers share a file database of their own: the token as an allauth sign-in stores it.
-    pair = o2wiki.control("oauth2_issue_token", client_id=AA_CLIENT[0], user="Alice")
-    args = {
-        "username": "Alice", "wiki": o2wiki.server_url, "wiki_url": f"{proxy_url}/w/index.php", "client_id": AA_CLIENT[0],
-        "expires_in": -10, "access_token": pair["access_token"], "refresh_token": pair["refresh_token"],
-    }  # fmt: skip
-    setup = _worker("setup", args, env)
-    out, err = setup.communicate(timeout=120)
-    assert setup.returncode == 0, err[-2000:]
-    return json.loads(out)["user_id"]
 
 
 @pytest.mark.django_db
