@@ -161,3 +161,13 @@ def test_a_new_user_awaiting_mandatory_email_verification_already_has_the_token(
     assert response.status_code == 302 and "confirm-email" in response["Location"]
     assert signed_in_as(browser) == "Signed in as nobody."
     assert AccessToken.objects.get().user == User.objects.get(username="Bob")
+
+
+@pytest.mark.django_db
+def test_the_profile_url_is_the_wikis_user_page_or_userpage_template(aa_settings, o2wiki, browser):
+    sign_in(browser, user="Zoë Ünïcode-Test")
+    account = SocialAccount.objects.get()
+    assert account.get_profile_url() == f"{o2wiki.index_url}?title=User:Zo%C3%AB_%C3%9Cn%C3%AFcode-Test"
+    aa_settings.SOCIALACCOUNT_PROVIDERS["mediawiki"]["USERPAGE_TEMPLATE"] = "https://wiki.example/wiki/User:{username}"
+    assert account.get_profile_url() == "https://wiki.example/wiki/User:Zo%C3%AB_%C3%9Cn%C3%AFcode-Test"
+    assert account.extra_data["username"] == "Zoë Ünïcode-Test"

@@ -1,3 +1,5 @@
+"""The app of the allauth provider: its checks, its signal receivers, and its clients made known to mwsso's core."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig
