@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib.auth import get_user_model
@@ -12,6 +16,8 @@ from mwsso import checks as core_checks
 from mwsso.app_settings import DEFAULT_USER_AGENT
 from mwsso.contrib.allauth.checks import check_clients_and_plain_tokens, check_installation
 from tests.allauth.settings import INSTALLED_APPS
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_test_site_is_clean_without_social_django():
@@ -73,3 +79,28 @@ def test_database_checks_count_clients_public_ones_and_plain_tokens(settings):
         hint="Run 'manage.py mwsso_allauth import-tokens' to move them into encrypted storage (--dry-run first).",
         id="mwsso.W063",
     )
+
+
+MISSING_MWSSO = """
+import django
+from django.conf import settings
+settings.configure(
+    INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions",
+                    "allauth", "allauth.account", "allauth.socialaccount", "mwsso.contrib.allauth"],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    SECRET_KEY="checks-test-only-0123456789abcdef0123456789abcdef", MWSSO_USER_AGENT="Tool/1 (me@example.org)",
+    MIDDLEWARE=["allauth.account.middleware.AccountMiddleware"],
+)
+django.setup()
+from django.core.management import execute_from_command_line
+execute_from_command_line(["manage.py", "check"])
+"""
+
+
+def test_a_site_that_forgot_mwsso_is_told_so_not_shown_a_traceback():
+    done = subprocess.run(
+        [sys.executable, "-c", MISSING_MWSSO], cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "(mwsso.E060) mwsso is not in INSTALLED_APPS." in done.stderr
+    assert "Traceback" not in done.stderr

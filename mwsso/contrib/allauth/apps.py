@@ -12,11 +12,17 @@ class MwssoAllauthConfig(AppConfig):
     verbose_name = _("Sign in with Wikipedia for django-allauth")
 
     def ready(self) -> None:
+        from django.apps import apps
+
+        from mwsso.contrib.allauth import checks  # noqa: F401  (registers the system checks)
+
+        if not apps.is_installed("mwsso") or not apps.is_installed("allauth.socialaccount"):
+            return  # mwsso.E060 says what to add; the rest needs mwsso's and allauth's models
         from allauth.account.signals import user_signed_up
         from allauth.socialaccount.signals import pre_social_login
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from mwsso.contrib.allauth import checks, guards  # noqa: F401  (checks registers the system checks)
+        from mwsso.contrib.allauth import guards
         from mwsso.contrib.allauth.clients import SOURCE, allauth_clients
         from mwsso.tokens.clients import register_client_source
 

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from social_core.exceptions import AuthCanceled
 
-from mwsso.contrib.allauth import conf, handshake, signin
+from mwsso.contrib.allauth import conf, handshake
 from mwsso.contrib.allauth.errors import render_error
 from mwsso.exceptions import LoginError
 
@@ -48,4 +48,8 @@ def oauth2_callback(request: HttpRequest) -> HttpResponse:
         wiki_said = handshake.from_callback(request, provider)
     except (LoginError, AuthCanceled) as err:
         return render_error(request, provider, err, step="callback")
+    # Imported here: allauth imports this module (through the provider) to check a site that may not
+    # have installed mwsso yet, whose models signin needs; mwsso.E060 then says so instead of a traceback.
+    from mwsso.contrib.allauth import signin
+
     return signin.complete(request, provider, wiki_said)
