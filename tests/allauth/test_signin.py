@@ -171,3 +171,17 @@ def test_the_profile_url_is_the_wikis_user_page_or_userpage_template(aa_settings
     aa_settings.SOCIALACCOUNT_PROVIDERS["mediawiki"]["USERPAGE_TEMPLATE"] = "https://wiki.example/wiki/User:{username}"
     assert account.get_profile_url() == "https://wiki.example/wiki/User:Zo%C3%AB_%C3%9Cn%C3%AFcode-Test"
     assert account.extra_data["username"] == "Zoë Ünïcode-Test"
+
+
+@pytest.mark.parametrize("script_path", ["", "/mediawiki"])
+@pytest.mark.django_db
+def test_a_wiki_at_another_script_path(settings, browser, script_path):
+    from mwsso.devwiki.testing import running_devwiki
+
+    with running_devwiki(script_path=script_path) as wiki:
+        point_at(settings, wiki)
+        assert settings.SOCIALACCOUNT_PROVIDERS["mediawiki"]["REST_API"] == f"{wiki.server_url}{script_path}/rest.php"
+        assert sign_in(browser).status_code == 302
+        token = AccessToken.objects.get()
+        assert token.wiki_url == f"{wiki.server_url}{script_path}/index.php"
+        assert userinfo_name(token.user) == "Alice"
