@@ -12,12 +12,10 @@ keyword arguments (social-core may serialise those): steps read it from
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from asgiref.sync import sync_to_async
-from django.utils import timezone
 from social_core.backends.oauth import BaseOAuth1, BaseOAuth2PKCE
 from social_core.exceptions import AuthCanceled, AuthException
 
@@ -32,10 +30,9 @@ from mwsso.exceptions import (
     WikiUnavailable,
 )
 from mwsso.identity import Identity, InvalidIdentity, identity_from_profile, verify_identify_jwt
-from mwsso.models import AccessToken
-from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
+from mwsso.tokens.storing import oauth2_token_fields
+from mwsso.wikiurls import DEFAULT_WIKI_URL, InvalidWikiURL, WikiURLs, wiki_urls
 
-DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
 # Enough for a few tabs started in parallel; bounded so a session cannot grow without end.
 MAX_PENDING_LOGINS = 5
 
@@ -229,15 +226,6 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
 
 
 # -- OAuth 2.0 -----------------------------------------------------------------------------
-def configured_oauth2_client() -> oauth2.Client:
-    """The site's OAuth 2.0 client (``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY`` / ``_SECRET``; no secret: a public client)."""
-    from django.conf import settings
-
-    client_id = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", "") or ""
-    secret = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", "") or ""
-    return oauth2.Client(str(client_id), str(secret))
-
-
 def oauth2_wiki_url() -> str:
     """The OAuth 2.0 wiki's index.php URL: ``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL``, else the OAuth 1.0a one."""
     from django.conf import settings
@@ -365,14 +353,7 @@ class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
         """What ``mwsso.pipeline.store_access_token`` saves for this sign-in (encrypted pair, lifetime)."""
         tokens = self.access_credentials
         assert tokens is not None
-        expires_at = None if tokens.expires_in is None else timezone.now() + timedelta(seconds=tokens.expires_in)
-        return {
-            **AccessToken.credential_fields(tokens.access_token, "", refresh_token=tokens.refresh_token),
-            "wiki_url": self.index_url(),
-            "consumer_key": self.client().client_id,
-            "oauth_version": 2,
-            "expires_at": expires_at,
-        }
+        return oauth2_token_fields(tokens, wiki_url=self.index_url(), client_id=self.client().client_id)
 
     def _call(self, step: Any, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -165,11 +165,20 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="mwsso.W003",
             )
         )
-    if "social_django" not in settings.INSTALLED_APPS:
+    if "social_django" not in settings.INSTALLED_APPS and _needs_social_django():
         messages.append(
             checks.Error(_("'social_django' must be in INSTALLED_APPS."), hint=_("mwsso stores the wiki account link with it."), id="mwsso.E006")
         )
     return messages
+
+
+def _needs_social_django() -> bool:
+    """social_django holds the wiki account links, unless the site signs in only through mwsso.contrib.allauth."""
+    from django.apps import apps
+
+    backends = getattr(settings, "AUTHENTICATION_BACKENDS", [])
+    social_backend = any(path in backends for path in (BACKEND_PATH, OAUTH2_BACKEND_PATH))
+    return social_backend or not apps.is_installed("mwsso.contrib.allauth")
 
 
 # --- Defaults that must work on a new site (the quick start) -------------------
@@ -497,6 +506,10 @@ def check_token_key_dependence(app_configs: Any = None, databases: Any = None, *
 @checks.register(checks.Tags.database)
 def check_stock_plain_tokens(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Plain-text access tokens social-core's stock MediaWiki backend left in UserSocialAuth.extra_data."""
+    from django.apps import apps
+
+    if not apps.is_installed("social_django"):
+        return []  # a site that signs in through django-allauth (mwsso.contrib.allauth has its own check)
     from social_django.models import UserSocialAuth
 
     from mwsso.tokens.importing import stock_token_rows

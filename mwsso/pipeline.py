@@ -23,6 +23,7 @@ from mwsso.exceptions import AccountNotLinked, LoginError, TokenUnreadable
 from mwsso.identity import Identity
 from mwsso.logintx import begin_writes
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.tokens.storing import identity_fields
 
 logger = logging.getLogger("mwsso.login")
 
@@ -234,17 +235,7 @@ def store_identity(
 
     Nothing is written when the wiki said nothing new and ``refreshed_at`` is recent.
     """
-    values = {
-        "sub": identity.sub,
-        "username": identity.username,
-        "editcount": identity.editcount,
-        "confirmed_email": identity.confirmed_email,
-        "blocked": identity.blocked,
-        "registered": identity.registered,
-        "groups": list(identity.groups),
-        "rights": list(identity.rights),
-        "grants": list(identity.grants),
-    }
+    values = identity_fields(identity)
     stored = loginstate.MISSING if is_new else loginstate.stored(social, WikiIdentity, identity.issuer)
     if isinstance(stored, WikiIdentity) and _same(stored, values):
         if _recent(stored.refreshed_at, loginstate.other_wikis_latest(social)):

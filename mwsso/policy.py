@@ -27,7 +27,6 @@ from django.contrib.auth.models import Group
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext, gettext_noop
-from social_django.models import UserSocialAuth
 
 from mwsso import rules, signals
 from mwsso.app_settings import app_settings
@@ -118,6 +117,9 @@ def end_refused_session(request: HttpRequest, err: LoginRefused) -> bool:
     another account (e.g. linking a second wiki account) stays signed in: the
     refusal is not about them.
     """
+    # Imported here: the policy also serves sites without social_django (mwsso.contrib.allauth).
+    from social_django.models import UserSocialAuth
+
     user = getattr(request, "user", None)
     backend = getattr(err, "backend", None)
     identity = getattr(backend, "identity", None)

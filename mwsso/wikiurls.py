@@ -19,6 +19,8 @@ from posixpath import dirname
 from urllib.parse import urlsplit
 
 ENTRY_POINTS = ("index.php", "api.php", "rest.php", "load.php")
+# The wiki a site signs in with when its settings name none (social-core's and django-allauth's default).
+DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
 
 
 class InvalidWikiURL(ValueError):

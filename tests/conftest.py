@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +18,28 @@ from mwsso.devwiki.testing import DevWiki, authorize, running_devwiki
 TEST_CONSUMER_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 TEST_CONSUMER_SECRET = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3"
 SITE_HOST = "127.0.0.1:8000"
+
+ALLAUTH_RUN = os.environ.get("DJANGO_SETTINGS_MODULE") == "tests.allauth.settings"
+
+
+ALLAUTH_TESTS = Path(__file__).parent / "allauth"
+
+
+def _other_runs(path: Path) -> bool:
+    return path.name.startswith("test_") and ALLAUTH_RUN != path.is_relative_to(ALLAUTH_TESTS)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A django-allauth site's settings hold for a whole run: make test's second pytest runs tests/allauth, the first the rest."""
+    return True if collection_path.suffix == ".py" and _other_runs(collection_path) else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Files named on the command line are collected whatever pytest_ignore_collect says.
+    other = [item for item in items if _other_runs(item.path)]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [item for item in items if not _other_runs(item.path)]
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ import requests
 from mwsso import http
 from mwsso.devwiki import config as wikiconfig
 from mwsso.devwiki.testing import DevWiki, authorize_oauth2, running_devwiki
+from tests import recorded
 from tests.conftest import SITE_HOST, callback_path, use_test_consumer
 
 __all__ = [
@@ -34,6 +35,22 @@ __all__ = [
 CONFIDENTIAL = (wikiconfig.DEMO_OAUTH2_CLIENT_ID, wikiconfig.DEMO_OAUTH2_CLIENT_SECRET)
 PUBLIC = (wikiconfig.PUBLIC_OAUTH2_CLIENT_ID, wikiconfig.PUBLIC_OAUTH2_CLIENT_SECRET)
 assert wikiconfig.DEMO_OAUTH2_REDIRECT_URI == f"http://{SITE_HOST}/complete/mediawiki-oauth2/"
+
+PROFILE = "/oauth2/resource/profile"
+TOKEN = "/oauth2/access_token"
+_R139 = recorded.load("mediawiki-1.39-oauth-responses.json")
+# What a sign-in's token exchange or profile request may get instead of the real answer (served by a
+# FaultyProxy), and the error page's status and the reason its log line names.
+BAD_TOKEN_AND_PROFILE_ANSWERS = [
+    (PROFILE, (401, "application/json", _R139["10d resource/profile with REVOKED oauth2 access token"]["body"]), 502, "access_denied"),
+    (PROFILE, (500, "application/json", _R139["9b resource/profile, no Authorization header"]["body"]), 502, "profile_unavailable"),
+    (PROFILE, (200, "text/html", "<html>maintenance</html>"), 502, "profile_bad_response"),
+    (PROFILE, (200, "application/json", '{"sub": "3", "editcount": 1}'), 400, "hidden_user"),
+    (PROFILE, (200, "application/json", '{"sub": "mw:CentralAuth::3", "username": "Alice", "editcount": 1, "confirmed_email": true, "blocked": false, "registered": null, "groups": [], "rights": []}'), 400, "invalid_claim"),
+    (TOKEN, (200, "application/json", '{"access_token": "x"}'), 502, "token_bad_response"),
+    (TOKEN, (503, "text/html", "<html>down</html>"), 502, "token_unavailable"),
+    (TOKEN, (200, "text/html", "\x00garbage"), 502, "token_bad_response"),
+]  # fmt: skip
 
 
 @pytest.fixture(scope="session")

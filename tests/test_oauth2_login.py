@@ -16,15 +16,21 @@ import mwsso
 from mwsso import api
 from mwsso.devwiki.testing import authorize_oauth2
 from mwsso.models import AccessToken, WikiIdentity
-from tests import recorded
 from tests.conftest import callback_path, wiki_login
 from tests.dbdump import database_dump
 from tests.oauth2_support import *  # noqa: F403
-from tests.oauth2_support import CONFIDENTIAL, FaultyProxy, o2_login, start_o2_login
+from tests.oauth2_support import (
+    BAD_TOKEN_AND_PROFILE_ANSWERS,
+    CONFIDENTIAL,
+    PROFILE,
+    TOKEN,
+    FaultyProxy,
+    o2_login,
+    start_o2_login,
+)
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-R139 = recorded.load("mediawiki-1.39-oauth-responses.json")
 
 
 def signed_in(client) -> bool:  # type: ignore[no-untyped-def]
@@ -250,23 +256,7 @@ def test_a_stolen_code_is_useless_without_this_browsers_verifier(o2_settings, o2
     assert response.status_code == 302 and signed_in(site_client)
 
 
-PROFILE = "/oauth2/resource/profile"
-TOKEN = "/oauth2/access_token"
-
-
-@pytest.mark.parametrize(
-    ("route", "answer", "status", "reason"),
-    [
-        (PROFILE, (401, "application/json", R139["10d resource/profile with REVOKED oauth2 access token"]["body"]), 502, "access_denied"),
-        (PROFILE, (500, "application/json", R139["9b resource/profile, no Authorization header"]["body"]), 502, "profile_unavailable"),
-        (PROFILE, (200, "text/html", "<html>maintenance</html>"), 502, "profile_bad_response"),
-        (PROFILE, (200, "application/json", '{"sub": "3", "editcount": 1}'), 400, "hidden_user"),
-        (PROFILE, (200, "application/json", '{"sub": "mw:CentralAuth::3", "username": "Alice", "editcount": 1, "confirmed_email": true, "blocked": false, "registered": null, "groups": [], "rights": []}'), 400, "invalid_claim"),
-        (TOKEN, (200, "application/json", '{"access_token": "x"}'), 502, "token_bad_response"),
-        (TOKEN, (503, "text/html", "<html>down</html>"), 502, "token_unavailable"),
-        (TOKEN, (200, "text/html", "\x00garbage"), 502, "token_bad_response"),
-    ],
-)
+@pytest.mark.parametrize(("route", "answer", "status", "reason"), BAD_TOKEN_AND_PROFILE_ANSWERS)
 def test_bad_token_and_profile_answers(o2_settings, o2wiki, site_client, caplog, route, answer, status, reason):
     with FaultyProxy(o2wiki.server_url) as proxy:
         o2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = proxy.url + "/w/index.php"

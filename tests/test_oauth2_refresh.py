@@ -241,17 +241,27 @@ def _processes_call(o2wiki: DevWiki, tmp_path: Path, via: str) -> list[dict]:
     env.update(MWSSO_OAUTH2_CLIENT_ID=CONFIDENTIAL[0], MWSSO_OAUTH2_CLIENT_SECRET=CONFIDENTIAL[1], MWSSO_WIKI_URL=o2wiki.index_url)
     if connection.vendor == "sqlite":
         # A file database the processes share, with SQLite's own write lock.
-        pair = issue(o2wiki)
-        args = {
-            "username": "Alice", "wiki": o2wiki.server_url, "wiki_url": f"{via}/w/index.php", "client_id": CONFIDENTIAL[0],
-            "expires_in": -10, "access_token": pair["access_token"], "refresh_token": pair["refresh_token"],
-        }  # fmt: skip
-        setup = _worker("setup", args, env)
-        out, err = setup.communicate(timeout=120)
-        assert setup.returncode == 0, err[-2000:]
-        user_id = json.loads(out)["user_id"]
+        user_id = _stored_by_a_worker(o2wiki, env, via)
     else:
         user_id = stored_token(o2wiki, expires_in=-10, via=via).user_id
+    return _calls_at_once(user_id, env)
+
+
+def _stored_by_a_worker(o2wiki: DevWiki, env: dict[str, str], via: str, client: tuple[str, str] = CONFIDENTIAL) -> int:
+    """Alice's expired token stored by a worker process in its own database (``env``'s); her user id."""
+    pair = issue(o2wiki, client)
+    args = {
+        "username": "Alice", "wiki": o2wiki.server_url, "wiki_url": f"{via}/w/index.php", "client_id": client[0],
+        "expires_in": -10, "access_token": pair["access_token"], "refresh_token": pair["refresh_token"],
+    }  # fmt: skip
+    setup = _worker("setup", args, env)
+    out, err = setup.communicate(timeout=120)
+    assert setup.returncode == 0, err[-2000:]
+    return json.loads(out)["user_id"]
+
+
+def _calls_at_once(user_id: int, env: dict[str, str]) -> list[dict]:
+    """CALLERS worker processes each making one API call as the user, all at the same moment; their outcomes."""
     start_at = time.time() + 4  # every process imported Django and is waiting by then
     procs = [_worker("call", {"user_id": user_id, "start_at": start_at}, env) for _ in range(CALLERS)]
     outcomes = []

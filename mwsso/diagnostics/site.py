@@ -8,7 +8,8 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from mwsso.app_settings import app_settings
-from mwsso.backends import DEFAULT_WIKI_URL
+from mwsso.tokens.clients import site_clients
+from mwsso.wikiurls import DEFAULT_WIKI_URL
 
 from .target import OAuth2Client, Target
 from .wiki import is_loopback
@@ -78,6 +79,18 @@ def target_from_settings(given_site_url: str = "") -> Target:
             client_secret=_setting("OAUTH2_SECRET"),
             redirect_uri=sent or _complete_url(base, OAUTH2_BACKEND),
             sends_redirect_uri=bool(_setting("OAUTH2_REDIRECT_URI")),
+            redirect_uri_guessed=not given_site_url and not _sites_domain(),
+        )
+    elif others := site_clients():
+        # No social-auth OAuth 2.0 client: the one another sign-in app registered (mwsso.contrib.allauth's).
+        other = others[0]
+        wiki_url = _setting("URL") or other.wiki_url
+        oauth2 = OAuth2Client(
+            wiki_url=other.wiki_url,
+            client_id=other.client.client_id,
+            client_secret=other.client.secret,
+            redirect_uri=f"{base}{other.redirect_path}" if base and other.redirect_path else "",
+            sends_redirect_uri=bool(other.redirect_path),
             redirect_uri_guessed=not given_site_url and not _sites_domain(),
         )
     return Target(

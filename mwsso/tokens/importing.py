@@ -16,23 +16,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from social_django.models import UserSocialAuth
 
 from mwsso.app_settings import app_settings
 from mwsso.identity import issuer_of
 from mwsso.models import AccessToken
 from mwsso.tokens.verify import configured_consumer
+from mwsso.wikiurls import DEFAULT_WIKI_URL
+
+if TYPE_CHECKING:
+    from social_django.models import UserSocialAuth
 
 logger = logging.getLogger("mwsso.tokens.importing")
 
 PROVIDER = "mediawiki"
 FIELD = "access_token"
-DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
 IMPORTED_REASON = "imported from social-core's stock backend; not verified yet"
 
 
@@ -54,6 +56,9 @@ class ImportResult:
 
 def stock_token_rows() -> QuerySet[UserSocialAuth]:
     """Associations that may still hold a stock plain-text token (also a string-encoded ``extra_data`` that names one)."""
+    # Imported here: mwsso.tokens serves sites without social_django too (django-allauth's, mwsso.contrib.allauth).
+    from social_django.models import UserSocialAuth
+
     # has_key finds the stock shape; the text match finds an extra_data stored as a JSON string.
     holds_token = Q(extra_data__has_key=FIELD) | Q(extra_data__icontains="oauth_token_secret")
     return UserSocialAuth.objects.filter(provider=PROVIDER).filter(holds_token)
@@ -111,23 +116,68 @@ def import_social_tokens(
     nothing is written; the counts say what a real run would do.
     """
     target = import_target()
+    return import_in_batches(
+        stock_token_rows,
+        lambda pk, result: _import_row(pk, target, result, dry_run),
+        batch_size=batch_size,
+        dry_run=dry_run,
+        progress=progress,
+        what="stock access tokens",
+    )
+
+
+def import_in_batches(
+    rows: Callable[[], QuerySet[Any]],
+    import_row: Callable[[int, ImportResult], None],
+    *,
+    batch_size: int,
+    dry_run: bool,
+    progress: Callable[[ImportResult], None] | None,
+    what: str,
+) -> ImportResult:
+    """``import_row(pk, result)`` for every row of ``rows()``, its pks read ``batch_size`` at a time.
+
+    Each batch is read afresh after the last pk seen, so rows a rerun (or a sign-in) dealt with
+    meanwhile drop out; ``progress`` is called after each batch, and one log line gives the counts.
+    """
     result = ImportResult(dry_run=dry_run)
     last_pk = 0
-    while pks := list(stock_token_rows().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]):
+    while pks := list(rows().filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]):
         for pk in pks:
-            _import_row(pk, target, result, dry_run)
+            import_row(pk, result)
         last_pk = pks[-1]
         if progress is not None:
             progress(result)
     logger.info(
-        "%simported stock access tokens: %s found, %s imported, %s already present, %s removed, %s malformed",
-        "dry run: " if dry_run else "", result.found, result.imported, result.already_present, result.removed,
+        "%simported %s: %s found, %s imported, %s already present, %s removed, %s malformed",
+        "dry run: " if dry_run else "", what, result.found, result.imported, result.already_present, result.removed,
         result.malformed,
     )  # fmt: skip
     return result
 
 
+def save_imported(user_id: Any, wiki: str, new_token: Callable[[], AccessToken], result: ImportResult, dry_run: bool) -> None:
+    """Save ``new_token()`` unless the user already has a token for ``wiki`` (a later sign-in's: kept); count it either way.
+
+    The plain copy is to be removed in both cases (``result.removed``); nothing is saved in a dry run.
+    """
+    has_token = AccessToken.objects.filter(user_id=user_id, wiki=wiki).exists()
+    if not dry_run and not has_token:
+        try:
+            with transaction.atomic():
+                new_token().save(force_insert=True)
+        except IntegrityError:
+            has_token = True  # a sign-in stored one meanwhile: it is newer
+    if has_token:
+        result.already_present += 1
+    else:
+        result.imported += 1
+    result.removed += 1
+
+
 def _import_row(pk: int, target: dict[str, str], result: ImportResult, dry_run: bool) -> None:
+    from social_django.models import UserSocialAuth
+
     with transaction.atomic():
         social = UserSocialAuth.objects.select_for_update().filter(pk=pk).first()
         if social is None:
@@ -140,27 +190,15 @@ def _import_row(pk: int, target: dict[str, str], result: ImportResult, dry_run: 
             result.malformed += 1
             logger.warning("UserSocialAuth %s (user %s): %s; left as it is", pk, social.user_id, credentials)
             return
-        has_token = AccessToken.objects.filter(user_id=social.user_id, wiki=target["wiki"]).exists()
-        if not dry_run and not has_token:
-            token = AccessToken(
-                user_id=social.user_id,
-                oauth_version=1,
-                grants=[],
-                status=AccessToken.Status.VALID,
-                status_reason=IMPORTED_REASON,
-                **target,
-            )
-            token.set_credentials(*credentials)
-            try:
-                with transaction.atomic():
-                    token.save(force_insert=True)
-            except IntegrityError:
-                has_token = True  # a sign-in stored one meanwhile: it is newer
-        if has_token:
-            result.already_present += 1
-        else:
-            result.imported += 1
-        result.removed += 1
+        save_imported(social.user_id, target["wiki"], lambda: _stock_token(social.user_id, target, credentials), result, dry_run)
         if not dry_run:
             social.extra_data = {name: value for name, value in social.extra_data.items() if name != FIELD}
             social.save(update_fields=["extra_data"])
+
+
+def _stock_token(user_id: Any, target: dict[str, str], credentials: tuple[str, str]) -> AccessToken:
+    token = AccessToken(
+        user_id=user_id, oauth_version=1, grants=[], status=AccessToken.Status.VALID, status_reason=IMPORTED_REASON, **target
+    )
+    token.set_credentials(*credentials)
+    return token

@@ -34,6 +34,7 @@ from mwsso.api.errors import BadResponse, SignInExpired, SignInRequired, TokenIn
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import TokenUnreadable
 from mwsso.models import AccessToken
+from mwsso.tokens.clients import oauth2_client_for
 from mwsso.wikiurls import InvalidWikiURL
 
 logger = logging.getLogger("mwsso.api")
@@ -56,15 +57,13 @@ def refresh_token(token: AccessToken, *, seen_fingerprint: str | None = None, fo
     another one, someone refreshed it meanwhile and that pair is returned. Without ``force`` the
     refresh also happens only when ``needs_refresh`` says so (checked again under the lock).
     """
-    from mwsso.backends import configured_oauth2_client
-
     seen = token.fingerprint if seen_fingerprint is None else seen_fingerprint
-    client = configured_oauth2_client()
-    if not client.client_id or token.consumer_key != client.client_id:
+    client = oauth2_client_for(token.consumer_key)
+    if client is None:
         raise TokenUnusable(
             "mwsso-client-mismatch",
             f"access token {token.fingerprint} was issued to OAuth 2.0 client {token.consumer_key}, "
-            "not to this site's SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY",
+            "not to this site's SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY (nor to a client of mwsso.contrib.allauth)",
         )
     refused: SignInRequired | None = None
     using = router.db_for_write(AccessToken)
