@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     # HTTP
     "USER_AGENT": DEFAULT_USER_AGENT,
     "HTTP_TIMEOUT": 10.0,
+    "HTTP_DEADLINE": None,
     "HTTP_POOL_SIZE": 10,
     # Login
     "AUTHORIZE_PAGE": "authorize",
@@ -109,6 +110,16 @@ class AppSettings:
         """Seconds to wait for the wiki (a number, or a (connect, read) pair)."""
         value = _get("HTTP_TIMEOUT")
         return tuple(value) if isinstance(value, (list, tuple)) else float(value)
+
+    @property
+    def HTTP_DEADLINE(self) -> float | None:
+        """Seconds one whole request to a wiki may take: connecting, TLS, sending, and the answer's headers and body.
+
+        None (the default): as long as ``HTTP_TIMEOUT`` (for a ``(connect, read)`` pair, their sum). A wiki
+        that sends its answer one byte at a time is cut off at this deadline, whatever each read waits.
+        """
+        value = _get("HTTP_DEADLINE")
+        return None if value is None else float(value)
 
     @property
     def HTTP_POOL_SIZE(self) -> int:

@@ -99,6 +99,21 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     return []
 
 
+@checks.register()
+def check_http_deadline(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``MWSSO_HTTP_DEADLINE``: None (as long as ``MWSSO_HTTP_TIMEOUT``) or a number of seconds above 0."""
+    value = _raw("HTTP_DEADLINE")
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
+        return []
+    return [
+        checks.Error(
+            _("MWSSO_HTTP_DEADLINE must be a number of seconds above 0, or None."),
+            hint=_("None (the default) gives each request to a wiki as long as MWSSO_HTTP_TIMEOUT in all."),
+            id="mwsso.E061",
+        )
+    ]
+
+
 @checks.register(checks.Tags.security)
 def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     keys = app_settings.TOKEN_KEYS
