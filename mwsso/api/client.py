@@ -38,6 +38,7 @@ from mwsso.api.errors import (
 from mwsso.api.signing import Signer
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
+from mwsso.protocol import printable
 from mwsso.protocol import redact as scrub
 from mwsso.tokens import verify
 from mwsso.wikiurls import wiki_urls
@@ -247,7 +248,8 @@ class Client:
         raise BadResponse("mwsso-bad-response", f"the answer is not the API's JSON ({detail})", http_status=status)
 
     def _error(self, code: str, info: str, data: dict[str, Any], status: int) -> APIError:
-        info = self._scrub(info)
+        # The wiki's words go to exceptions, logs, a token's status reason and terminals: one line, no control characters.
+        code, info = printable(self._scrub(code)), printable(self._scrub(info))
         if code == "mwoauth-invalid-authorization-wrong-wiki":
             # The consumer is limited to other wikis: nothing is wrong with the token.
             return NotAllowedWiki(code, info, http_status=status)

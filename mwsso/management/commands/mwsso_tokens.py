@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from mwsso import crypto
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
+from mwsso.protocol import printable
 from mwsso.tokens import (
     ImportNotConfigured,
     KeyUsage,
@@ -119,7 +120,8 @@ class Command(BaseCommand):
         queryset = self._filtered(options)
         if format == "csv":
             writer = csv.writer(self.stdout, lineterminator="\n")
-            writer.writerows(export_rows(queryset))
+            # Cells hold the wiki's words (status reasons, usernames): cleaned as everything this command prints.
+            writer.writerows([printable(cell) for cell in row] for row in export_rows(queryset))
             return
         total = queryset.count()
         shown = queryset[:limit] if limit > 0 else queryset
@@ -141,6 +143,7 @@ class Command(BaseCommand):
             ]
             for token in with_wiki_username(queryset).select_related("user")
         ]  # fmt: skip
+        rows = [[printable(cell) for cell in row] for row in rows]
         widths = [max(len(row[i]) for row in [list(COLUMNS), *rows]) for i in range(len(COLUMNS))]
         for row in [list(COLUMNS), *rows]:
             self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
@@ -156,9 +159,10 @@ class Command(BaseCommand):
         )
         progress.finish()
         for problem in sorted(summary.problems, key=lambda problem: problem.token_id)[:MAX_PROBLEM_LINES]:
-            self.stdout.write(f"  #{problem.token_id}: {problem.status}: {problem.reason}")
+            self.stdout.write(f"  #{problem.token_id}: {problem.status}: {printable(problem.reason)}")
         if len(summary.problems) > MAX_PROBLEM_LINES:
             self.stdout.write(f"  … and {len(summary.problems) - MAX_PROBLEM_LINES} more (see list --status …)")
+        counts = summary.counts
         counts = summary.counts
         self.stdout.write(
             f"Checked {_tokens(summary.done)}: {counts['valid']} valid, {counts['revoked']} revoked, "
