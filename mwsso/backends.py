@@ -22,6 +22,13 @@ from social_core.exceptions import AuthCanceled, AuthException
 
 from mwsso import http, loginstate, logintx, oauth1, oauth2
 from mwsso.app_settings import app_settings
+from mwsso.configured import (  # re-exported: sites and older code import them from here
+    DEFAULT_WIKI_URL,
+    configured_oauth2_client,
+    identify_issuer,
+    oauth1_wiki_url,
+    oauth2_wiki_url,
+)
 from mwsso.exceptions import (
     CallbackRejected,
     IdentityRejected,
@@ -34,9 +41,20 @@ from mwsso.identity import Identity, InvalidIdentity, identity_from_profile, ver
 from mwsso.models import AccessToken
 from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
-DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
 # Enough for a few tabs started in parallel; bounded so a session cannot grow without end.
 MAX_PENDING_LOGINS = 5
+
+__all__ = [
+    "DEFAULT_WIKI_URL",
+    "MAX_PENDING_LOGINS",
+    "MediaWikiOAuth",
+    "MediaWikiOAuth2",
+    "configured_oauth2_client",
+    "identify_issuer",
+    "oauth1_wiki_url",
+    "oauth2_wiki_url",
+    "run_signin",
+]
 
 _PROTOCOL_ERRORS: dict[str, type[LoginError]] = {
     "unavailable": WikiUnavailable,
@@ -54,7 +72,7 @@ def run_signin(backend: Any, identity: Identity, args: tuple, kwargs: dict[str, 
     writes = logintx.DeferredAtomic()
     backend.login_transaction = writes
     try:
-        with writes, loginstate.login_state(backend.strategy, identity.issuer, writes) as loaded:
+        with writes, loginstate.login_state(backend.strategy, identity.wiki, writes) as loaded:
             if not loaded:
                 writes.begin()  # a site's own storage: its lookups and writes are not ours to see
             return backend.strategy.authenticate(*args, **kwargs)
@@ -187,6 +205,7 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
                 issuer=app_settings.IDENTIFY_ISSUER or self.wiki_urls().server,
                 nonce=nonce,
                 leeway=app_settings.JWT_LEEWAY,
+                wiki=self.index_url(),
             )
         except InvalidIdentity as err:
             # The message quotes claims (aud, iss): a hostile wiki could put a secret there.
@@ -220,30 +239,10 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
 
     def extra_data(self, user: Any, uid: str, response: dict[str, Any], details: dict[str, Any], pipeline_kwargs: dict[str, Any]) -> dict[str, Any]:
         # Never the access token: it lives encrypted in mwsso.models.AccessToken.
-        return {"wiki": response.get("issuer"), "username": response.get("username"), self.ID_KEY: uid}
+        return {"wiki": response.get("wiki"), "username": response.get("username"), self.ID_KEY: uid}
 
 
 # -- OAuth 2.0 -----------------------------------------------------------------------------
-def configured_oauth2_client() -> oauth2.Client:
-    """The site's OAuth 2.0 client (``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY`` / ``_SECRET``; no secret: a public client)."""
-    from django.conf import settings
-
-    client_id = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", "") or ""
-    secret = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", "") or ""
-    return oauth2.Client(str(client_id), str(secret))
-
-
-def oauth2_wiki_url() -> str:
-    """The OAuth 2.0 wiki's index.php URL: ``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL``, else the OAuth 1.0a one."""
-    from django.conf import settings
-
-    return str(
-        getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL", "")
-        or getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "")
-        or DEFAULT_WIKI_URL
-    )
-
-
 _OAUTH2_STAGES = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
@@ -351,7 +350,8 @@ class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
             oauth2.fetch_profile, http.get_session(), self.index_url(), access_token.access_token, **http.request_options()
         )
         try:
-            return identity_from_profile(profile, app_settings.IDENTIFY_ISSUER or self.index_url())
+            # MWSSO_IDENTIFY_ISSUER is the identify JWT's iss (OAuth 1.0a): the profile names no issuer.
+            return identity_from_profile(profile, self.index_url())
         except InvalidIdentity as err:
             detail = oauth1.redact(err.message, (self.client().secret, access_token.access_token, access_token.refresh_token))
             raise IdentityRejected(self, f"profile: {detail}", reason=err.reason, stage="user_info") from err

@@ -94,7 +94,7 @@ def _link_other_protocol(backend: Any, uid: str, identity: Identity, user: Any, 
     The user is the one whose ``WikiIdentity`` the same wiki vouched for (``wiki`` and ``sub``), which
     only a completed sign-in writes. A different signed-in user is never linked (None: refused after).
     """
-    known = WikiIdentity.objects.select_related("user").filter(wiki=identity.issuer, sub=uid).first()
+    known = WikiIdentity.objects.select_related("user").filter(wiki=identity.wiki, sub=uid).first()
     if known is None or (user is not None and user.pk != known.user_id):
         return None
     extra = backend.extra_data(known.user, uid, kwargs.get("response") or {}, {}, kwargs)
@@ -245,12 +245,12 @@ def store_identity(
         "rights": list(identity.rights),
         "grants": list(identity.grants),
     }
-    stored = loginstate.MISSING if is_new else loginstate.stored(social, WikiIdentity, identity.issuer)
+    stored = loginstate.MISSING if is_new else loginstate.stored(social, WikiIdentity, identity.wiki)
     if isinstance(stored, WikiIdentity) and _same(stored, values):
         if _recent(stored.refreshed_at, loginstate.other_wikis_latest(social)):
             return {"wiki_identity": stored}
     values["refreshed_at"] = timezone.now()
-    return {"wiki_identity": _save_for_user(backend, WikiIdentity, user, identity.issuer, values, is_new, stored)}
+    return {"wiki_identity": _save_for_user(backend, WikiIdentity, user, identity.wiki, values, is_new, stored)}
 
 
 def _same(stored: Any, values: dict[str, Any]) -> bool:
@@ -298,7 +298,7 @@ def store_access_token(
         "status": AccessToken.Status.VALID,
         "status_reason": "",
     }
-    stored = loginstate.MISSING if is_new else loginstate.stored(social, AccessToken, identity.issuer)
+    stored = loginstate.MISSING if is_new else loginstate.stored(social, AccessToken, identity.wiki)
     if (
         plain is not None
         and isinstance(stored, AccessToken)
@@ -312,5 +312,5 @@ def store_access_token(
     if plain is not None:
         defaults.update(AccessToken.credential_fields(plain[0], plain[1]))
     return {
-        "access_token_record": _save_for_user(backend, AccessToken, user, identity.issuer, defaults, is_new, stored)
+        "access_token_record": _save_for_user(backend, AccessToken, user, identity.wiki, defaults, is_new, stored)
     }

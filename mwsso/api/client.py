@@ -317,17 +317,17 @@ class Client:
         return scrub(text, (*self.signer.secrets, self._csrf or ""))
 
     def _calls_tokens_own_wiki(self) -> bool:
-        """Whether ``api_url`` is the wiki that issued ``token`` (by its URL or its canonical server)."""
+        """Whether ``api_url`` is the wiki that issued ``token`` (by its URL or its key: server and script path)."""
         token = self.token
         if token is None:
             return True
         try:
-            target = wikis.endpoint(self.api_url).server
-            home = {wikis.home_endpoint(token.wiki_url).server}
+            target = wikis.endpoint(self.api_url).api_url
+            home = {wikis.home_endpoint(token.wiki_url).api_url}
         except wikis.InvalidWiki:
             return True
         try:
-            home.add(wikis.resolve(token.wiki, token.wiki_url).server)
+            home.add(wikis.resolve(token.wiki, token.wiki_url).api_url)
         except wikis.InvalidWiki:
             pass
         return target in home

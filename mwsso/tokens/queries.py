@@ -8,7 +8,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from mwsso.models import AccessToken, WikiIdentity
+from mwsso.models import AccessToken, WikiIdentity, wiki_filter
 from mwsso.wikiurls import InvalidWikiURL, wiki_urls
 
 
@@ -48,8 +48,11 @@ def filter_tokens(
     queryset = AccessToken.objects.all() if queryset is None else queryset
     if statuses := list(statuses):
         queryset = queryset.filter(status__in=statuses)
-    if wikis := [wiki.rstrip("/") for wiki in wikis]:
-        queryset = queryset.filter(Q(wiki__in=wikis) | Q(wiki_url__in=wikis))
+    if wikis := list(wikis):
+        named = Q(wiki_url__in=[wiki.strip() for wiki in wikis])
+        for wiki in wikis:
+            named |= wiki_filter(wiki)
+        queryset = queryset.filter(named)
     if grant:
         queryset = filter_by_grant(queryset, grant)
     if user:

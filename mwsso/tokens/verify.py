@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from mwsso import http, oauth1, oauth2, refusals, sitecheck
 from mwsso.app_settings import app_settings
+from mwsso.configured import identify_issuer
 from mwsso.exceptions import TokenUnreadable
 from mwsso.identity import InvalidIdentity, identity_from_profile, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
@@ -152,8 +153,9 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
             jwt,
             consumer_key=consumer.key,
             consumer_secret=consumer.secret,
-            issuer=token.wiki,
+            issuer=identify_issuer(index_url),
             nonce=nonce,
+            wiki=index_url,
             leeway=app_settings.JWT_LEEWAY,
         )
     except InvalidIdentity as err:
@@ -185,7 +187,7 @@ def _check_oauth2_token(token: AccessToken, access_token: str, expected_sub: str
             return result(Status.INVALID, f"{err.wiki_code}: {err.message}{hint}")
         return result(Status.ERROR, f"{err.kind}: {err.message}")
     try:
-        identity = identity_from_profile(profile, token.wiki)
+        identity = identity_from_profile(profile, token.wiki_url)
     except InvalidIdentity as err:
         return result(Status.ERROR, oauth1.redact(f"the wiki's answer was rejected ({err})", (access_token,)))
     if expected_sub is not None and identity.sub != expected_sub:
