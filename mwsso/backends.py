@@ -11,16 +11,15 @@ keyword arguments (social-core may serialise those): steps read it from
 
 from __future__ import annotations
 
-import hmac
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from django.utils import timezone
 from social_core.backends.oauth import BaseOAuth1, BaseOAuth2PKCE
-from social_core.exceptions import AuthCanceled, AuthException
+from social_core.exceptions import AuthException
 
-from mwsso import http, loginstate, logintx, oauth1, oauth2
+from mwsso import callbacks, http, loginstate, logintx, oauth1, oauth2
 from mwsso.app_settings import app_settings
 from mwsso.configured import (  # re-exported: sites and older code import them from here
     DEFAULT_WIKI_URL,
@@ -166,30 +165,11 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
         return self.do_auth(access, *args, **kwargs)
 
     def get_unauthorized_token(self) -> oauth1.TokenPair:
-        """The request token this browser started with; removed from the session so it is used once."""
-        name = self.name + self.UNATHORIZED_TOKEN_SUFIX
-        pending = self._pending_tokens()
-        given = self.data.get("oauth_token")
-        if not isinstance(given, str) or not given:
-            raise CallbackRejected(self, "the callback has no oauth_token", reason="missing_token", stage="callback")
-        if not pending:
-            raise CallbackRejected(
-                self, "no sign-in is pending in this browser session", reason="no_pending_login", stage="callback"
-            )
-        for stored in pending:
-            fields = parse_qs(stored)
-            key, secret = fields.get("oauth_token", [""])[0], fields.get("oauth_token_secret", [""])[0]
-            if key and secret and hmac.compare_digest(key.encode(), given.encode()):
-                self.strategy.session_set(name, [t for t in pending if t != stored])
-                return oauth1.TokenPair(key, secret)
-        raise CallbackRejected(
-            self, "the callback's oauth_token is not one this browser was given", reason="token_mismatch", stage="callback"
-        )
+        """The request token this browser started with, used up (``mwsso.callbacks``)."""
+        return callbacks.take_request_token(self)
 
     def _pending_tokens(self) -> list[str]:
-        # Only what set_unauthorized_token writes: any other session value (corrupted, tampered) is no pending login.
-        value = self.strategy.session_get(self.name + self.UNATHORIZED_TOKEN_SUFIX, [])
-        return [token for token in value if isinstance(token, str)] if isinstance(value, list) else []
+        return callbacks.pending_request_tokens(self)
 
     # -- step 3: identify, then the pipeline (do_auth: _SignIn) -----------
     def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:
@@ -312,23 +292,18 @@ class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
 
     # -- step 2: the callback -------------------------------------------
     def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
-        refusal = oauth2.callback_error(dict(self.data.items()))
-        if refusal is not None:
-            if oauth2.is_cancel(refusal):
-                raise AuthCanceled(self, stage="callback")
-            raise WikiRefused(
-                self, f"callback: {refusal.message}", wiki_code=refusal.wiki_code, wiki_message=refusal.message,
-                stage="callback",
-            )  # fmt: skip
+        # This browser's pending sign-in before anything else the callback says: it is used up here,
+        # and a callback without one is refused as such.
+        state = callbacks.use_up_oauth2_sign_in(self)
+        error = oauth2.callback_error(dict(self.data.items()))
+        if error is not None:
+            raise callbacks.failure_for(self, error)
         try:
-            state = self.validate_state()
             verifier = self.get_code_verifier(state)
         except AuthException as err:
-            # A forged or replayed state, or a callback without this browser's PKCE verifier.
             raise CallbackRejected(
-                self, f"the callback's state is not one this browser was given ({type(err).__name__})",
-                reason="state_mismatch", stage="callback",
-            ) from err  # fmt: skip
+                self, "no PKCE verifier for the callback's state", reason="state_mismatch", stage="callback"
+            ) from err
         code = self.data.get("code")
         if not isinstance(code, str) or not code or len(code) > 4096:
             raise CallbackRejected(self, "the callback has no code", reason="missing_code", stage="callback")

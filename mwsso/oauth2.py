@@ -35,6 +35,12 @@ PROFILE_ROUTE = "/oauth2/resource/profile"
 VERIFIER_BYTES = 64
 # What the wiki's callback says when the person pressed Cancel (MediaWiki: not access_denied).
 CANCEL_ERRORS = ("unauthorized_client", "access_denied")
+# The authorization endpoint's error codes (RFC 6749, 4.1.2.1): the only ones a callback is known to carry.
+CALLBACK_ERRORS = (
+    *CANCEL_ERRORS, "invalid_request", "unsupported_response_type", "invalid_scope", "server_error",
+    "temporarily_unavailable",
+)  # fmt: skip
+UNKNOWN_CALLBACK_ERROR = "unknown_error"
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+/=\-]{1,4096}")
 
 
@@ -141,18 +147,20 @@ def authorize_url(
     return f"{wiki_urls(wiki_url).rest_route(AUTHORIZE_ROUTE)}?{urlencode(params)}"
 
 
-def callback_error(params: dict[str, Any]) -> ProtocolError | None:
-    """The error the wiki put in the callback (``error=unauthorized_client`` when the person pressed Cancel)."""
+def callback_error(params: dict[str, Any]) -> str | None:
+    """The error code in a callback (``unauthorized_client`` when the person pressed Cancel), or None.
+
+    One of ``CALLBACK_ERRORS``, else ``UNKNOWN_CALLBACK_ERROR``: anyone can write a link to the callback,
+    so nothing else of it (``error_description``, ``message``, an unknown code) is ever kept or shown.
+    """
     error = params.get("error")
     if error is None:
         return None
-    code = clean(str(error))[:100]
-    message = clean(str(params.get("error_description") or params.get("message") or code))
-    return ProtocolError("refused", "callback", message, wiki_code=code)
+    return error if error in CALLBACK_ERRORS else UNKNOWN_CALLBACK_ERROR
 
 
-def is_cancel(error: ProtocolError) -> bool:
-    return error.step == "callback" and error.wiki_code in CANCEL_ERRORS
+def is_cancel(code: str | None) -> bool:
+    return code in CANCEL_ERRORS
 
 
 # -- the token endpoint -----------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 - A wiki that echoes a secret so that the 500-character cut falls inside it: the part before the cut
   must not survive (the secrets are redacted from the raw text first, in every spelling).
+- A link to the callback with ``error_description`` (or any text) in it: nothing of it is shown, and a
+  callback without this browser's pending sign-in is refused as such before anything else is read.
 - A wiki's text with terminal escape sequences: ``mwsso_check`` and ``mwsso_tokens`` print it cleaned.
 """
 
@@ -10,7 +12,8 @@ from __future__ import annotations
 import html
 import io
 import json
-from urllib.parse import quote, quote_plus
+from typing import Any
+from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -22,7 +25,7 @@ from mwsso.tokens import verify_token
 from tests import test_hostile
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, callback_path
 from tests.oauth2_support import *  # noqa: F403
-from tests.oauth2_support import CONFIDENTIAL, FaultyProxy, start_o2_login
+from tests.oauth2_support import CONFIDENTIAL, FaultyProxy, o2_login, start_o2_login
 from tests.test_hostile import ACCESS_KEY, ACCESS_SECRET, answer, assert_nothing_written
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +109,67 @@ def test_an_access_secret_echoed_near_the_cut_never_reaches_the_status_reason(ho
     token.refresh_from_db()
     assert token.status == AccessToken.Status.REVOKED
     assert not leaks(ACCESS_SECRET, result.reason, token.status_reason, caplog.text)
+
+
+# -- 4. text that arrives in a callback URL ---------------------------------------------------------
+PLANTED = {
+    "error": "server_error",
+    "error_description": "Your session expired. Sign in again at https://evil.example/login",
+    "message": "Sign in again at https://evil.example/login",
+}
+
+
+def assert_nothing_planted(response: Any) -> str:
+    body = response.content.decode()
+    assert response.status_code in (400, 502) and "Sign-in failed" in body
+    assert "evil.example" not in body and "Sign in again at" not in body and "The wiki said" not in body
+    return body
+
+
+def test_a_callback_link_without_a_pending_sign_in_is_refused_before_its_error_is_read(o2_settings, site_client, caplog):
+    response = site_client.get("/complete/mediawiki-oauth2/?" + urlencode(PLANTED))
+    body = assert_nothing_planted(response)
+    assert response.status_code == 400 and "no_pending_login" in caplog.text and "callback_rejected" in body
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        ("server_error", "The wiki did not answer"),
+        ("invalid_scope", "The wiki refused the sign-in request."),
+        ("Sign in again at https://evil.example", "unknown_error"),
+        ("unauthorized_client", "The sign-in was cancelled."),
+    ],
+)
+def test_a_callback_error_is_shown_in_our_own_words_only(o2_settings, o2wiki, site_client, caplog, error, shown):
+    start_o2_login(site_client)  # a sign-in is pending in this browser (MediaWiki's own Cancel sends no state)
+    response = site_client.get("/complete/mediawiki-oauth2/?" + urlencode({**PLANTED, "error": error}))
+    assert shown in assert_nothing_planted(response)
+    assert "evil.example" not in caplog.text
+    # The pending sign-in was used up by that callback.
+    assert not [key for key in site_client.session.keys() if "oauth2_state" in key]
+
+
+def test_a_callback_error_with_the_state_uses_the_state_up(o2_settings, o2wiki, site_client):
+    from urllib.parse import parse_qs, urlsplit
+
+    state = parse_qs(urlsplit(start_o2_login(site_client)).query)["state"][0]
+    response = site_client.get("/complete/mediawiki-oauth2/?" + urlencode({**PLANTED, "state": state}))
+    assert "The wiki did not answer" in assert_nothing_planted(response)
+    again = site_client.get("/complete/mediawiki-oauth2/?" + urlencode({"code": "x", "state": state}))
+    assert again.status_code == 400 and "callback_rejected" in again.content.decode()
+
+
+def test_the_wikis_own_cancel_still_reads_as_cancelled(o2_settings, o2wiki, site_client):
+    response = o2_login(site_client, "Alice", action="cancel")
+    assert response.status_code == 400 and "The sign-in was cancelled." in response.content.decode()
+
+
+def test_an_oauth1_callback_without_a_pending_sign_in_is_refused_as_such(hostile, site_client, caplog):
+    response = site_client.get("/complete/mediawiki/?" + urlencode(PLANTED))
+    assert_nothing_planted(response)
+    assert "no_pending_login" in response.content.decode() or "no_pending_login" in caplog.text
+    assert hostile.steps() == []
 
 
 # -- 7. the terminal ---------------------------------------------------------------------------
