@@ -65,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_CACHE": "default",
     "CLIENT_IP": None,
     "TRUSTED_PROXIES": 0,
+    "RATE_LIMIT_IPV6_PREFIX": 64,
     # API client
     "ALLOWED_WIKIS": [],
     "API_MAXLAG": 5,
@@ -234,6 +235,12 @@ class AppSettings:
     def TRUSTED_PROXIES(self) -> int:
         """How many proxies of the site's own append to X-Forwarded-For (0: REMOTE_ADDR; the header is never trusted)."""
         return max(0, int(_get("TRUSTED_PROXIES")))
+
+    @property
+    def RATE_LIMIT_IPV6_PREFIX(self) -> int:
+        """The IPv6 network (its prefix length) whose addresses share one sign-in count: 64, the usual one a
+        household or a server gets whole; 128 counts each address alone."""
+        return min(128, max(0, int(_get("RATE_LIMIT_IPV6_PREFIX"))))
 
     @property
     def ALLOWED_WIKIS(self) -> list[str]:

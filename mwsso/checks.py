@@ -503,6 +503,15 @@ def check_rate_limit_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
                 id="mwsso.E032",
             )
         )
+    prefix = _raw("RATE_LIMIT_IPV6_PREFIX")
+    if isinstance(prefix, bool) or not isinstance(prefix, int) or not 0 <= prefix <= 128:
+        messages.append(
+            checks.Error(
+                _("MWSSO_RATE_LIMIT_IPV6_PREFIX must be a prefix length from 0 to 128."),
+                hint=_("The default, 64, counts an IPv6 /64 network as one client."),
+                id="mwsso.E033",
+            )
+        )
     return messages
 
 
