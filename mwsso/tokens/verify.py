@@ -229,15 +229,23 @@ def verify_token(token: AccessToken) -> VerifyResult:
 
 @dataclass
 class VerifySummary:
-    """Counts per status, and the tokens that are not valid."""
+    """Counts per status of what was stored, and the tokens that are not valid.
+
+    ``replaced``: tokens a new sign-in replaced while they were checked; what the wiki said of the old
+    token was dropped, so it is counted here and in no status.
+    """
 
     total: int = 0
     done: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     problems: list[VerifyResult] = field(default_factory=list)
+    replaced: int = 0
 
-    def add(self, result: VerifyResult) -> None:
+    def add(self, result: VerifyResult, *, written: bool = True) -> None:
         self.done += 1
+        if not written and not result.site_fault:
+            self.replaced += 1
+            return
         self.counts[result.status] += 1
         if result.status != Status.VALID:
             self.problems.append(result)
@@ -276,8 +284,7 @@ def verify_tokens(
             futures = {pool.submit(_safe_check, token): token for token in chunk}
             for future in as_completed(futures):
                 result = future.result()
-                record_result(futures[future], result)
-                summary.add(result)
+                summary.add(result, written=record_result(futures[future], result))
                 if progress is not None:
                     progress(summary, result)
     return summary

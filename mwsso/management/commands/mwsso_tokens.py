@@ -20,6 +20,7 @@ from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
 from mwsso.protocol import printable
 from mwsso.tokens import (
+    AmbiguousUser,
     ImportNotConfigured,
     KeyUsage,
     RotationStopped,
@@ -131,7 +132,13 @@ class Command(BaseCommand):
 
     def _filtered(self, options: dict[str, Any]) -> QuerySet[AccessToken]:
         filters = {name: options[name] for name in ("grant", "user")}
-        return filter_tokens(statuses=options["status"], wikis=options["wiki"], **filters).order_by("pk")
+        try:
+            return filter_tokens(statuses=options["status"], wikis=options["wiki"], **filters).order_by("pk")
+        except AmbiguousUser as err:
+            raise CommandError(
+                f"--user {printable(err.name)!r} is ambiguous: it is the wiki username of the users "
+                f"{printable(', '.join(sorted(err.usernames)))}. Give one of these (Django usernames) instead."
+            ) from None
 
     def _table(self, queryset: QuerySet[AccessToken]) -> None:
         username = get_user_model().USERNAME_FIELD
@@ -163,10 +170,12 @@ class Command(BaseCommand):
         if len(summary.problems) > MAX_PROBLEM_LINES:
             self.stdout.write(f"  … and {len(summary.problems) - MAX_PROBLEM_LINES} more (see list --status …)")
         counts = summary.counts
-        counts = summary.counts
+        replaced = (
+            f", {summary.replaced} replaced by a new sign-in while being checked (left as they are)" if summary.replaced else ""
+        )
         self.stdout.write(
             f"Checked {_tokens(summary.done)}: {counts['valid']} valid, {counts['revoked']} revoked, "
-            f"{counts['invalid']} invalid, {counts['error']} could not be checked."
+            f"{counts['invalid']} invalid, {counts['error']} could not be checked{replaced}."
         )
         if summary.exit_code == 2:
             raise CommandError("Some tokens could not be checked: the wiki did not answer or refused.", returncode=2)
