@@ -28,7 +28,9 @@ class Answer(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         # One write: headers and body in one segment, as a real server's buffered answer.
-        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY)
+        self.wfile.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY
+        )
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -45,7 +47,10 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/w/api.php"
     sessions = {}
-    for name, adapter in (("requests", HTTPAdapter(max_retries=0)), ("deadline", DeadlineAdapter(max_retries=0, seconds=lambda t: 10.0))):
+    for name, adapter in (
+        ("requests", HTTPAdapter(max_retries=0)),
+        ("deadline", DeadlineAdapter(max_retries=0, seconds=lambda t: 10.0)),
+    ):
         sessions[name] = requests.Session()
         sessions[name].mount("http://", adapter)
     spent: dict[str, list[float]] = {name: [] for name in sessions}
@@ -56,7 +61,9 @@ def main() -> None:
                 sessions[name].get(url, timeout=10).raise_for_status()  # the body is read: the whole request
             spent[name].append((time.perf_counter() - started) / args.requests * 1e6)
     for name, times in spent.items():
-        print(f"{name:9}: median {statistics.median(times):6.0f} µs per request ({args.rounds} rounds of {args.requests})")
+        print(
+            f"{name:9}: median {statistics.median(times):6.0f} µs per request ({args.rounds} rounds of {args.requests})"
+        )
     server.shutdown()
 
 

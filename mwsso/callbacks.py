@@ -53,7 +53,10 @@ def take_request_token(backend: Any) -> oauth1.TokenPair:
             )
             return oauth1.TokenPair(key, secret)
     raise CallbackRejected(
-        backend, "the callback's oauth_token is not one this browser was given", reason="token_mismatch", stage="callback"
+        backend,
+        "the callback's oauth_token is not one this browser was given",
+        reason="token_mismatch",
+        stage="callback",
     )
 
 

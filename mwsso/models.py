@@ -217,4 +217,3 @@ def wiki_filter(wiki: str, field: str = "wiki") -> Q:
     if urlsplit(text).path.strip("/"):
         return Q(**{field: key})
     return Q(**{field: key}) | Q(**{f"{field}__startswith": f"{key}/"})
-

@@ -39,9 +39,10 @@ def farm() -> Iterator[tuple[DevWiki, DevWiki, FaultyProxy]]:
     """Two wikis behind one host: http://127.0.0.1:<port>/a/w (A) and /b/w (B), each its own local wiki."""
     with FaultyProxy() as proxy:
         config = {"server": proxy.url}
-        with running_devwiki(config, script_path="/a/w") as a, running_devwiki(
-            {**config, "users": [EVE]}, script_path="/b/w"
-        ) as b:
+        with (
+            running_devwiki(config, script_path="/a/w") as a,
+            running_devwiki({**config, "users": [EVE]}, script_path="/b/w") as b,
+        ):
             proxy.target = a.server_url
             proxy.routes = {"/b/": b.server_url}
             yield a, b, proxy

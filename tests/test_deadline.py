@@ -66,10 +66,14 @@ BOUND = DEADLINE + 3
 
 
 @pytest.mark.parametrize("step", ["initiate", "token", "identify"])
-def test_a_wiki_dripping_its_headers_gets_the_wiki_unavailable_page_by_the_deadline(short_deadline, site_client, caplog, step):
+def test_a_wiki_dripping_its_headers_gets_the_wiki_unavailable_page_by_the_deadline(
+    short_deadline, site_client, caplog, step
+):
     short_deadline.answers[step] = HEADER_DRIP
     with Timer() as timer:
-        response = site_client.post("/login/mediawiki/") if step == "initiate" else hostile_login(site_client, short_deadline)
+        response = (
+            site_client.post("/login/mediawiki/") if step == "initiate" else hostile_login(site_client, short_deadline)
+        )
     assert timer.seconds < BOUND
     body = assert_failed_cleanly(response, caplog, "wiki_unavailable", status=(502,))
     assert "The wiki did not answer" in body
@@ -215,7 +219,9 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
     )  # fmt: skip
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 
@@ -262,7 +268,10 @@ def test_how_long_a_request_may_take(settings, timeout, deadline, seconds):
     assert http.deadline_seconds(timeout) == seconds
 
 
-@pytest.mark.parametrize(("value", "ids"), [(None, []), (2.5, []), (30, []), (0, ["mwsso.E061"]), ("10", ["mwsso.E061"]), (True, ["mwsso.E061"])])
+@pytest.mark.parametrize(
+    ("value", "ids"),
+    [(None, []), (2.5, []), (30, []), (0, ["mwsso.E061"]), ("10", ["mwsso.E061"]), (True, ["mwsso.E061"])],
+)
 def test_the_deadline_setting_is_checked(settings, value, ids):
     from mwsso.checks import check_http_deadline
 

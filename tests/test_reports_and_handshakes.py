@@ -80,7 +80,11 @@ def test_a_wiki_username_of_two_users_is_ambiguous(wiki_settings):
         user = User.objects.create_user(name)
         WikiIdentity.objects.create(user=user, wiki=wiki, sub="8", username="Carol")
         AccessToken.objects.create(
-            user=user, wiki=wiki, wiki_url=f"{wiki}/index.php", consumer_key="c", **AccessToken.credential_fields(name, "s")
+            user=user,
+            wiki=wiki,
+            wiki_url=f"{wiki}/index.php",
+            consumer_key="c",
+            **AccessToken.credential_fields(name, "s"),
         )
     for action in ("list", "verify"):
         with pytest.raises(CommandError, match=r"ambiguous.*carol-a, carol-b"):

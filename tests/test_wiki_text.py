@@ -47,7 +47,8 @@ SECRET = "s3cr&t/v+lue=42?<é" + "0123456789abcdef0123456789"
 
 
 @pytest.mark.parametrize(
-    "spelling", [SECRET, quote(SECRET, safe=""), quote_plus(SECRET), quote(SECRET, safe="").lower(), html.escape(SECRET)]
+    "spelling",
+    [SECRET, quote(SECRET, safe=""), quote_plus(SECRET), quote(SECRET, safe="").lower(), html.escape(SECRET)],
 )
 def test_a_secret_cut_by_the_limit_is_redacted_in_every_spelling(spelling):
     shown = clean(f"Error: {PADDING}{spelling} was not accepted", (SECRET,))
@@ -126,7 +127,9 @@ def assert_nothing_planted(response: Any) -> str:
     return body
 
 
-def test_a_callback_link_without_a_pending_sign_in_is_refused_before_its_error_is_read(o2_settings, site_client, caplog):
+def test_a_callback_link_without_a_pending_sign_in_is_refused_before_its_error_is_read(
+    o2_settings, site_client, caplog
+):
     response = site_client.get("/complete/mediawiki-oauth2/?" + urlencode(PLANTED))
     body = assert_nothing_planted(response)
     assert response.status_code == 400 and "no_pending_login" in caplog.text and "callback_rejected" in body

@@ -57,13 +57,17 @@ def rekey(rows: Any, new: str, has_sub: bool) -> None:
     model = rows.model
     manager = model.objects.using(rows.db)
     last = 0
-    while batch := list(rows.filter(pk__gt=last).order_by("pk").values_list("pk", "user_id", "sub" if has_sub else "pk")[:BATCH]):
+    while batch := list(
+        rows.filter(pk__gt=last).order_by("pk").values_list("pk", "user_id", "sub" if has_sub else "pk")[:BATCH]
+    ):
         last = batch[-1][0]
         users = {user for _pk, user, _sub in batch}
         taken_users = set(manager.filter(wiki=new, user_id__in=users).values_list("user_id", flat=True))
         taken_subs = set()
         if has_sub:
-            taken_subs = set(manager.filter(wiki=new, sub__in={sub for *_rest, sub in batch}).values_list("sub", flat=True))
+            taken_subs = set(
+                manager.filter(wiki=new, sub__in={sub for *_rest, sub in batch}).values_list("sub", flat=True)
+            )
         free = [pk for pk, user, sub in batch if user not in taken_users and not (has_sub and sub in taken_subs)]
         manager.filter(pk__in=free).update(wiki=new)
 
@@ -111,14 +115,18 @@ class Migration(migrations.Migration):
             model_name="accesstoken",
             name="wiki",
             field=models.CharField(
-                help_text="The wiki's server and script path (mwsso.identity.wiki_key).", max_length=255, verbose_name="wiki"
+                help_text="The wiki's server and script path (mwsso.identity.wiki_key).",
+                max_length=255,
+                verbose_name="wiki",
             ),
         ),
         migrations.AlterField(
             model_name="wikiidentity",
             name="wiki",
             field=models.CharField(
-                help_text="The wiki's server and script path (mwsso.identity.wiki_key).", max_length=255, verbose_name="wiki"
+                help_text="The wiki's server and script path (mwsso.identity.wiki_key).",
+                max_length=255,
+                verbose_name="wiki",
             ),
         ),
         migrations.RunPython(forward, backward, elidable=False),
