@@ -5,10 +5,10 @@ __version__ = "0.1.0"
 
 
 def identity_for(user, wiki: str | None = None):  # type: ignore[no-untyped-def]
-    """The latest ``WikiIdentity`` of ``user`` (on ``wiki``, a canonical server URL), or None."""
-    from mwsso.models import WikiIdentity
+    """The latest ``WikiIdentity`` of ``user`` (on ``wiki``: its URL, or a server for any wiki on it), or None."""
+    from mwsso.models import WikiIdentity, wiki_filter
 
     identities = WikiIdentity.objects.filter(user=user)
     if wiki:
-        identities = identities.filter(wiki=wiki.rstrip("/"))
+        identities = identities.filter(wiki_filter(wiki))
     return identities.order_by("-refreshed_at").first()

@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     # HTTP
     "USER_AGENT": DEFAULT_USER_AGENT,
     "HTTP_TIMEOUT": 10.0,
+    "HTTP_DEADLINE": None,
     "HTTP_POOL_SIZE": 10,
     # Login
     "AUTHORIZE_PAGE": "authorize",
@@ -64,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_CACHE": "default",
     "CLIENT_IP": None,
     "TRUSTED_PROXIES": 0,
+    "RATE_LIMIT_IPV6_PREFIX": 64,
     # API client
     "ALLOWED_WIKIS": [],
     "API_MAXLAG": 5,
@@ -109,6 +111,16 @@ class AppSettings:
         """Seconds to wait for the wiki (a number, or a (connect, read) pair)."""
         value = _get("HTTP_TIMEOUT")
         return tuple(value) if isinstance(value, (list, tuple)) else float(value)
+
+    @property
+    def HTTP_DEADLINE(self) -> float | None:
+        """Seconds one whole request to a wiki may take: connecting, TLS, sending, and the answer's headers and body.
+
+        None (the default): as long as ``HTTP_TIMEOUT`` (for a ``(connect, read)`` pair, their sum). A wiki
+        that sends its answer one byte at a time is cut off at this deadline, whatever each read waits.
+        """
+        value = _get("HTTP_DEADLINE")
+        return None if value is None else float(value)
 
     @property
     def HTTP_POOL_SIZE(self) -> int:
@@ -223,6 +235,12 @@ class AppSettings:
     def TRUSTED_PROXIES(self) -> int:
         """How many proxies of the site's own append to X-Forwarded-For (0: REMOTE_ADDR; the header is never trusted)."""
         return max(0, int(_get("TRUSTED_PROXIES")))
+
+    @property
+    def RATE_LIMIT_IPV6_PREFIX(self) -> int:
+        """The IPv6 network (its prefix length) whose addresses share one sign-in count: 64, the usual one a
+        household or a server gets whole; 128 counts each address alone."""
+        return min(128, max(0, int(_get("RATE_LIMIT_IPV6_PREFIX"))))
 
     @property
     def ALLOWED_WIKIS(self) -> list[str]:

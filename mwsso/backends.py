@@ -11,16 +11,22 @@ keyword arguments (social-core may serialise those): steps read it from
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from asgiref.sync import sync_to_async
 from social_core.backends.oauth import BaseOAuth1, BaseOAuth2PKCE
-from social_core.exceptions import AuthCanceled, AuthException
+from social_core.exceptions import AuthException
 
-from mwsso import http, loginstate, logintx, oauth1, oauth2
+from mwsso import callbacks, http, loginstate, logintx, oauth1, oauth2
 from mwsso.app_settings import app_settings
+from mwsso.configured import (  # re-exported: sites and older code import them from here
+    DEFAULT_WIKI_URL,
+    configured_oauth2_client,
+    identify_issuer,
+    oauth1_wiki_url,
+    oauth2_wiki_url,
+)
 from mwsso.exceptions import (
     CallbackRejected,
     IdentityRejected,
@@ -31,10 +37,22 @@ from mwsso.exceptions import (
 )
 from mwsso.identity import Identity, InvalidIdentity, identity_from_profile, verify_identify_jwt
 from mwsso.tokens.storing import oauth2_token_fields
-from mwsso.wikiurls import DEFAULT_WIKI_URL, InvalidWikiURL, WikiURLs, wiki_urls
+from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
 # Enough for a few tabs started in parallel; bounded so a session cannot grow without end.
 MAX_PENDING_LOGINS = 5
+
+__all__ = [
+    "DEFAULT_WIKI_URL",
+    "MAX_PENDING_LOGINS",
+    "MediaWikiOAuth",
+    "MediaWikiOAuth2",
+    "configured_oauth2_client",
+    "identify_issuer",
+    "oauth1_wiki_url",
+    "oauth2_wiki_url",
+    "run_signin",
+]
 
 _PROTOCOL_ERRORS: dict[str, type[LoginError]] = {
     "unavailable": WikiUnavailable,
@@ -52,7 +70,7 @@ def run_signin(backend: Any, identity: Identity, args: tuple, kwargs: dict[str, 
     writes = logintx.DeferredAtomic()
     backend.login_transaction = writes
     try:
-        with writes, loginstate.login_state(backend.strategy, identity.issuer, writes) as loaded:
+        with writes, loginstate.login_state(backend.strategy, identity.wiki, writes) as loaded:
             if not loaded:
                 writes.begin()  # a site's own storage: its lookups and writes are not ours to see
             return backend.strategy.authenticate(*args, **kwargs)
@@ -150,30 +168,11 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
         return self.do_auth(access, *args, **kwargs)
 
     def get_unauthorized_token(self) -> oauth1.TokenPair:
-        """The request token this browser started with; removed from the session so it is used once."""
-        name = self.name + self.UNATHORIZED_TOKEN_SUFIX
-        pending = self._pending_tokens()
-        given = self.data.get("oauth_token")
-        if not isinstance(given, str) or not given:
-            raise CallbackRejected(self, "the callback has no oauth_token", reason="missing_token", stage="callback")
-        if not pending:
-            raise CallbackRejected(
-                self, "no sign-in is pending in this browser session", reason="no_pending_login", stage="callback"
-            )
-        for stored in pending:
-            fields = parse_qs(stored)
-            key, secret = fields.get("oauth_token", [""])[0], fields.get("oauth_token_secret", [""])[0]
-            if key and secret and hmac.compare_digest(key.encode(), given.encode()):
-                self.strategy.session_set(name, [t for t in pending if t != stored])
-                return oauth1.TokenPair(key, secret)
-        raise CallbackRejected(
-            self, "the callback's oauth_token is not one this browser was given", reason="token_mismatch", stage="callback"
-        )
+        """The request token this browser started with, used up (``mwsso.callbacks``)."""
+        return callbacks.take_request_token(self)
 
     def _pending_tokens(self) -> list[str]:
-        # Only what set_unauthorized_token writes: any other session value (corrupted, tampered) is no pending login.
-        value = self.strategy.session_get(self.name + self.UNATHORIZED_TOKEN_SUFIX, [])
-        return [token for token in value if isinstance(token, str)] if isinstance(value, list) else []
+        return callbacks.pending_request_tokens(self)
 
     # -- step 3: identify, then the pipeline (do_auth: _SignIn) -----------
     def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:
@@ -189,6 +188,7 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
                 issuer=app_settings.IDENTIFY_ISSUER or self.wiki_urls().server,
                 nonce=nonce,
                 leeway=app_settings.JWT_LEEWAY,
+                wiki=self.index_url(),
             )
         except InvalidIdentity as err:
             # The message quotes claims (aud, iss): a hostile wiki could put a secret there.
@@ -222,21 +222,10 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
 
     def extra_data(self, user: Any, uid: str, response: dict[str, Any], details: dict[str, Any], pipeline_kwargs: dict[str, Any]) -> dict[str, Any]:
         # Never the access token: it lives encrypted in mwsso.models.AccessToken.
-        return {"wiki": response.get("issuer"), "username": response.get("username"), self.ID_KEY: uid}
+        return {"wiki": response.get("wiki"), "username": response.get("username"), self.ID_KEY: uid}
 
 
 # -- OAuth 2.0 -----------------------------------------------------------------------------
-def oauth2_wiki_url() -> str:
-    """The OAuth 2.0 wiki's index.php URL: ``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL``, else the OAuth 1.0a one."""
-    from django.conf import settings
-
-    return str(
-        getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL", "")
-        or getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "")
-        or DEFAULT_WIKI_URL
-    )
-
-
 _OAUTH2_STAGES = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
@@ -306,23 +295,18 @@ class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
 
     # -- step 2: the callback -------------------------------------------
     def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
-        refusal = oauth2.callback_error(dict(self.data.items()))
-        if refusal is not None:
-            if oauth2.is_cancel(refusal):
-                raise AuthCanceled(self, stage="callback")
-            raise WikiRefused(
-                self, f"callback: {refusal.message}", wiki_code=refusal.wiki_code, wiki_message=refusal.message,
-                stage="callback",
-            )  # fmt: skip
+        # This browser's pending sign-in before anything else the callback says: it is used up here,
+        # and a callback without one is refused as such.
+        state = callbacks.use_up_oauth2_sign_in(self)
+        error = oauth2.callback_error(dict(self.data.items()))
+        if error is not None:
+            raise callbacks.failure_for(self, error)
         try:
-            state = self.validate_state()
             verifier = self.get_code_verifier(state)
         except AuthException as err:
-            # A forged or replayed state, or a callback without this browser's PKCE verifier.
             raise CallbackRejected(
-                self, f"the callback's state is not one this browser was given ({type(err).__name__})",
-                reason="state_mismatch", stage="callback",
-            ) from err  # fmt: skip
+                self, "no PKCE verifier for the callback's state", reason="state_mismatch", stage="callback"
+            ) from err
         code = self.data.get("code")
         if not isinstance(code, str) or not code or len(code) > 4096:
             raise CallbackRejected(self, "the callback has no code", reason="missing_code", stage="callback")
@@ -344,7 +328,8 @@ class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
             oauth2.fetch_profile, http.get_session(), self.index_url(), access_token.access_token, **http.request_options()
         )
         try:
-            return identity_from_profile(profile, app_settings.IDENTIFY_ISSUER or self.index_url())
+            # MWSSO_IDENTIFY_ISSUER is the identify JWT's iss (OAuth 1.0a): the profile names no issuer.
+            return identity_from_profile(profile, self.index_url())
         except InvalidIdentity as err:
             detail = oauth1.redact(err.message, (self.client().secret, access_token.access_token, access_token.refresh_token))
             raise IdentityRejected(self, f"profile: {detail}", reason=err.reason, stage="user_info") from err

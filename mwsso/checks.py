@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from itertools import combinations
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from cryptography.fernet import Fernet
 from django.conf import settings
@@ -97,6 +98,82 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
             )
         ]
     return []
+
+
+def configured_wikis() -> list[tuple[str, str]]:
+    """(setting, wiki URL) of every mwsso backend in AUTHENTICATION_BACKENDS (a site's subclasses too)."""
+    from django.utils.module_loading import import_string
+    from social_core.utils import setting_name
+
+    from mwsso.backends import MediaWikiOAuth, MediaWikiOAuth2
+    from mwsso.configured import DEFAULT_WIKI_URL, oauth2_wiki_url
+
+    found: dict[str, str] = {}
+    for path in getattr(settings, "AUTHENTICATION_BACKENDS", []):
+        try:
+            backend = import_string(path)
+        except ImportError:
+            continue  # Django reports a backend that cannot be imported
+        if not isinstance(backend, type):
+            continue
+        if issubclass(backend, MediaWikiOAuth2):
+            found.setdefault("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL", oauth2_wiki_url())
+        elif issubclass(backend, MediaWikiOAuth):
+            name = setting_name(backend.name, "URL")
+            found.setdefault(name, str(getattr(settings, name, "") or DEFAULT_WIKI_URL))
+    return list(found.items())
+
+
+def _named_apart(url: str) -> tuple[tuple[str, str], ...]:
+    """What else of a wiki URL may tell two wikis apart: its query (a farm choosing the wiki by parameter)."""
+    return tuple(sorted((name, value) for name, value in parse_qsl(urlsplit(url.strip()).query) if name != "title"))
+
+
+@checks.register(checks.Tags.security)
+def check_wiki_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Two configured wikis that mwsso would key alike: one's users would sign in as the other's with the same id."""
+    from mwsso.identity import wiki_key
+
+    errors: list[checks.CheckMessage] = []
+    for (first, first_url), (second, second_url) in combinations(configured_wikis(), 2):
+        try:
+            key = wiki_key(first_url)
+            shared = key == wiki_key(second_url)
+        except ValueError:
+            continue  # mwsso.E003 / mwsso.E051 say so
+        if shared and _named_apart(first_url) != _named_apart(second_url):
+            errors.append(
+                checks.Error(
+                    _(
+                        "%(first)s %(first_url)r and %(second)s %(second_url)r name two wikis that mwsso cannot tell "
+                        "apart: both are keyed %(key)r (server and script path), so a user of one would sign in as "
+                        "the user of the other with the same central id."
+                    )
+                    % {"first": first, "first_url": first_url, "second": second, "second_url": second_url, "key": key},
+                    hint=_(
+                        "mwsso reaches a wiki by its server and script path alone (index.php, api.php and rest.php "
+                        "beside each other): point both settings at the same wiki, or at wikis with their own "
+                        "server or script path."
+                    ),
+                    id="mwsso.E052",
+                )
+            )
+    return errors
+
+
+@checks.register()
+def check_http_deadline(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``MWSSO_HTTP_DEADLINE``: None (as long as ``MWSSO_HTTP_TIMEOUT``) or a number of seconds above 0."""
+    value = _raw("HTTP_DEADLINE")
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
+        return []
+    return [
+        checks.Error(
+            _("MWSSO_HTTP_DEADLINE must be a number of seconds above 0, or None."),
+            hint=_("None (the default) gives each request to a wiki as long as MWSSO_HTTP_TIMEOUT in all."),
+            id="mwsso.E007",
+        )
+    ]
 
 
 @checks.register(checks.Tags.security)
@@ -433,6 +510,15 @@ def check_rate_limit_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
                 _("MWSSO_TRUSTED_PROXIES must be a whole number, 0 or more."),
                 hint=_("The default, 0, trusts no X-Forwarded-For."),
                 id="mwsso.E032",
+            )
+        )
+    prefix = _raw("RATE_LIMIT_IPV6_PREFIX")
+    if isinstance(prefix, bool) or not isinstance(prefix, int) or not 0 <= prefix <= 128:
+        messages.append(
+            checks.Error(
+                _("MWSSO_RATE_LIMIT_IPV6_PREFIX must be a prefix length from 0 to 128."),
+                hint=_("The default, 64, counts an IPv6 /64 network as one client."),
+                id="mwsso.E033",
             )
         )
     return messages

@@ -2,10 +2,12 @@
 
 Logins and API calls reuse keep-alive connections instead of paying a TCP (and
 TLS) handshake per request. The session is rebuilt after a fork so that
-gunicorn workers never share sockets with their parent. Every answer is read
-with bounds (``MAX_ANSWER_BYTES``, and the read timeout for the whole body) so
-that a wiki that sends 50 MB, a gzip bomb or one byte at a time cannot hold a
-worker's memory or time.
+gunicorn workers never share sockets with their parent. Every request has one
+deadline over connecting, sending and reading the whole answer
+(``MWSSO_HTTP_DEADLINE``, ``mwsso.deadline``), and every answer is read with a
+size bound (``MAX_ANSWER_BYTES``), so that a wiki that sends 50 MB, a gzip bomb
+or one byte at a time (of its headers or of its body) cannot hold a worker's
+memory or time.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from typing import Any
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
 from mwsso.app_settings import app_settings
+from mwsso.deadline import DeadlineAdapter
 
 _lock = threading.Lock()
 _session: requests.Session | None = None
@@ -48,7 +50,7 @@ def _build_session() -> requests.Session:
     pool = app_settings.HTTP_POOL_SIZE
     # Retries are the API client's job (it honours Retry-After); a hidden
     # transport retry would replay a signed request and trip the nonce check.
-    adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
+    adapter = DeadlineAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0, seconds=deadline_seconds)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = app_settings.SENT_USER_AGENT
@@ -66,20 +68,41 @@ class AnswerTooLarge(requests.exceptions.ContentDecodingError):
 
 
 class AnswerTooSlow(requests.exceptions.ReadTimeout):
-    """The wiki's answer did not arrive whole within the read timeout (each part came just in time)."""
+    """The wiki's answer did not arrive whole by the request's deadline (each part came just in time)."""
+
+
+def deadline_seconds(timeout: Any) -> float | None:
+    """How long one request with this ``timeout`` may take in all: ``MWSSO_HTTP_DEADLINE``, else the timeout's total.
+
+    A number is the whole request's time, a ``(connect, read)`` pair their sum; no timeout at all gets
+    ``MWSSO_HTTP_TIMEOUT``'s: no request to a wiki goes unbounded.
+    """
+    configured = app_settings.HTTP_DEADLINE
+    if configured is not None:
+        return configured
+    if timeout is None:
+        timeout = app_settings.HTTP_TIMEOUT
+    if isinstance(timeout, urllib3.Timeout):
+        timeout = (timeout.connect_timeout, timeout.read_timeout)
+    parts = timeout if isinstance(timeout, tuple) else (timeout,)
+    if not all(isinstance(part, (int, float)) for part in parts):
+        return None  # an explicit "wait forever" of a caller's own
+    return float(sum(parts))
 
 
 def read_bounded(response: requests.Response, **kwargs: Any) -> requests.Response:
-    """A response hook: read the body now, at most ``MAX_ANSWER_BYTES`` and within the read timeout.
+    """A response hook: read the body now, at most ``MAX_ANSWER_BYTES`` and by the request's deadline.
 
-    requests would read any body to its end, and its timeout applies to each socket read, not to
-    the whole answer. ``read1`` does one socket read per call, so the deadline is checked often.
+    requests would read any body to its end. ``read1`` does one socket read per call, each bounded by
+    what is left of the deadline (``mwsso.deadline``), which is checked again after every read.
     """
     raw = response.raw
     if kwargs.get("stream") or not hasattr(raw, "read1"):
         return response
-    seconds = _read_timeout(kwargs.get("timeout"))
-    deadline = None if seconds is None else time.monotonic() + seconds
+    deadline = getattr(response, "deadline", None)
+    if deadline is None:  # a response that did not come through DeadlineAdapter: the read timeout, from now
+        seconds = _read_timeout(kwargs.get("timeout"))
+        deadline = None if seconds is None else time.monotonic() + seconds
     declared = response.headers.get("Content-Length", "")
     chunks: list[bytes] = []
     size = 0
@@ -91,7 +114,7 @@ def read_bounded(response: requests.Response, **kwargs: Any) -> requests.Respons
             if size > MAX_ANSWER_BYTES:
                 raise AnswerTooLarge(f"the answer is larger than {MAX_ANSWER_BYTES} bytes")
             if deadline is not None and time.monotonic() > deadline:
-                raise AnswerTooSlow(f"the answer did not arrive whole within {seconds} s")
+                raise AnswerTooSlow("the answer did not arrive whole by the request's deadline")
             chunks.append(chunk)
     except requests.RequestException:
         response.close()

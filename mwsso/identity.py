@@ -21,6 +21,7 @@ from jwt.api_jws import PyJWS
 
 from mwsso import claims as read
 from mwsso.claims import InvalidIdentity
+from mwsso.wikiurls import wiki_urls
 
 __all__ = [
     "ALGORITHM",
@@ -31,6 +32,7 @@ __all__ = [
     "identity_from_profile",
     "issuer_of",
     "verify_identify_jwt",
+    "wiki_key",
 ]
 
 ALGORITHM = "HS256"
@@ -59,7 +61,11 @@ REQUIRED_PROFILE_CLAIMS = tuple(name for name in REQUIRED_CLAIMS if name not in 
 
 @dataclass(frozen=True)
 class Identity:
-    """What the wiki vouches for about the user, with normalised types."""
+    """What the wiki vouches for about the user, with normalised types.
+
+    The wiki account is (``wiki``, ``sub``): ``wiki`` is the wiki's key (``wiki_key``: server and script
+    path), ``issuer`` the server that vouched (the identify JWT's ``iss``; for OAuth 2.0 the wiki's server).
+    """
 
     sub: str
     username: str
@@ -74,6 +80,16 @@ class Identity:
     email: str | None = None
     realname: str | None = None
     email_verified: bool | None = None
+    # Given by the code that checked the identity; an Identity built by hand is keyed by its issuer.
+    wiki: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.wiki:
+            try:
+                key = wiki_key(self.issuer)
+            except ValueError:
+                key = self.issuer
+            object.__setattr__(self, "wiki", key)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (what is stored and what signals carry)."""
@@ -84,8 +100,22 @@ class Identity:
         return data
 
 
+def wiki_key(url: str) -> str:
+    """The key of the wiki at ``url``: its server and script path, e.g. ``https://meta.wikimedia.org/w``.
+
+    A wiki account is (this key, its central user id), for both protocols and in every stored row
+    (``WikiIdentity.wiki``, ``AccessToken.wiki``). Any spelling of one wiki's URL gives the same key
+    (its index.php, api.php or rest.php URL, the script path with or without a slash; scheme and host
+    in any case, the default port or none); two wikis of one server under different script paths
+    (a path-based farm: ``https://farm.example/a/w``, ``https://farm.example/b/w``) get different keys.
+    A query string is not part of it. ``ValueError`` when ``url`` is not an http(s) URL.
+    """
+    urls = wiki_urls(url)
+    return issuer_of(urls.server) + urls.script_path
+
+
 def issuer_of(url: str) -> str:
-    """The ``iss`` a wiki at ``url`` signs with: scheme and host (and a non-default port)."""
+    """The ``iss`` a wiki at ``url`` signs with: scheme and host (and a non-default port), never the script path."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {url!r}")
@@ -110,11 +140,14 @@ def verify_identify_jwt(
     nonce: str,
     now: float | None = None,
     leeway: float = 10,
+    wiki: str | None = None,
 ) -> Identity:
     """Check every part of an identify JWT and return the identity it carries.
 
-    ``issuer`` is the configured wiki's URL (any URL of it; only scheme, host and
-    port count, exactly). ``nonce`` is the ``oauth_nonce`` of the identify request.
+    ``issuer`` is the ``iss`` to expect: the configured wiki's URL (any URL of it; only scheme, host
+    and port count, exactly), or ``MWSSO_IDENTIFY_ISSUER``. ``wiki`` is the URL the JWT was asked
+    for (the wiki's index.php): its ``wiki_key`` keys the identity (default: ``issuer``'s).
+    ``nonce`` is the ``oauth_nonce`` of the identify request.
     """
     claims = _verified_claims(token, consumer_secret)
     _check_claims_present(claims)
@@ -122,7 +155,7 @@ def verify_identify_jwt(
     server = _check_issuer(claims["iss"], issuer)
     _check_times(claims, time.time() if now is None else now, leeway)
     _check_nonce(claims["nonce"], nonce)
-    return _identity_from(claims, server)
+    return _identity_from(claims, server, wiki_key(wiki or issuer))
 
 
 def _verified_claims(token: str | bytes, secret: str) -> dict[str, Any]:
@@ -160,18 +193,18 @@ def _verified_claims(token: str | bytes, secret: str) -> dict[str, Any]:
     return claims
 
 
-def identity_from_profile(profile: Any, issuer: str) -> Identity:
+def identity_from_profile(profile: Any, wiki_url: str) -> Identity:
     """The ``Identity`` in an OAuth 2.0 profile, read as strictly as identify's claims.
 
-    ``issuer`` is the configured wiki (the profile names none): its scheme, host and port become
-    ``Identity.issuer``, the same value an identify JWT of that wiki carries, so both protocols
-    key users and tokens alike. The user is the profile's ``sub``, never the access token's.
+    ``wiki_url`` is the wiki the profile was fetched from (the profile names none): its
+    ``wiki_key`` keys the identity, the same key an OAuth 1.0a sign-in on that very wiki gets,
+    and its server is ``Identity.issuer``. The user is the profile's ``sub``, never the access token's.
     """
     if not isinstance(profile, dict):
         raise InvalidIdentity("malformed", "the OAuth 2.0 profile is not a JSON object")
     try:
         _check_claims_present(profile, REQUIRED_PROFILE_CLAIMS)
-        return _identity_from(profile, issuer_of(issuer))
+        return _identity_from(profile, issuer_of(wiki_url), wiki_key(wiki_url))
     except InvalidIdentity as err:
         # The same checks and reasons as identify; the log line names what was checked.
         message = err.message.replace("the identify JWT", "the OAuth 2.0 profile")
@@ -231,7 +264,7 @@ def _check_nonce(actual: Any, expected: str) -> None:
         )
 
 
-def _identity_from(claims: dict[str, Any], issuer: str) -> Identity:
+def _identity_from(claims: dict[str, Any], issuer: str, wiki: str) -> Identity:
     confirmed_email = read.flag(claims, "confirmed_email")
     email = read.optional_text(claims, "email", read.MAX_EMAIL)
     return Identity(
@@ -249,4 +282,5 @@ def _identity_from(claims: dict[str, Any], issuer: str) -> Identity:
         email=email if confirmed_email else None,
         realname=read.optional_text(claims, "realname"),
         email_verified=read.flag(claims, "email_verified") if "email_verified" in claims else None,
+        wiki=wiki,
     )

@@ -8,21 +8,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mwsso import crypto, signals
 from mwsso.exceptions import TokenUnreadable
+from mwsso.identity import wiki_key
 
 
 class WikiIdentity(models.Model):
     """The latest identity a wiki vouched for, refreshed at every login (see ``mwsso.identity_for``)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wiki_identities")
-    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's canonical server (the JWT's iss)."))
+    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's server and script path (mwsso.identity.wiki_key)."))
     sub = models.CharField(_("central user id"), max_length=64)
     username = models.CharField(_("wiki username"), max_length=255, db_index=True)
     editcount = models.PositiveBigIntegerField(_("edit count"), default=0)
@@ -87,7 +90,7 @@ class AccessToken(models.Model):
         ERROR = "error", _("could not be checked")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wiki_tokens")
-    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's canonical server (the JWT's iss)."))
+    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's server and script path (mwsso.identity.wiki_key)."))
     wiki_url = models.URLField(_("wiki index.php URL"), max_length=500)
     consumer_key = models.CharField(_("consumer key"), max_length=64)
     oauth_version = models.PositiveSmallIntegerField(_("OAuth version"), default=1, choices=[(1, "1.0a"), (2, "2.0")])
@@ -198,3 +201,19 @@ class AccessToken(models.Model):
 
 
 USABLE_STATUSES = (AccessToken.Status.VALID, AccessToken.Status.ERROR)
+
+
+def wiki_filter(wiki: str, field: str = "wiki") -> Q:
+    """The rows (``WikiIdentity``, ``AccessToken``) of the wiki a person named.
+
+    Any spelling of a wiki's URL names that wiki (``wiki_key``); a bare server (``https://meta.wikimedia.org``)
+    names every wiki on it, whatever its script path; anything else must match the stored value exactly.
+    """
+    text = wiki.strip()
+    try:
+        key = wiki_key(text)
+    except ValueError:
+        return Q(**{field: text.rstrip("/")})
+    if urlsplit(text).path.strip("/"):
+        return Q(**{field: key})
+    return Q(**{field: key}) | Q(**{f"{field}__startswith": f"{key}/"})

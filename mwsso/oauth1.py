@@ -12,7 +12,6 @@ import contextlib
 import json
 import re
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -20,7 +19,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from requests_oauthlib import OAuth1
 
-from mwsso.protocol import clean, redact, transport_errors
+from mwsso.protocol import MAX_CODE, clean, redacting, transport_errors
+from mwsso.protocol import redact as redact  # re-exported: callers redact with the protocol they speak
 
 Step = Literal["initiate", "token", "identify"]
 
@@ -60,14 +60,8 @@ class ProtocolError(Exception):
         return f"{self.step}: {self.kind}{code}: {self.message}"
 
 
-@contextlib.contextmanager
-def _redacted(*hidden: str) -> Iterator[None]:
-    try:
-        yield
-    except ProtocolError as err:
-        err.message, err.wiki_code = redact(err.message, hidden), redact(err.wiki_code, hidden)
-        err.args = (err.message,)
-        raise
+def _redacted(*hidden: str) -> contextlib.AbstractContextManager[None]:
+    return redacting(ProtocolError, hidden)
 
 
 def signing_auth(consumer: Consumer, token: TokenPair | None = None, **extra: Any) -> OAuth1:
@@ -96,7 +90,7 @@ def initiate(session: requests.Session, index_url: str, consumer: Consumer, call
     # POST, like every step: Wikimedia's edge may send a cookieless GET to a read-only data centre.
     with _redacted(consumer.secret):
         response = _send(session, "POST", index_url, "initiate", signing_auth(consumer, callback_uri=callback), **kw)
-        return parse_token_response(response, "initiate")
+        return parse_token_response(response, "initiate", hidden=(consumer.secret,))
 
 
 def authorize_url(index_url: str, consumer_key: str, request_key: str, page: str = "authorize") -> str:
@@ -110,24 +104,29 @@ def exchange(
 ) -> TokenPair:
     """Trade the authorized request token and verifier for an access token (Special:OAuth/token)."""
     auth = signing_auth(consumer, request_token, verifier=verifier)
-    with _redacted(consumer.secret, request_token.secret):
+    hidden = (consumer.secret, request_token.secret)
+    with _redacted(*hidden):
         response = _send(session, "POST", index_url, "token", auth, **kw)
-        return parse_token_response(response, "token")
+        return parse_token_response(response, "token", hidden=hidden)
 
 
 def identify(session: requests.Session, index_url: str, consumer: Consumer, access: TokenPair, **kw: Any) -> tuple[str, str]:
     """Ask the wiki who the token belongs to; returns (the raw JWT, the nonce we signed with)."""
     nonce = secrets.token_hex(16)
-    with _redacted(consumer.secret, access.key, access.secret):
+    hidden = (consumer.secret, access.key, access.secret)
+    with _redacted(*hidden):
         response = _send(session, "POST", index_url, "identify", signing_auth(consumer, access, nonce=nonce), **kw)
-        return parse_identify_response(response), nonce
+        return parse_identify_response(response, hidden=hidden), nonce
 
 
-def parse_identify_response(response: requests.Response) -> str:
-    """The raw JWT of an identify answer, or the wiki's refusal (JSON ``{"error", "message"}``)."""
+def parse_identify_response(response: requests.Response, hidden: tuple[str, ...] = ()) -> str:
+    """The raw JWT of an identify answer, or the wiki's refusal (JSON ``{"error", "message"}``).
+
+    ``hidden``: the secrets the request was signed with, redacted from the wiki's text before it is cut.
+    """
     body = _text(response, "identify").strip()
     if body.startswith("{"):
-        raise _refusal(body, "identify")
+        raise _refusal(body, "identify", hidden)
     if not re.fullmatch(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*", body):
         raise ProtocolError("bad_response", "identify", f"the answer is not a JWT ({_describe(response)})")
     return body
@@ -160,8 +159,11 @@ def _text(response: requests.Response, step: str) -> str:
         raise ProtocolError("bad_response", step, "the answer is not UTF-8 text") from err
 
 
-def parse_token_response(response: requests.Response, step: str) -> TokenPair:
-    """A token from an initiate or token answer (form-encoded or JSON), or the wiki's refusal."""
+def parse_token_response(response: requests.Response, step: str, hidden: tuple[str, ...] = ()) -> TokenPair:
+    """A token from an initiate or token answer (form-encoded or JSON), or the wiki's refusal.
+
+    ``hidden``: the secrets the request was signed with, redacted from the wiki's text before it is cut.
+    """
     body = _text(response, step).strip()
     if body.startswith("{"):
         try:
@@ -169,10 +171,10 @@ def parse_token_response(response: requests.Response, step: str) -> TokenPair:
         except (ValueError, RecursionError) as err:  # RecursionError: nesting deeper than the parser goes
             raise ProtocolError("bad_response", step, f"the answer is not valid JSON ({_describe(response)})") from err
         if isinstance(data, dict) and "error" in data:
-            raise _refusal(body, step)
+            raise _refusal(body, step, hidden)
         key, secret = (data.get("key"), data.get("secret")) if isinstance(data, dict) else (None, None)
     elif body.startswith("Error:"):
-        raise ProtocolError("refused", step, clean(body[len("Error:") :]))
+        raise ProtocolError("refused", step, clean(body[len("Error:") :], hidden))
     else:
         fields = parse_qs(body, keep_blank_values=False)
         key = (fields.get("oauth_token") or [None])[0]
@@ -186,15 +188,15 @@ def _is_token(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._~\-]{1,255}", value) is not None
 
 
-def _refusal(body: str, step: str) -> ProtocolError:
+def _refusal(body: str, step: str, hidden: tuple[str, ...] = ()) -> ProtocolError:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
         return ProtocolError("bad_response", step, "the answer is not valid JSON")
     if not isinstance(data, dict) or not isinstance(data.get("error"), str):
         return ProtocolError("bad_response", step, "the answer is JSON without an error or a token")
-    message = clean(str(data.get("message") or data["error"]))
-    return ProtocolError("refused", step, message, wiki_code=clean(data["error"])[:100])
+    message = clean(str(data.get("message") or data["error"]), hidden)
+    return ProtocolError("refused", step, message, wiki_code=clean(data["error"], hidden, MAX_CODE))
 
 
 def _describe(response: requests.Response) -> str:

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from mwsso.protocol import clean, redact, transport_errors
+from mwsso.protocol import MAX_CODE, clean, redacting, transport_errors
 from mwsso.wikiurls import wiki_urls
 
 Step = Literal["token", "refresh", "profile", "callback"]
@@ -35,6 +35,12 @@ PROFILE_ROUTE = "/oauth2/resource/profile"
 VERIFIER_BYTES = 64
 # What the wiki's callback says when the person pressed Cancel (MediaWiki: not access_denied).
 CANCEL_ERRORS = ("unauthorized_client", "access_denied")
+# The authorization endpoint's error codes (RFC 6749, 4.1.2.1): the only ones a callback is known to carry.
+CALLBACK_ERRORS = (
+    *CANCEL_ERRORS, "invalid_request", "unsupported_response_type", "invalid_scope", "server_error",
+    "temporarily_unavailable",
+)  # fmt: skip
+UNKNOWN_CALLBACK_ERROR = "unknown_error"
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+/=\-]{1,4096}")
 
 
@@ -141,18 +147,20 @@ def authorize_url(
     return f"{wiki_urls(wiki_url).rest_route(AUTHORIZE_ROUTE)}?{urlencode(params)}"
 
 
-def callback_error(params: dict[str, Any]) -> ProtocolError | None:
-    """The error the wiki put in the callback (``error=unauthorized_client`` when the person pressed Cancel)."""
+def callback_error(params: dict[str, Any]) -> str | None:
+    """The error code in a callback (``unauthorized_client`` when the person pressed Cancel), or None.
+
+    One of ``CALLBACK_ERRORS``, else ``UNKNOWN_CALLBACK_ERROR``: anyone can write a link to the callback,
+    so nothing else of it (``error_description``, ``message``, an unknown code) is ever kept or shown.
+    """
     error = params.get("error")
     if error is None:
         return None
-    code = clean(str(error))[:100]
-    message = clean(str(params.get("error_description") or params.get("message") or code))
-    return ProtocolError("refused", "callback", message, wiki_code=code)
+    return error if error in CALLBACK_ERRORS else UNKNOWN_CALLBACK_ERROR
 
 
-def is_cancel(error: ProtocolError) -> bool:
-    return error.step == "callback" and error.wiki_code in CANCEL_ERRORS
+def is_cancel(code: str | None) -> bool:
+    return code in CANCEL_ERRORS
 
 
 # -- the token endpoint -----------------------------------------------------------------
@@ -202,19 +210,18 @@ def _token_request(
     headers = {**(kw.pop("headers", None) or {}), "Accept": "application/json"}
     # data= (a dict) is always sent as application/x-www-form-urlencoded: never JSON.
     response = _send(session, "POST", url, step, data=form, headers=headers, **kw)
-    try:
-        return parse_token_answer(response.status_code, response.content, step)
-    except ProtocolError as err:
-        err.message, err.hint = redact(err.message, hidden), redact(err.hint, hidden)
-        err.args = (err.message,)
-        raise
+    with redacting(ProtocolError, hidden):
+        return parse_token_answer(response.status_code, response.content, step, hidden)
 
 
-def parse_token_answer(status: int, body: bytes, step: str = "token") -> TokenSet:
-    """Tokens from a 200 answer, or the wiki's refusal (``invalid_request``, ``invalid_client``, 415 …)."""
+def parse_token_answer(status: int, body: bytes, step: str = "token", hidden: tuple[str, ...] = ()) -> TokenSet:
+    """Tokens from a 200 answer, or the wiki's refusal (``invalid_request``, ``invalid_client``, 415 …).
+
+    ``hidden``: the secrets the request carried, redacted from the wiki's text before it is cut.
+    """
     data = _json_object(status, body, step)
     if status != 200 or "error" in data or "errorKey" in data:
-        raise _refusal(status, data, step)
+        raise _refusal(status, data, step, hidden)
     access = data.get("access_token")
     token_type = data.get("token_type")
     if not _is_token(access):
@@ -239,19 +246,15 @@ def fetch_profile(session: requests.Session, wiki_url: str, access_token: str, *
     url = wiki_urls(wiki_url).rest_route(PROFILE_ROUTE)
     headers = {**(kw.pop("headers", None) or {}), "Authorization": f"Bearer {access_token}"}
     response = _send(session, "GET", url, "profile", headers=headers, **kw)
-    try:
-        return parse_profile_answer(response.status_code, response.content)
-    except ProtocolError as err:
-        err.message, err.hint = redact(err.message, (access_token,)), redact(err.hint, (access_token,))
-        err.args = (err.message,)
-        raise
+    with redacting(ProtocolError, (access_token,)):
+        return parse_profile_answer(response.status_code, response.content, (access_token,))
 
 
-def parse_profile_answer(status: int, body: bytes) -> dict[str, Any]:
+def parse_profile_answer(status: int, body: bytes, hidden: tuple[str, ...] = ()) -> dict[str, Any]:
     """The profile object (1.39 sends it as text/html, 1.43 as JSON: the body is read either way)."""
     data = _json_object(status, body, "profile")
     if status != 200 or "error" in data:
-        raise _refusal(status, data, "profile")
+        raise _refusal(status, data, "profile", hidden)
     return data
 
 
@@ -280,15 +283,15 @@ def _json_object(status: int, body: bytes, step: str) -> dict[str, Any]:
     raise ProtocolError("bad_response", step, f"the answer (HTTP {status}, {len(body)} bytes) is not a JSON object", http_status=status)
 
 
-def _refusal(status: int, data: dict[str, Any], step: str) -> ProtocolError:
+def _refusal(status: int, data: dict[str, Any], step: str, hidden: tuple[str, ...] = ()) -> ProtocolError:
     code = data.get("error") if isinstance(data.get("error"), str) else data.get("errorKey")
     if status >= 500 or status == 429 or not isinstance(code, str) or not code:
         # 1.39's profile answers 500 without an Authorization header; any 5xx is the wiki's trouble.
         kind = "unavailable" if status >= 500 or status == 429 else "bad_response"
         return ProtocolError(kind, step, f"the wiki answered HTTP {status}", http_status=status)
-    message = clean(str(data.get("error_description") or data.get("message") or code))
-    hint = clean(str(data.get("hint") or "")) if isinstance(data.get("hint"), str) else ""
-    return ProtocolError("refused", step, message, wiki_code=clean(code)[:100], hint=hint, http_status=status)
+    message = clean(str(data.get("error_description") or data.get("message") or code), hidden)
+    hint = clean(data["hint"], hidden) if isinstance(data.get("hint"), str) else ""
+    return ProtocolError("refused", step, message, wiki_code=clean(code, hidden, MAX_CODE), hint=hint, http_status=status)
 
 
 def _is_token(value: Any) -> bool:

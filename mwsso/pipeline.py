@@ -28,9 +28,6 @@ from mwsso.tokens.storing import identity_fields
 logger = logging.getLogger("mwsso.login")
 
 
-# The providers (OAuth 1.0a and 2.0) whose uid is a wiki's central user id: one person, one Django user.
-WIKI_PROVIDERS = ("mediawiki", "mediawiki-oauth2")
-
 # Username field length of Django's default user; longer wiki names are cut to fit.
 USERNAME_MAX = 150
 DISAMBIGUATION = "~"
@@ -63,7 +60,7 @@ def create_or_update_user(
         _update_user(backend, user, uid, identity)
         return {"user": user, "is_new": False}
     begin_writes(backend)
-    username = _claim_username(identity.username, uid, None)
+    username = _claim_username(identity.username, uid, None, identity.wiki)
     # Last, a name no one holds yet: a wiki user may really be called "Alice~3" ("~" is allowed in wiki names).
     unique = _suffixed(identity.username, f"{uid}.{secrets.token_hex(3)}")
     for attempt in (username, _suffixed(identity.username, uid), unique):
@@ -95,7 +92,7 @@ def _link_other_protocol(backend: Any, uid: str, identity: Identity, user: Any, 
     The user is the one whose ``WikiIdentity`` the same wiki vouched for (``wiki`` and ``sub``), which
     only a completed sign-in writes. A different signed-in user is never linked (None: refused after).
     """
-    known = WikiIdentity.objects.select_related("user").filter(wiki=identity.issuer, sub=uid).first()
+    known = WikiIdentity.objects.select_related("user").filter(wiki=identity.wiki, sub=uid).first()
     if known is None or (user is not None and user.pk != known.user_id):
         return None
     extra = backend.extra_data(known.user, uid, kwargs.get("response") or {}, {}, kwargs)
@@ -133,7 +130,7 @@ def _update_user(backend: Any, user: Any, uid: str, identity: Identity) -> None:
             # A savepoint: a name held by an account we may not move (a wiki user really called
             # "Alice~3") leaves the user their current name instead of failing the login.
             with transaction.atomic():
-                setattr(user, field, _claim_username(identity.username, uid, user.pk))
+                setattr(user, field, _claim_username(identity.username, uid, user.pk, identity.wiki))
                 user.save(update_fields=[field])
             logger.info("wiki user %s is now called %r (was %r)", uid, identity.username, current)
         except IntegrityError:
@@ -150,27 +147,31 @@ def _suffixed(name: str, uid: str) -> str:
     return name[: USERNAME_MAX - len(suffix)] + suffix
 
 
-def _claim_username(name: str, uid: str, user_pk: Any) -> str:
-    """The Django username for wiki user ``uid`` called ``name``.
+def _claim_username(name: str, uid: str, user_pk: Any, wiki: str) -> str:
+    """The Django username for wiki user ``uid`` of ``wiki`` called ``name``.
 
-    The wiki says who owns a name now. If another wiki user's Django account
-    still holds it (they were renamed and have not signed in since), that stale
-    account steps aside to ``name~<its uid>`` and takes its new name at its next
-    login. A local account that is not linked to the wiki is never touched: the
-    wiki user gets ``name~<uid>`` instead.
+    The wiki says who owns a name now. If the Django account of another user of that same wiki
+    still holds exactly that name (they were renamed and have not signed in since), that stale
+    account steps aside to ``name~<its central id>`` and takes its new name at its next login.
+    Any other holder is never touched and the wiki user gets ``name~<uid>`` instead: a local
+    account, a user of another wiki (its name there says nothing of this wiki's names), or a name
+    that the database only compares equal (MariaDB's case- and accent-insensitive collations take
+    "ÁLICE" for "Alice").
     """
     User = get_user_model()
     field = User.USERNAME_FIELD
     if len(name) > USERNAME_MAX:
         return _suffixed(name, uid)
-    holder = User.objects.filter(**{field: name}).exclude(pk=user_pk).first()
+    holders = list(User.objects.filter(**{field: name}).exclude(pk=user_pk))
+    holder = next((candidate for candidate in holders if getattr(candidate, field) == name), None)
     if holder is None:
-        return name
-    stale = UserSocialAuth.objects.filter(user=holder, provider__in=WIKI_PROVIDERS).exclude(uid=uid).first()
+        # A name the database takes for a held one cannot be stored beside it.
+        return _suffixed(name, uid) if holders else name
+    stale = WikiIdentity.objects.filter(user=holder, wiki=wiki).exclude(sub=uid).values_list("sub", flat=True).first()
     if stale is None:
         return _suffixed(name, uid)
-    User.objects.filter(pk=holder.pk).update(**{field: _suffixed(name, stale.uid)})
-    logger.info("moved stale username %r of wiki user %s aside for wiki user %s", name, stale.uid, uid)
+    User.objects.filter(pk=holder.pk).update(**{field: _suffixed(name, stale)})
+    logger.info("moved stale username %r of wiki user %s aside for wiki user %s", name, stale, uid)
     return name
 
 
@@ -236,12 +237,12 @@ def store_identity(
     Nothing is written when the wiki said nothing new and ``refreshed_at`` is recent.
     """
     values = identity_fields(identity)
-    stored = loginstate.MISSING if is_new else loginstate.stored(social, WikiIdentity, identity.issuer)
+    stored = loginstate.MISSING if is_new else loginstate.stored(social, WikiIdentity, identity.wiki)
     if isinstance(stored, WikiIdentity) and _same(stored, values):
         if _recent(stored.refreshed_at, loginstate.other_wikis_latest(social)):
             return {"wiki_identity": stored}
     values["refreshed_at"] = timezone.now()
-    return {"wiki_identity": _save_for_user(backend, WikiIdentity, user, identity.issuer, values, is_new, stored)}
+    return {"wiki_identity": _save_for_user(backend, WikiIdentity, user, identity.wiki, values, is_new, stored)}
 
 
 def _same(stored: Any, values: dict[str, Any]) -> bool:
@@ -289,7 +290,7 @@ def store_access_token(
         "status": AccessToken.Status.VALID,
         "status_reason": "",
     }
-    stored = loginstate.MISSING if is_new else loginstate.stored(social, AccessToken, identity.issuer)
+    stored = loginstate.MISSING if is_new else loginstate.stored(social, AccessToken, identity.wiki)
     if (
         plain is not None
         and isinstance(stored, AccessToken)
@@ -303,5 +304,5 @@ def store_access_token(
     if plain is not None:
         defaults.update(AccessToken.credential_fields(plain[0], plain[1]))
     return {
-        "access_token_record": _save_for_user(backend, AccessToken, user, identity.issuer, defaults, is_new, stored)
+        "access_token_record": _save_for_user(backend, AccessToken, user, identity.wiki, defaults, is_new, stored)
     }

@@ -162,7 +162,9 @@ def login_error(request: HttpRequest, backend: str, err: Exception, *, step: str
         # A refusal is policy working as configured, not a fault.
         log = logger.info if isinstance(err, LoginRefused) else logger.warning
         log("login %s failed: %s [%s] %s", step, code, reason, detail)
-    return render(request, ERROR_TEMPLATE, context, status=status)
+    response = render(request, ERROR_TEMPLATE, context, status=status)
+    _keep_used_up_handshake(request, err, status)
+    return response
 
 
 def _tell_operators(misconfigured: Misconfiguration, context: dict[str, Any], failure: str) -> None:
@@ -180,3 +182,15 @@ def _tell_operators(misconfigured: Misconfiguration, context: dict[str, Any], fa
         wiki_message=context["wiki_message"] if settings.DEBUG else "",
         misconfiguration={"problem": problem, "fix": fix} if settings.DEBUG else None,
     )
+
+
+def _keep_used_up_handshake(request: HttpRequest, err: Exception, status: int) -> None:
+    """Save the session of a failed callback, which used up its pending handshake, even under a 5xx status.
+
+    Django's SessionMiddleware saves nothing on a 5xx response; a wiki that refused the token exchange
+    (a tampered ``oauth_verifier``) would otherwise leave the request token usable for another callback.
+    Not on ``SiteBusy``: saving would wait for the very database lock that failed the sign-in.
+    """
+    session = getattr(request, "session", None)
+    if status >= 500 and session is not None and session.modified and not isinstance(err, SiteBusy):
+        session.save()

@@ -109,8 +109,10 @@ class FaultyProxy:
     (401/500 from the profile, garbage, silence) over real HTTP.
     """
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str = "", routes: dict[str, str] | None = None) -> None:
         self.target = target.rstrip("/")
+        # Path prefix → another wiki behind this same host (a path-based wiki farm); other paths go to target.
+        self.routes = routes or {}
         self.answers: dict[str, tuple[int, str, bytes]] = {}
         self.delays: dict[str, float] = {}
         proxy = self
@@ -127,10 +129,12 @@ class FaultyProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 data = self.rfile.read(length) if length else None
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                base = next((url for prefix, url in proxy.routes.items() if path.startswith(prefix)), proxy.target)
                 answer = requests.request(
-                    self.command, proxy.target + self.path, data=data, headers=headers, allow_redirects=False, timeout=10
+                    self.command, base.rstrip("/") + self.path, data=data, headers=headers, allow_redirects=False, timeout=10
                 )
-                keep = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "location", "cache-control")}
+                kept = ("content-type", "location", "cache-control", "set-cookie")
+                keep = {k: v for k, v in answer.headers.items() if k.lower() in kept}
                 self._reply(answer.status_code, keep, answer.content)
 
             def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:

@@ -26,6 +26,7 @@ from mwsso import api
 from mwsso.app_settings import DEFAULT_PIPELINE
 from mwsso.checks import check_stock_plain_tokens
 from mwsso.devwiki.testing import authorize
+from mwsso.identity import wiki_key
 from mwsso.models import AccessToken
 from mwsso.tokens import import_social_tokens
 from mwsso.tokens.importing import stock_credentials
@@ -118,7 +119,7 @@ def test_stock_users_switch_import_and_call_without_signing_in_again(stock_site,
     for name in WIKI_IDS:
         acts_as(name)  # a real call with the imported token, no new sign-in
     token = AccessToken.objects.get(user__social_auth__uid="3")
-    assert (token.wiki, token.wiki_url, token.consumer_key) == (devwiki.store.server, devwiki.index_url, stock_site.SOCIAL_AUTH_MEDIAWIKI_KEY)
+    assert (token.wiki, token.wiki_url, token.consumer_key) == (wiki_key(devwiki.index_url), devwiki.index_url, stock_site.SOCIAL_AUTH_MEDIAWIKI_KEY)
     assert token.grants == [] and token.last_verified is None and token.status == AccessToken.Status.VALID
 
     # Nothing readable is left anywhere in the database, and every other extra_data field is kept.
@@ -207,7 +208,7 @@ def test_stock_credentials_reads_only_the_stock_shape():
 def test_a_user_with_an_mwsso_token_keeps_it_and_the_plain_copy_still_goes(wiki_settings, devwiki):
     user = User.objects.create(username="Alice")
     stock_row(user, "3", {"oauth_token": "stale-key-0001", "oauth_token_secret": "stale-secret-0001"}, id=3, username="Alice")
-    newer = AccessToken(user=user, wiki=devwiki.store.server, wiki_url=devwiki.index_url, consumer_key="c", grants=["basic"])
+    newer = AccessToken(user=user, wiki=wiki_key(devwiki.index_url), wiki_url=devwiki.index_url, consumer_key="c", grants=["basic"])
     newer.set_credentials("fresh-key-0001", "fresh-secret-0001")
     newer.save()
 

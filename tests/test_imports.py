@@ -16,7 +16,8 @@ MODULES = sorted(
     for info in pkgutil.walk_packages(mwsso.__path__, "mwsso.")
     # The layers that import each other: tokens and the API client, the backends, the pipeline, the admin.
     if info.name.startswith(("mwsso.api", "mwsso.tokens", "mwsso.admin", "mwsso.diagnostics"))
-    or info.name in ("mwsso.backends", "mwsso.pipeline", "mwsso.policy", "mwsso.views", "mwsso.models")
+    or info.name
+    in ("mwsso.backends", "mwsso.callbacks", "mwsso.configured", "mwsso.pipeline", "mwsso.policy", "mwsso.views", "mwsso.models")
 )
 # Minimal settings and no admin autodiscovery, so that nothing but the app's own ready() is imported
 # before the module: a module that imports only when another went before it fails here.

@@ -32,7 +32,7 @@ def test_full_login_creates_user_identity_and_encrypted_token(login, site_client
     social = UserSocialAuth.objects.get(user=user)
     assert (social.provider, social.uid) == ("mediawiki", "3")
     identity = mwsso.identity_for(user)
-    assert identity.wiki == devwiki.server_url
+    assert identity.wiki == devwiki.server_url + "/w"  # the wiki is its server and script path
     assert identity.editcount == 1234 and "autoconfirmed" in identity.groups
     assert identity.grants and all(isinstance(g, str) for g in identity.grants)
     token = AccessToken.objects.get(user=user)

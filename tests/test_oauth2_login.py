@@ -59,7 +59,7 @@ def test_confidential_client_full_flow(o2_settings, o2wiki, site_client, caplog)
     social = UserSocialAuth.objects.get()
     assert (social.provider, social.uid, social.id_key) == ("mediawiki-oauth2", "3", "userID")
     identity = mwsso.identity_for(user)
-    assert identity.wiki == o2wiki.server_url and identity.sub == "3"
+    assert identity.wiki == o2wiki.server_url + "/w" and identity.sub == "3"
     token = AccessToken.objects.get()
     assert (token.oauth_version, token.consumer_key, token.status) == (2, CONFIDENTIAL[0], AccessToken.Status.VALID)
     assert token.expires_at - timezone.now() > timedelta(minutes=55)

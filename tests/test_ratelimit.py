@@ -58,13 +58,13 @@ def test_the_session_limit_gives_a_friendly_429_with_retry_after(wiki_settings, 
         refused = start(client)
     finally:
         signals.login_rate_limited.disconnect(receiver)
-    # The first start of a new session has no session key yet: the session count starts with the second.
-    assert statuses == [302, 302, 302, 302, 429]
+    # Every start counts, the first of a browser without a session too.
+    assert statuses == [302, 302, 302, 429, 429]
     assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 60
     assert "Too many sign-in attempts" in refused.content.decode() and "wait a minute" in refused.content.decode()
     # A refused start never reaches the wiki.
-    assert devwiki.control("stats")["counters"]["initiate"] == 4
-    assert [(s["backend"], s["scope"]) for s in sent] == [("mediawiki", "session"), ("mediawiki", "session")]
+    assert devwiki.control("stats")["counters"]["initiate"] == 3
+    assert [(s["backend"], s["scope"]) for s in sent] == [("mediawiki", "session")] * 3
     assert any(
         r.name == "mwsso.ratelimit" and r.levelno == logging.WARNING and "scope=session" in r.getMessage()
         for r in caplog.records
@@ -136,7 +136,7 @@ def test_the_defaults(wiki_settings):
     assert app_settings.LOGIN_RATE_LIMITS == {"ip": "30/5m", "session": "10/m"}
     assert app_settings.TRUSTED_PROXIES == 0 and app_settings.CLIENT_IP is None
     client = browser()
-    assert [start(client).status_code for _ in range(12)] == [302] * 11 + [429]
+    assert [start(client).status_code for _ in range(12)] == [302] * 10 + [429] * 2
 
 
 def test_system_checks_of_the_rate_limit_settings(settings):
@@ -166,7 +166,7 @@ def test_system_checks_of_the_rate_limit_settings(settings):
 def test_a_bad_rate_or_a_cache_that_is_down_never_breaks_sign_in(wiki_settings, caplog):
     wiki_settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "lots", "session": "1/m"}
     client = browser()
-    assert [start(client).status_code for _ in range(3)] == [302, 302, 429]  # the good limit still holds
+    assert [start(client).status_code for _ in range(3)] == [302, 429, 429]  # the good limit still holds
     assert "MWSSO_LOGIN_RATE_LIMITS['ip'] ignored" in caplog.text
     wiki_settings.CACHES = {
         **wiki_settings.CACHES,
@@ -189,3 +189,84 @@ def test_client_ip_reading(rf, settings):
     assert client_ip(request) == "10.0.0.1"
     settings.MWSSO_CLIENT_IP = lambda request: "192.0.2.1"
     assert client_ip(request) == "192.0.2.1"
+
+
+# -- one client, however its address is spelled ----------------------------------------------
+IPV6_SPELLINGS = [
+    "2001:db8:1:2::7", "2001:DB8:1:2::7", "2001:0db8:0001:0002:0000:0000:0000:0007", "2001:db8:1:2:0:0:0:7",
+    "[2001:db8:1:2::7]", "[2001:db8:1:2::7]:443", " 2001:db8:1:2::7 ", "2001:db8:1:2::7%eth0",
+]  # fmt: skip
+IPV4_FORMS = [
+    "203.0.113.7", "::ffff:203.0.113.7", "::FFFF:203.0.113.7", "::ffff:cb00:7107", "0:0:0:0:0:ffff:cb00:7107",
+    "[::ffff:203.0.113.7]", "203.0.113.7:51234",
+]  # fmt: skip
+
+
+@pytest.fixture
+def behind_one_proxy(wiki_settings):  # type: ignore[no-untyped-def]
+    wiki_settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "5/m"}
+    wiki_settings.MWSSO_TRUSTED_PROXIES = 1
+    return wiki_settings
+
+
+def starts_from(addresses: list[str]) -> list[int]:
+    return [start(browser(), HTTP_X_FORWARDED_FOR=address).status_code for address in addresses]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("spellings", [IPV6_SPELLINGS, IPV4_FORMS], ids=["ipv6 spellings", "ipv4 forms"])
+def test_one_address_in_any_spelling_is_one_client(behind_one_proxy, spellings):
+    assert starts_from(spellings) == [302] * 5 + [429] * (len(spellings) - 5)
+
+
+@pytest.mark.django_db
+def test_an_ipv6_64_is_one_client(behind_one_proxy):
+    assert starts_from([f"2001:db8:1:2::{n:x}" for n in range(1, 15)]) == [302] * 5 + [429] * 9
+    assert starts_from(["2001:db8:1:3::1"]) == [302]  # the next /64 is another client
+    behind_one_proxy.MWSSO_RATE_LIMIT_IPV6_PREFIX = 128
+    assert starts_from([f"2001:db8:9:9::{n:x}" for n in range(1, 8)]) == [302] * 7
+
+
+@pytest.mark.django_db
+def test_what_is_not_an_address_shares_one_count(behind_one_proxy):
+    assert starts_from([f"not-an-address-{n}" for n in range(7)]) == [302] * 5 + [429] * 2
+    assert starts_from(["198.51.100.1"]) == [302]
+
+
+@pytest.mark.django_db
+def test_the_first_start_of_a_browser_counts_for_its_session(wiki_settings):
+    wiki_settings.MWSSO_LOGIN_RATE_LIMITS = {"session": "10/m"}
+    client = browser()
+    assert [start(client).status_code for _ in range(11)] == [302] * 10 + [429]
+    # A refused start of a browser without a session writes no session (nothing to note it in).
+    from django.contrib.sessions.models import Session
+
+    wiki_settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "1/m", "session": "10/m"}
+    sessions = Session.objects.count()
+    assert start(browser(), REMOTE_ADDR="192.0.2.99").status_code == 302
+    assert start(browser(), REMOTE_ADDR="192.0.2.99").status_code == 429
+    assert Session.objects.count() == sessions + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "normal"),
+    [
+        ("203.0.113.7", "203.0.113.7"), ("::ffff:203.0.113.7", "203.0.113.7"), ("[::1]:8000", "::1"),
+        ("2001:0DB8::0001", "2001:db8::1"), ("fe80::1%eth0", "fe80::1"), ("203.0.113.7:80", "203.0.113.7"),
+        ("0203.0.113.7", None), ("", None), ("example.org", None), ("1.2.3.4.5", None),
+    ],
+)  # fmt: skip
+def test_addresses_are_read_in_one_spelling(text, normal):
+    from mwsso.ratelimit import normalise_address
+
+    assert normalise_address(text) == normal
+
+
+def test_the_ipv6_prefix_setting_is_checked(settings):
+    from mwsso.checks import check_rate_limit_settings
+
+    for bad in (129, -1, "64", True):
+        settings.MWSSO_RATE_LIMIT_IPV6_PREFIX = bad
+        assert [m.id for m in check_rate_limit_settings()] == ["mwsso.E033"]
+    settings.MWSSO_RATE_LIMIT_IPV6_PREFIX = 56
+    assert check_rate_limit_settings() == []

@@ -31,7 +31,8 @@ def signed_in(path_wiki, settings, site_client):  # type: ignore[no-untyped-def]
 def test_sign_in_stores_the_wikis_own_index_url(signed_in, path_wiki):
     token = AccessToken.objects.get(user=signed_in)
     assert token.wiki_url == path_wiki.index_url
-    assert token.wiki == path_wiki.store.server
+    # The wiki is its server and its script path: two wikis of one server stay apart.
+    assert token.wiki == path_wiki.store.server + path_wiki.script_path
 
 
 def test_read_edit_and_continuation(signed_in, path_wiki):

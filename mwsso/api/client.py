@@ -37,7 +37,9 @@ from mwsso.api.errors import (
 )
 from mwsso.api.signing import Signer
 from mwsso.app_settings import app_settings
+from mwsso.identity import wiki_key
 from mwsso.models import AccessToken
+from mwsso.protocol import printable
 from mwsso.protocol import redact as scrub
 from mwsso.tokens import verify
 from mwsso.wikiurls import wiki_urls
@@ -247,7 +249,8 @@ class Client:
         raise BadResponse("mwsso-bad-response", f"the answer is not the API's JSON ({detail})", http_status=status)
 
     def _error(self, code: str, info: str, data: dict[str, Any], status: int) -> APIError:
-        info = self._scrub(info)
+        # The wiki's words go to exceptions, logs, a token's status reason and terminals: one line, no control characters.
+        code, info = printable(self._scrub(code)), printable(self._scrub(info))
         if code == "mwoauth-invalid-authorization-wrong-wiki":
             # The consumer is limited to other wikis: nothing is wrong with the token.
             return NotAllowedWiki(code, info, http_status=status)
@@ -315,18 +318,19 @@ class Client:
         return scrub(text, (*self.signer.secrets, self._csrf or ""))
 
     def _calls_tokens_own_wiki(self) -> bool:
-        """Whether ``api_url`` is the wiki that issued ``token`` (by its URL or its canonical server)."""
+        """Whether ``api_url`` is the wiki that issued ``token``: the same key (server and script path), from its
+        URL or its stored key. A URL of ours built wrong (``http://host//api.php``) still names that wiki."""
         token = self.token
         if token is None:
             return True
         try:
-            target = wikis.endpoint(self.api_url).server
-            home = {wikis.home_endpoint(token.wiki_url).server}
-        except wikis.InvalidWiki:
+            target = wiki_key(wikis.endpoint(self.api_url).api_url)
+            home = {wiki_key(token.wiki_url)}
+        except (wikis.InvalidWiki, ValueError):
             return True
         try:
-            home.add(wikis.resolve(token.wiki, token.wiki_url).server)
-        except wikis.InvalidWiki:
+            home.add(wiki_key(wikis.resolve(token.wiki, token.wiki_url).api_url))
+        except (wikis.InvalidWiki, ValueError):
             pass
         return target in home
 

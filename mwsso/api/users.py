@@ -44,8 +44,8 @@ def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
             target = wikis.resolve(wiki, token.wiki_url)
         except wikis.InvalidWiki as err:
             raise NotAllowedWiki("mwsso-invalid-wiki", str(err)) from err
-        # A token issued by that very wiki beats one from elsewhere in the farm.
-        token = next((t for t in stored if any(e.server == target.server for e in _endpoints(t))), token)
+        # A token issued by that very wiki (its server and script path) beats one from elsewhere in the farm.
+        token = next((t for t in stored if any(e.api_url == target.api_url for e in _endpoints(t))), token)
         if not wikis.is_allowed(target, _endpoints(token), app_settings.ALLOWED_WIKIS):
             raise NotAllowedWiki(
                 "mwsso-not-allowed-wiki",

@@ -128,9 +128,13 @@ def resolve(wiki: str, home_index_url: str) -> Endpoint:
 
 
 def is_allowed(target: Endpoint, home: Iterable[Endpoint], patterns: Iterable[str]) -> bool:
-    """True when ``target`` is one of the ``home`` wiki's hosts or matches an allow-list pattern."""
+    """True when ``target`` is the ``home`` wiki itself or matches an allow-list pattern.
+
+    The home wiki is its server *and* script path: another wiki of the same server (a path-based
+    farm) is another wiki, allowed only by a pattern like any other.
+    """
     homes = list(home)
-    if any(h.server == target.server for h in homes):
+    if any(h.api_url == target.api_url for h in homes):
         return True
     home_schemes = {h.scheme for h in homes}
     return any(_matches(target, pattern, home_schemes) for pattern in patterns)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from mwsso.protocol import printable
+
 Status = Literal["pass", "warn", "fail", "skip"]
 
 
@@ -20,6 +22,26 @@ class Result:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def printable(self) -> Result:
+        """This result with every text in it fit for a terminal (``mwsso.protocol.printable``).
+
+        A summary may quote the wiki, and a wiki's text may carry escape sequences that would retitle
+        the operator's terminal, clear it, or print a line of their own.
+        """
+        return Result(
+            self.check, self.status, printable(self.summary), printable(self.fix), _printable(self.details)
+        )
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {_printable(key): _printable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable(item) for item in value]
+    return value
 
 
 def exit_status(results: list[Result]) -> int:

@@ -20,6 +20,7 @@ from mwsso.tokens.maintenance import (
 )
 from mwsso.tokens.queries import (
     EXPORT_FIELDS,
+    AmbiguousUser,
     all_grants,
     export_rows,
     filter_by_grant,
@@ -40,6 +41,7 @@ from mwsso.tokens.verify import (
 
 __all__ = [
     "EXPORT_FIELDS",
+    "AmbiguousUser",
     "ImportNotConfigured",
     "ImportResult",
     "KeyUsage",

@@ -13,9 +13,8 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from mwsso import oauth2
+from mwsso.configured import configured_oauth2_client as social_oauth2_client
 
 logger = logging.getLogger("mwsso.tokens.clients")
 
@@ -41,13 +40,6 @@ _sources: dict[str, ClientSource] = {}
 def register_client_source(name: str, source: ClientSource) -> None:
     """Add (or replace, by ``name``) a source of this site's OAuth 2.0 clients."""
     _sources[name] = source
-
-
-def social_oauth2_client() -> oauth2.Client:
-    """social-auth's client (``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY`` / ``_SECRET``; no secret: a public client)."""
-    client_id = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", "") or ""
-    secret = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", "") or ""
-    return oauth2.Client(str(client_id), str(secret))
 
 
 def site_clients() -> list[SiteClient]:

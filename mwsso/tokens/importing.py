@@ -22,8 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
-from mwsso.app_settings import app_settings
-from mwsso.identity import issuer_of
+from mwsso.identity import wiki_key
 from mwsso.models import AccessToken
 from mwsso.tokens.verify import configured_consumer
 from mwsso.wikiurls import DEFAULT_WIKI_URL
@@ -93,8 +92,8 @@ def import_target() -> dict[str, str]:
         raise ImportNotConfigured("SOCIAL_AUTH_MEDIAWIKI_KEY and SOCIAL_AUTH_MEDIAWIKI_SECRET must be set")
     wiki_url = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or DEFAULT_WIKI_URL)
     try:
-        # The same name a sign-in stores (the JWT's iss), so the next sign-in replaces this row, not adds one.
-        wiki = issuer_of(app_settings.IDENTIFY_ISSUER or wiki_url)
+        # The key a sign-in stores (mwsso.identity.wiki_key), so the next sign-in replaces this row, not adds one.
+        wiki = wiki_key(wiki_url)
     except ValueError as err:
         raise ImportNotConfigured(f"SOCIAL_AUTH_MEDIAWIKI_URL is not an http(s) URL ({err})") from None
     return {"wiki": wiki, "wiki_url": wiki_url, "consumer_key": consumer.key}

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from mwsso.models import AccessToken, WikiIdentity
+from mwsso.models import AccessToken, WikiIdentity, wiki_filter
 from mwsso.wikiurls import InvalidWikiURL, wiki_urls
 
 
@@ -48,15 +48,45 @@ def filter_tokens(
     queryset = AccessToken.objects.all() if queryset is None else queryset
     if statuses := list(statuses):
         queryset = queryset.filter(status__in=statuses)
-    if wikis := [wiki.rstrip("/") for wiki in wikis]:
-        queryset = queryset.filter(Q(wiki__in=wikis) | Q(wiki_url__in=wikis))
+    if wikis := list(wikis):
+        named = Q(wiki_url__in=[wiki.strip() for wiki in wikis])
+        for wiki in wikis:
+            named |= wiki_filter(wiki)
+        queryset = queryset.filter(named)
     if grant:
         queryset = filter_by_grant(queryset, grant)
     if user:
-        username_field = f"user__{get_user_model().USERNAME_FIELD}"
-        by_identity = WikiIdentity.objects.filter(username=user).values("user")
-        queryset = queryset.filter(Q(**{username_field: user}) | Q(user__in=by_identity))
+        pk = user_named(user)
+        queryset = queryset.filter(user_id=pk) if pk is not None else queryset.none()
     return queryset
+
+
+class AmbiguousUser(ValueError):
+    """A name that selects no single user: several users' wiki accounts are (or were, before a rename) called so."""
+
+    def __init__(self, name: str, usernames: list[str]) -> None:
+        super().__init__(f"{name!r} is the wiki username of {len(usernames)} users: {', '.join(sorted(usernames))}")
+        self.name = name
+        self.usernames = usernames
+
+
+def user_named(name: str) -> int | None:
+    """The one user ``name`` selects: whose Django username it is, else whose wiki username it is; None for nobody.
+
+    Names are compared exactly, whatever the database's collation (MariaDB's ignore case and accents).
+    A wiki username that two users' identities carry (one renamed on the wiki, or users of two wikis)
+    raises ``AmbiguousUser``; their Django usernames, which are unique, select each of them.
+    """
+    user_model = get_user_model()
+    field = user_model.USERNAME_FIELD
+    for pk, username in user_model.objects.filter(**{field: name}).values_list("pk", field):
+        if username == name:
+            return pk
+    owners = {user for user, username in WikiIdentity.objects.filter(username=name).values_list("user_id", "username") if username == name}
+    if len(owners) > 1:
+        names = user_model.objects.filter(pk__in=owners).values_list(field, flat=True)
+        raise AmbiguousUser(name, [str(username) for username in names])
+    return owners.pop() if owners else None
 
 
 # -- exporting ----------------------------------------------------------------

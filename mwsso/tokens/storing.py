@@ -48,7 +48,7 @@ def oauth2_token_fields(tokens: oauth2.TokenSet, *, wiki_url: str, client_id: st
 def save_identity(user: Any, identity: Identity) -> WikiIdentity:
     """Keep the latest identity the wiki vouched for ``user`` (read it with ``mwsso.identity_for``)."""
     values = {**identity_fields(identity), "refreshed_at": timezone.now()}
-    return WikiIdentity.objects.update_or_create(user=user, wiki=identity.issuer, defaults=values)[0]
+    return WikiIdentity.objects.update_or_create(user=user, wiki=identity.wiki, defaults=values)[0]
 
 
 def save_oauth2_token(
@@ -64,4 +64,4 @@ def save_oauth2_token(
         "last_verified": now,
         "updated": now,
     }
-    return AccessToken.objects.update_or_create(user=user, wiki=identity.issuer, defaults=values)[0]
+    return AccessToken.objects.update_or_create(user=user, wiki=identity.wiki, defaults=values)[0]

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from mwsso import http, oauth1, oauth2, refusals, sitecheck
 from mwsso.app_settings import app_settings
+from mwsso.configured import identify_issuer
 from mwsso.exceptions import TokenUnreadable
 from mwsso.identity import Identity, InvalidIdentity, identity_from_profile, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
@@ -154,8 +155,9 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
             jwt,
             consumer_key=consumer.key,
             consumer_secret=consumer.secret,
-            issuer=token.wiki,
+            issuer=identify_issuer(index_url),
             nonce=nonce,
+            wiki=index_url,
             leeway=app_settings.JWT_LEEWAY,
         )
     except InvalidIdentity as err:
@@ -187,7 +189,7 @@ def _check_oauth2_token(token: AccessToken, access_token: str, expected_sub: str
             return result(Status.INVALID, f"{err.wiki_code}: {err.message}{hint}")
         return result(Status.ERROR, f"{err.kind}: {err.message}")
     try:
-        identity = identity_from_profile(profile, token.wiki)
+        identity = identity_from_profile(profile, token.wiki_url)
     except InvalidIdentity as err:
         return result(Status.ERROR, oauth1.redact(f"the wiki's answer was rejected ({err})", (access_token,)))
     if expected_sub is not None and identity.sub != expected_sub:
@@ -229,15 +231,23 @@ def verify_token(token: AccessToken) -> VerifyResult:
 
 @dataclass
 class VerifySummary:
-    """Counts per status, and the tokens that are not valid."""
+    """Counts per status of what was stored, and the tokens that are not valid.
+
+    ``replaced``: tokens a new sign-in replaced while they were checked; what the wiki said of the old
+    token was dropped, so it is counted here and in no status.
+    """
 
     total: int = 0
     done: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     problems: list[VerifyResult] = field(default_factory=list)
+    replaced: int = 0
 
-    def add(self, result: VerifyResult) -> None:
+    def add(self, result: VerifyResult, *, written: bool = True) -> None:
         self.done += 1
+        if not written and not result.site_fault:
+            self.replaced += 1
+            return
         self.counts[result.status] += 1
         if result.status != Status.VALID:
             self.problems.append(result)
@@ -276,8 +286,7 @@ def verify_tokens(
             futures = {pool.submit(_safe_check, token): token for token in chunk}
             for future in as_completed(futures):
                 result = future.result()
-                record_result(futures[future], result)
-                summary.add(result)
+                summary.add(result, written=record_result(futures[future], result))
                 if progress is not None:
                     progress(summary, result)
     return summary

@@ -51,7 +51,7 @@ def assert_one_of_everything(prod: Deployment, uid: int) -> int:
     )
     assert prod.db.rows("SELECT user_id FROM mwsso_wikiidentity WHERE sub = %s", str(uid)) == [(user_id,)]
     assert prod.db.rows("SELECT user_id, wiki FROM mwsso_accesstoken WHERE user_id = %s", user_id) == [
-        (user_id, prod.wiki.server_url)
+        (user_id, f"{prod.wiki.server_url}/w")  # the wiki's key: its server and script path
     ]
     return int(user_id)
 

@@ -39,11 +39,12 @@ def test_login_writes_postgres_rows_and_a_redis_session(prod: Deployment) -> Non
     assert prod.db.rows("SELECT user_id, provider, uid FROM social_auth_usersocialauth") == [
         (user_id, "mediawiki", "3")
     ]
-    assert prod.db.rows("SELECT user_id, wiki, sub FROM mwsso_wikiidentity") == [(user_id, prod.wiki.server_url, "3")]
+    key = f"{prod.wiki.server_url}/w"  # the wiki's key: its server and script path
+    assert prod.db.rows("SELECT user_id, wiki, sub FROM mwsso_wikiidentity") == [(user_id, key, "3")]
     [(token_user, wiki, status, encrypted)] = prod.db.rows(
         "SELECT user_id, wiki, status, encrypted FROM mwsso_accesstoken"
     )
-    assert (token_user, wiki) == (user_id, prod.wiki.server_url) and status.lower() == "valid"
+    assert (token_user, wiki) == (user_id, key) and status.lower() == "valid"
     # The token the wiki issued is stored only encrypted.
     [issued] = [t["key"] for t in prod.wiki.control("stats")["access_tokens"] if not t["revoked"]]
     assert issued not in str(encrypted)

@@ -14,8 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from mwsso.app_settings import app_settings
-from mwsso.identity import issuer_of
+from mwsso.identity import wiki_key as key_of_wiki
 from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
 PROVIDER_ID = "mediawiki"
@@ -43,13 +42,17 @@ def wiki_url() -> str:
 
 
 def issuer_url() -> str:
-    """What ``identity_from_profile`` names the wiki by: ``MWSSO_IDENTIFY_ISSUER``, else the wiki's URL."""
-    return app_settings.IDENTIFY_ISSUER or wiki_url()
+    """What ``identity_from_profile`` names the wiki by: its index.php URL.
+
+    ``MWSSO_IDENTIFY_ISSUER`` is not read here: it names the ``iss`` of an OAuth 1.0a identify JWT, and a
+    profile has none; applying it would key this wiki's accounts by another wiki's name.
+    """
+    return wiki_url()
 
 
 def wiki_key() -> str:
     """The wiki as stored tokens and identities are keyed (the same function the social-auth backends use)."""
-    return issuer_of(issuer_url())
+    return key_of_wiki(wiki_url())
 
 
 def userpage_template() -> str:

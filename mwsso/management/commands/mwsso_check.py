@@ -18,6 +18,7 @@ from mwsso import diagnostics, http
 from mwsso.app_settings import DEFAULT_USER_AGENT
 from mwsso.diagnostics import registration
 from mwsso.diagnostics.site import target_from_settings
+from mwsso.protocol import printable
 
 MARKS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 
@@ -35,7 +36,13 @@ class Command(BaseCommand):
         if register:
             self._register(registration.values(target), as_json=as_json)
             return
-        results = diagnostics.run(target, http.get_session(), default_user_agent=DEFAULT_USER_AGENT, **http.request_options())
+        # Printed only as cleaned: the wiki's own words in a result must not drive the terminal.
+        results = [
+            result.printable()
+            for result in diagnostics.run(
+                target, http.get_session(), default_user_agent=DEFAULT_USER_AGENT, **http.request_options()
+            )
+        ]
         status = diagnostics.exit_status(results)
         if as_json:
             self.stdout.write(_json({"ok": status == 0, "exit_status": status, "checks": [r.as_json() for r in results]}))
@@ -65,7 +72,7 @@ class Command(BaseCommand):
             form = values[version]
             self.stdout.write(f"{title}\n  " + _("Register at: %(page)s") % {"page": form["page"]})
             for label, value in form["fields"].items():
-                self.stdout.write(f"  {label}: {value}")
+                self.stdout.write(f"  {label}: {printable(str(value))}")
             self.stdout.write("")
 
 

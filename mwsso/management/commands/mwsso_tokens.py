@@ -20,7 +20,9 @@ from django.db.models import QuerySet
 from mwsso import crypto
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
+from mwsso.protocol import printable
 from mwsso.tokens import (
+    AmbiguousUser,
     ImportNotConfigured,
     KeyUsage,
     RotationStopped,
@@ -127,7 +129,8 @@ class Command(BaseCommand):
         queryset = self._filtered(options)
         if format == "csv":
             writer = csv.writer(self.stdout, lineterminator="\n")
-            writer.writerows(export_rows(queryset))
+            # Cells hold the wiki's words (status reasons, usernames): cleaned as everything this command prints.
+            writer.writerows([printable(cell) for cell in row] for row in export_rows(queryset))
             return
         total = queryset.count()
         shown = queryset[:limit] if limit > 0 else queryset
@@ -137,7 +140,13 @@ class Command(BaseCommand):
 
     def _filtered(self, options: dict[str, Any]) -> QuerySet[AccessToken]:
         filters = {name: options[name] for name in ("grant", "user")}
-        return filter_tokens(statuses=options["status"], wikis=options["wiki"], **filters).order_by("pk")
+        try:
+            return filter_tokens(statuses=options["status"], wikis=options["wiki"], **filters).order_by("pk")
+        except AmbiguousUser as err:
+            raise CommandError(
+                f"--user {printable(err.name)!r} is ambiguous: it is the wiki username of the users "
+                f"{printable(', '.join(sorted(err.usernames)))}. Give one of these (Django usernames) instead."
+            ) from None
 
     def _table(self, queryset: QuerySet[AccessToken]) -> None:
         username = get_user_model().USERNAME_FIELD
@@ -149,6 +158,7 @@ class Command(BaseCommand):
             ]
             for token in with_wiki_username(queryset).select_related("user")
         ]  # fmt: skip
+        rows = [[printable(cell) for cell in row] for row in rows]
         widths = [max(len(row[i]) for row in [list(COLUMNS), *rows]) for i in range(len(COLUMNS))]
         for row in [list(COLUMNS), *rows]:
             self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
@@ -171,13 +181,16 @@ class Command(BaseCommand):
         if named:
             self.stdout.write(f"Stored the wiki user of {_tokens(named)} nobody had signed in with yet (imported).")
         for problem in sorted(summary.problems, key=lambda problem: problem.token_id)[:MAX_PROBLEM_LINES]:
-            self.stdout.write(f"  #{problem.token_id}: {problem.status}: {problem.reason}")
+            self.stdout.write(f"  #{problem.token_id}: {problem.status}: {printable(problem.reason)}")
         if len(summary.problems) > MAX_PROBLEM_LINES:
             self.stdout.write(f"  … and {len(summary.problems) - MAX_PROBLEM_LINES} more (see list --status …)")
         counts = summary.counts
+        replaced = (
+            f", {summary.replaced} replaced by a new sign-in while being checked (left as they are)" if summary.replaced else ""
+        )
         self.stdout.write(
             f"Checked {_tokens(summary.done)}: {counts['valid']} valid, {counts['revoked']} revoked, "
-            f"{counts['invalid']} invalid, {counts['error']} could not be checked."
+            f"{counts['invalid']} invalid, {counts['error']} could not be checked{replaced}."
         )
         if summary.exit_code == 2:
             raise CommandError("Some tokens could not be checked: the wiki did not answer or refused.", returncode=2)
