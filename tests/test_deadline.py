@@ -270,7 +270,7 @@ def test_how_long_a_request_may_take(settings, timeout, deadline, seconds):
 
 @pytest.mark.parametrize(
     ("value", "ids"),
-    [(None, []), (2.5, []), (30, []), (0, ["mwsso.E007"]), ("10", ["mwsso.E061"]), (True, ["mwsso.E061"])],
+    [(None, []), (2.5, []), (30, []), (0, ["mwsso.E007"]), ("10", ["mwsso.E007"]), (True, ["mwsso.E007"])],
 )
 def test_the_deadline_setting_is_checked(settings, value, ids):
     from mwsso.checks import check_http_deadline

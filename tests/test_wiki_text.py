@@ -74,6 +74,8 @@ def test_an_oauth2_client_secret_echoed_near_the_cut_never_reaches_the_page_or_t
     o2_settings, o2wiki, site_client, caplog
 ):
     caplog.set_level("INFO")
+    # invalid_client is the site's own misconfiguration: its page shows the wiki's words only in DEBUG.
+    o2_settings.DEBUG = True
     with FaultyProxy(o2wiki.server_url) as proxy:
         o2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = f"{proxy.url}/w/index.php"
         refusal = {"error": "invalid_client", "error_description": f"{PADDING}{CONFIDENTIAL[1]} is not this client's"}
