@@ -94,7 +94,7 @@ def test_a_signed_in_browser_signing_in_with_another_wiki_account_switches_users
 def test_a_wiki_account_that_signs_in_through_social_auth_as_another_user_is_refused(aa_settings, o2wiki, browser):
     # A site that also runs the social-auth backends: the same wiki account already belongs to someone.
     other = User.objects.create_user("alice-social")
-    WikiIdentity.objects.create(user=other, wiki=o2wiki.server_url, sub="3", username="Alice")
+    WikiIdentity.objects.create(user=other, wiki=o2wiki.server_url + "/w", sub="3", username="Alice")
     assert sign_in(browser).status_code == 409
     assert not SocialAccount.objects.exists() and not AccessToken.objects.exists()
 

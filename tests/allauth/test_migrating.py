@@ -144,7 +144,7 @@ def test_imported_tokens_work_and_expired_ones_refresh(aa_settings, o2wiki):
     assert (token.oauth_version, token.consumer_key, token.wiki, token.status_reason) == (
         2,
         AA_CLIENT[0],
-        o2wiki.server_url,
+        o2wiki.server_url + "/w",  # the wiki key: server and script path
         IMPORTED_REASON,
     )
     assert token.get_credentials().key == alice.token and token.get_credentials().refresh_token == alice.token_secret

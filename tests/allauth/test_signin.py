@@ -32,12 +32,12 @@ def test_a_user_signs_in_through_allauth_and_the_site_calls_the_api_as_them(aa_s
     account = SocialAccount.objects.get(provider="mediawiki")
     assert account.uid == "3"
     # This client has no private-info grant: the profile names no e-mail address.
-    assert account.extra_data == {"email": None, "realname": None, "username": "Alice", "wiki": o2wiki.server_url}
+    assert account.extra_data == {"email": None, "realname": None, "username": "Alice", "wiki": o2wiki.server_url + "/w"}
     user = account.user
     assert (user.username, user.email) == ("Alice", "")
     token = AccessToken.objects.get(user=user)
     assert (token.oauth_version, token.consumer_key, token.wiki_url) == (2, AA_CLIENT[0], o2wiki.index_url)
-    assert token.wiki == o2wiki.server_url and token.status == "valid" and token.grants
+    assert token.wiki == o2wiki.server_url + "/w" and token.status == "valid" and token.grants
     assert token.expires_at is not None and token.get_credentials().refresh_token
     assert WikiIdentity.objects.get(user=user).username == "Alice"
     assert not SocialToken.objects.exists()
@@ -184,4 +184,5 @@ def test_a_wiki_at_another_script_path(settings, browser, script_path):
         assert sign_in(browser).status_code == 302
         token = AccessToken.objects.get()
         assert token.wiki_url == f"{wiki.server_url}{script_path}/index.php"
+        assert token.wiki == f"{wiki.server_url}{script_path}"  # the wiki key: server and script path
         assert userinfo_name(token.user) == "Alice"

@@ -12,9 +12,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from social_core.exceptions import AuthCanceled
 
-from mwsso import http, oauth2
+from mwsso import callbacks, http, oauth2
 from mwsso.contrib.allauth import conf
 from mwsso.exceptions import (
     CallbackRejected,
@@ -45,20 +44,16 @@ class WikiSignIn:
 
 
 def from_callback(request: HttpRequest, provider: Any) -> WikiSignIn:
-    """Check the callback and ask the wiki who signed in; a ``LoginError`` (or ``AuthCanceled``) when anything fails."""
-    refusal = oauth2.callback_error(dict(request.GET.items()))
-    if refusal is not None:
-        # MediaWiki's cancel carries no state; a refusal ends the handshake either way (nothing is signed in).
-        if oauth2.is_cancel(refusal):
-            raise AuthCanceled(None)
-        raise WikiRefused(
-            None,
-            f"callback: {refusal.message}",
-            wiki_code=refusal.wiki_code,
-            wiki_message=refusal.message,
-            stage="callback",
-        )
+    """Check the callback and ask the wiki who signed in; a ``LoginError`` (or ``AuthCanceled``) when anything fails.
+
+    This browser's pending sign-in is checked (and used up) before anything else in the callback is
+    read: anyone can write a link to the callback, so its ``error`` counts only for a sign-in this
+    browser started, and is told in mwsso's own words (``mwsso.callbacks.failure_for``), never the URL's.
+    """
     state = _this_browsers_state(request, provider)
+    error = oauth2.callback_error(dict(request.GET.items()))
+    if error is not None:
+        raise callbacks.failure_for(None, error)
     verifier = state.get("pkce_code_verifier")
     code = request.GET.get("code")
     if not isinstance(verifier, str) or not verifier:
@@ -85,10 +80,22 @@ def from_callback(request: HttpRequest, provider: Any) -> WikiSignIn:
 
 
 def _this_browsers_state(request: HttpRequest, provider: Any) -> dict[str, Any]:
-    """allauth's state for the callback's ``state``, stashed in this very session and removed now (used once)."""
+    """allauth's state for the callback's ``state``, stashed in this very session and removed now (used once).
+
+    MediaWiki's Cancel comes back without a state (``error=unauthorized_client``): such a callback
+    passes only in a browser with a sign-in pending, and uses up every one it has ({} is returned).
+    """
     state_id = request.GET.get("state")
-    if not isinstance(state_id, str) or not state_id or len(state_id) > 200:
-        raise CallbackRejected(None, "the callback has no state", reason="missing_state", stage="callback")
+    if not state_id:
+        if not _drop_pending_states(request, provider.id):
+            raise CallbackRejected(
+                None, "no sign-in is pending in this browser session", reason="no_pending_login", stage="callback"
+            )
+        if request.GET.get("error") is None:
+            raise CallbackRejected(None, "the callback has no state", reason="missing_state", stage="callback")
+        return {}
+    if not isinstance(state_id, str) or len(state_id) > 200:
+        raise CallbackRejected(None, "the callback's state is malformed", reason="state_mismatch", stage="callback")
     try:
         return provider.unstash_redirect_state(request, state_id)
     except PermissionDenied as err:
@@ -96,6 +103,19 @@ def _this_browsers_state(request: HttpRequest, provider: Any) -> dict[str, Any]:
         raise CallbackRejected(
             None, "the callback's state is not one this browser was given", reason="state_mismatch", stage="callback"
         ) from err
+
+
+def _drop_pending_states(request: HttpRequest, provider_id: str) -> int:
+    """Use up every sign-in with ``provider_id`` this browser has pending (allauth's stashed states); how many."""
+    from allauth.socialaccount.internal import statekit
+
+    states = statekit.get_states(request)
+    mine = [sid for sid, stashed in states.items() if len(stashed) == 3 and stashed[2] == provider_id]
+    for sid in mine:
+        del states[sid]
+    if mine:
+        request.session[statekit.STATES_SESSION_KEY] = states
+    return len(mine)
 
 
 def _ask(step: Any, *args: Any, **kwargs: Any) -> Any:

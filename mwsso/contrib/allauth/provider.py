@@ -53,7 +53,7 @@ class MediaWikiProvider(OAuth2Provider):
             "email": data.get("email"),
             "realname": data.get("realname"),
             "username": data.get("username"),
-            "wiki": data.get("issuer"),
+            "wiki": data.get("wiki"),  # the wiki key (mwsso.identity.wiki_key): server and script path
         }
 
     def extract_common_fields(self, data: Mapping[str, Any]) -> dict[str, Any]:
