@@ -20,12 +20,12 @@ DATABASE_URL_MARIADB ?= mysql://root@127.0.0.1:3306/mwsso
 
 .PHONY: install install-django6 run test test-postgres test-mariadb test-django6 package lint bench clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml devwiki/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(if $(EXTRA_REQUIREMENTS),$(PY) -m pip install --quiet $(EXTRA_REQUIREMENTS))
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet --no-deps -e . -e ./devwiki
 	touch $(STAMP)
 
 # Only the virtual environments (the other targets install as needed).
@@ -59,15 +59,17 @@ test-mariadb: $(STAMP)
 test-django6: install-django6
 	$(MAKE) test VENV=$(DJANGO6_VENV) PYTHON="$(PYTHON313)" EXTRA_REQUIREMENTS="$(DJANGO6)" PYTEST_ARGS="$(PYTEST_ARGS)"
 
-# The sdist and wheel in dist/, their metadata checked by twine, their contents by tests/test_package.py.
+# Both distributions' sdists and wheels in dist/ (mwsso, and the local wiki mwsso-devwiki from devwiki/),
+# their metadata checked by twine, their contents by tests/test_package.py.
 package: $(STAMP)
 	rm -rf dist
 	$(PY) -m build --outdir dist .
+	$(PY) -m build --outdir dist devwiki
 	$(PY) -m twine check --strict dist/*
 	MWSSO_DIST_DIR=dist $(PY) -m pytest -q -p no:cacheprovider -m package tests/test_package.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check mwsso project tests bench
+	$(PY) -m ruff check mwsso devwiki project tests bench
 
 # Side by side with social-core's stock backend and requests-oauthlib, then mwsso alone.
 bench: $(STAMP)

@@ -13,11 +13,11 @@ from django.contrib.auth import get_user_model
 from django.core import checks
 from django.test import Client
 from django.urls import reverse
+from mwsso_devwiki.state.seed import DEMO_CONSUMER_KEY
 
 from mwsso import __version__, http
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings, user_agent_header
 from mwsso.checks import check_callback, check_login_redirect, check_user_agent_contact
-from mwsso.devwiki.config import DEMO_CONSUMER_KEY
 from tests.conftest import TEST_CONSUMER_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

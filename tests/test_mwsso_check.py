@@ -9,9 +9,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from mwsso_devwiki.state import seed
 
 from mwsso.app_settings import DEFAULT_USER_AGENT
-from mwsso.devwiki import config
 
 
 @pytest.fixture(autouse=True)
@@ -89,8 +89,8 @@ def test_unknown_consumer(wiki_settings):
 
 
 def test_unapproved_consumer(wiki_settings):
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY = config.UNAPPROVED_CONSUMER_KEY
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = config.UNAPPROVED_CONSUMER_SECRET
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY = seed.UNAPPROVED_CONSUMER_KEY
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = seed.UNAPPROVED_CONSUMER_SECRET
     status, checks = check()
     # Extension:OAuth gives an unapproved consumer request tokens; its consumer page says it is only proposed.
     assert checks["oauth1.consumer"]["status"] == "pass"
@@ -147,8 +147,8 @@ def test_grants_the_consumer_lacks(wiki_settings):
 
 
 def test_an_identify_only_consumer_cannot_serve_allowed_wikis(wiki_settings):
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY = config.PRIVATE_CONSUMER_KEY
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = config.PRIVATE_CONSUMER_SECRET
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY = seed.PRIVATE_CONSUMER_KEY
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = seed.PRIVATE_CONSUMER_SECRET
     assert check()[0] == 0
     wiki_settings.MWSSO_ALLOWED_WIKIS = ["*.wikipedia.org"]
     status, checks = check()
@@ -227,8 +227,8 @@ OAUTH2_SITE = "http://127.0.0.1:9000"  # the test client's registered redirect U
 @pytest.fixture
 def oauth2_settings(wiki_settings, devwiki):  # type: ignore[no-untyped-def]
     wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = devwiki.index_url
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = config.TEST_OAUTH2_CLIENT_ID
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = config.TEST_OAUTH2_CLIENT_SECRET
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = seed.TEST_OAUTH2_CLIENT_ID
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = seed.TEST_OAUTH2_CLIENT_SECRET
     return wiki_settings
 
 
@@ -274,8 +274,8 @@ def test_oauth2_a_redirect_uri_guessed_from_allowed_hosts_is_a_warning_naming_si
 
 
 def test_oauth2_a_public_clients_secret_is_proved_by_a_refresh(oauth2_settings):
-    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = config.PUBLIC_OAUTH2_CLIENT_ID
-    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = config.PUBLIC_OAUTH2_CLIENT_SECRET
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = seed.PUBLIC_OAUTH2_CLIENT_ID
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = seed.PUBLIC_OAUTH2_CLIENT_SECRET
     assert check("--site-url", "http://127.0.0.1:8000")[1]["oauth2.client"]["status"] == "pass"
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = "wrong"
     result = check("--site-url", "http://127.0.0.1:8000")[1]["oauth2.client"]
@@ -308,7 +308,7 @@ def test_oauth2_a_redirect_uri_the_site_sends(oauth2_settings):
 
 
 def test_oauth2_a_public_client_without_its_secret(oauth2_settings):
-    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = config.PUBLIC_OAUTH2_CLIENT_ID
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = seed.PUBLIC_OAUTH2_CLIENT_ID
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = ""
     status, checks = check("--site-url", "http://127.0.0.1:8000")
     assert status == 0 and "public client" in checks["oauth2.client"]["summary"]

@@ -26,9 +26,9 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+from mwsso_devwiki.testing import authorize
 
 import mwsso
-from mwsso.devwiki.testing import authorize
 from tests.production.services import free_port, wait_for
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,16 +13,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
+from mwsso_devwiki.state import seed
+from mwsso_devwiki.testing import DevWiki, authorize
 from requests_oauthlib import OAuth1, OAuth1Session
 
-from mwsso.devwiki import config
-from mwsso.devwiki.testing import DevWiki, authorize
 from tests import recorded as recorded_data
 
-TEST = (config.TEST_CONSUMER_KEY, config.TEST_CONSUMER_SECRET)
-DEMO = (config.DEMO_CONSUMER_KEY, config.DEMO_CONSUMER_SECRET)
-UNAPPROVED = (config.UNAPPROVED_CONSUMER_KEY, config.UNAPPROVED_CONSUMER_SECRET)
-PRIVATE = (config.PRIVATE_CONSUMER_KEY, config.PRIVATE_CONSUMER_SECRET)
+TEST = (seed.TEST_CONSUMER_KEY, seed.TEST_CONSUMER_SECRET)
+DEMO = (seed.DEMO_CONSUMER_KEY, seed.DEMO_CONSUMER_SECRET)
+UNAPPROVED = (seed.UNAPPROVED_CONSUMER_KEY, seed.UNAPPROVED_CONSUMER_SECRET)
+PRIVATE = (seed.PRIVATE_CONSUMER_KEY, seed.PRIVATE_CONSUMER_SECRET)
 CALLBACK = "http://127.0.0.1:9000/complete/mediawiki/"
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -41,6 +41,13 @@ def recorded() -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def recorded_claims() -> dict[str, Any]:
     return recorded_data.load("mediawiki-1.39-claims.json")
+
+
+def browser(wiki: DevWiki, user: str = "Alice") -> requests.Session:
+    """A browser signed in on the wiki as ``user`` (through Special:UserLogin)."""
+    session = requests.Session()
+    wiki.login(session, user)
+    return session
 
 
 def special(wiki: DevWiki, subpage: str) -> str:
@@ -151,7 +158,7 @@ class _Text(HTMLParser):
             self.content.append(data)
 
 
-def page_text(html: str, skip_class: str | None = "users") -> str:
+def page_text(html: str, skip_class: str | None = "devwiki-switch-user") -> str:
     """``"<h1> :: <content>"`` the way the recorded "[HTML page]" bodies were written down."""
     parser = _Text(skip_class)
     parser.feed(html)

@@ -6,8 +6,8 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from mwsso_devwiki.state import seed as wikiconfig
 
-from mwsso.devwiki import config as wikiconfig
 from mwsso.models import AccessToken
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
