@@ -101,7 +101,16 @@ def _verified(store: Store, req: Request) -> AccessTokenRecord | Response:
     try:
         return grants.verify_access_token(store, bearer_token(header or ""))
     except TokenRejected as err:
+        if header is not None and _BEARER.match(header + " ") and store.traits.invalid_bearer_is_403:
+            return _invalid_authorization()
         return _denied(str(err))
+
+
+def _invalid_authorization() -> Response:
+    """1.44+: core's session provider refuses a bad bearer token before the handler runs (recorded on 1.45)."""
+    text = "The authorization headers in your request are not valid: Invalid access token"
+    body = errors.rest_error(403, "mwoauth-invalid-authorization", text, "Forbidden")
+    return Response(json.dumps(body, separators=(",", ":")), status=403, content_type="application/json")
 
 
 def handle_scopes(store: Store, req: Request) -> Response:
