@@ -4,6 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 WIKI_PORT ?= 8001
+# The local wiki's state file: its users, consumers, grants and tokens survive a restart, so the demo's stored
+# tokens stay valid. WIKI_FRESH=1 starts the wiki from its built-ins instead (the demo's tokens then read as revoked).
+WIKI_STATE ?= devwiki-state.json
+WIKI_FRESH ?=
 STAMP := $(VENV)/.installed
 # Installed over requirements.txt's pins (the Django 6 pass); empty for the base.
 EXTRA_REQUIREMENTS ?=
@@ -35,13 +39,16 @@ install-django6:
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: set PYTHON313=/path/to/python3.13" >&2; exit 1; }
 	$(MAKE) install VENV=$(DJANGO6_VENV) PYTHON="$(PYTHON313)" EXTRA_REQUIREMENTS="$(DJANGO6)"
 
-# The demo site on SQLite with the local wiki (http://127.0.0.1:$(WIKI_PORT)) beside it.
+# The demo site on SQLite with the local wiki (http://127.0.0.1:$(WIKI_PORT)) beside it, its state in $(WIKI_STATE).
 # DJANGO_DEBUG=1 (unless set): development mode, with a development-only SECRET_KEY when DJANGO_SECRET_KEY is unset.
 run: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
 	@echo "Local wiki: http://127.0.0.1:$(WIKI_PORT)/w/index.php   Demo site: http://127.0.0.1:$(PORT)/"
-	@trap 'kill 0' INT TERM EXIT; \
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) --site-url http://127.0.0.1:$(PORT) & \
+	@# Stop the wiki on Ctrl-C or when the site ends, and wait for it to save its state. Only the shell's own
+	@# job is signalled: the former "kill 0" reached the shell itself and re-ran the trap until bash crashed.
+	@trap 'trap "" INT TERM; trap - EXIT; kill $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM EXIT; \
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) \
+		--site-url http://127.0.0.1:$(PORT) --state $(WIKI_STATE) $(if $(WIKI_FRESH),--fresh) & \
 	MWSSO_WIKI_URL=$${MWSSO_WIKI_URL:-http://127.0.0.1:$(WIKI_PORT)/w/index.php} DJANGO_DEBUG=$${DJANGO_DEBUG:-1} \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
@@ -79,4 +86,4 @@ bench: $(STAMP)
 	$(PY) bench/oauth2_bench.py
 
 clean:
-	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 staticfiles artifacts dist build
+	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 $(WIKI_STATE) staticfiles artifacts dist build
