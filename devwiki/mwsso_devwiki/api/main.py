@@ -146,7 +146,7 @@ def _edit(store: Store, req: Request, params: dict[str, str], session: Session, 
             "missingparam", 'One of the parameters "text", "appendtext", "prependtext" and "undo" is required.'
         )
     if store.pages.get(title) is None and "createpage" not in rights:
-        raise ApiError("cantcreate", "You don't have permission to create new pages.")
+        raise ApiError("cantcreate", "You do not have permission to create new pages.")
     baserevid = params.get("baserevid")
     try:
         base = int(baserevid) if baserevid else None
@@ -172,7 +172,8 @@ def _edit(store: Store, req: Request, params: dict[str, str], session: Session, 
         result["newtimestamp"] = iso_timestamp(result["newtimestamp"])
         if session.user is not None:
             store.update_user(session.user, editcount=session.user.editcount + 1)
-    for key in ("new", "nochange"):
+            result["watched"] = True  # a named user's edit watches the page (MediaWiki's default preference)
+    for key in ("new", "nochange", "watched"):
         if key in result:
             result[key] = flag(True, fv2)
     return {"edit": result}
@@ -180,6 +181,14 @@ def _edit(store: Store, req: Request, params: dict[str, str], session: Session, 
 
 def _query(store: Store, req: Request, params: dict[str, str], session: Session, fv2: bool) -> dict[str, Any]:
     return query.run(store, params, session, fv2)
+
+
+def _read_mode(action: str, params: dict[str, str]) -> bool:
+    """ApiBase::isReadMode: action=query reads, unless it only asks for tokens (ApiQueryTokens reads nothing)."""
+    if action != "query":
+        return False
+    asked = [name for name in ("list", "prop", "titles", "revids") if params.get(name)]
+    return bool(asked) or any(meta != "tokens" for meta in (params.get("meta") or "").split("|") if meta)
 
 
 # action -> (handler, needs a csrf token, must be posted)
@@ -224,6 +233,9 @@ def handle(store: Store, req: Request) -> Response:
             raise ApiError("badvalue", f'Unrecognized value for parameter "action": {action}.')
         store.count(f"api:{action}")
         handler, needs_token, must_post = module
+        if _read_mode(action, params) and "read" not in session.rights(store):
+            # An identify-only consumer's token grants no rights at all (recorded on 1.39 and 1.45).
+            raise ApiError("readapidenied", "You need read permission to use this module.")
         _check_asserts(params, session, store)
         if needs_token:
             _check_token(req, params, session, store)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..site.login import login_token
-from ..state.models import Page, Revision, iso_timestamp, parse_mw_timestamp
+from ..state.models import Page, Revision, formatted_timestamp, iso_timestamp, parse_mw_timestamp
 from ..state.pages import db_key, normalize_title
 from .base import ApiError, Session, csrf_token, flag
 
@@ -41,6 +41,11 @@ def userinfo(store: Store, params: dict[str, str], session: Session, fv2: bool) 
                 "blockedtimestamp": iso_timestamp(now - 86400),
                 "blockexpiry": "infinite",
                 "blockpartial": False,
+                "blocknocreate": True,
+                "blockanononly": False,
+                "blockemail": False,
+                "blockowntalk": False,
+                "blockedtimestampformatted": formatted_timestamp(now - 86400),
             }
         )
     if "groups" in props:
@@ -72,22 +77,32 @@ def tokens(store: Store, params: dict[str, str], session: Session, warnings: lis
     return out
 
 
-def siteinfo(store: Store) -> dict[str, Any]:
+def siteinfo(store: Store, params: dict[str, str]) -> dict[str, Any]:
+    """meta=siteinfo with ``siprop`` general (the default) and autocreatetempuser (temporary accounts: off)."""
+    props = _multi(params.get("siprop")) or ["general"]
+    info: dict[str, Any] = {}
+    if "general" in props:
+        info["general"] = _general(store)
+    if "autocreatetempuser" in props:
+        info["autocreatetempuser"] = {"enabled": False}
+    return info
+
+
+def _general(store: Store) -> dict[str, Any]:
+    """The fields clients read, in MediaWiki's order (the real block has some 80)."""
     return {
-        "general": {
-            "mainpage": "Main Page",
-            "base": f"{store.server}/wiki/Main_Page",
-            "sitename": "devwiki",
-            "generator": f"{store.traits.generator} (mwsso devwiki)",
-            "server": store.server,
-            "servername": store.server.split("://", 1)[-1].split(":")[0],
-            "articlepath": "/wiki/$1",
-            "scriptpath": store.script_path,
-            "script": f"{store.script_path}/index.php",
-            "wikiid": "devwiki",
-            "lang": "en",
-            "maxarticlesize": 2097152,
-        }
+        "mainpage": "Main Page",
+        "base": f"{store.server}/wiki/Main_Page",
+        "sitename": "devwiki",
+        "generator": f"{store.traits.generator} (mwsso devwiki)",
+        "lang": "en",
+        "maxarticlesize": 2097152,
+        "articlepath": "/wiki/$1",
+        "scriptpath": store.script_path,
+        "script": f"{store.script_path}/index.php",
+        "server": store.server,
+        "servername": store.server.split("://", 1)[-1].split(":")[0],
+        "wikiid": "devwiki",
     }
 
 
@@ -216,7 +231,7 @@ def run(store: Store, params: dict[str, str], session: Session, fv2: bool) -> di
         elif meta == "tokens":
             query["tokens"] = tokens(store, params, session, warnings)
         elif meta == "siteinfo":
-            query.update(siteinfo(store))
+            query.update(siteinfo(store, params))
         else:
             warnings.append(f'Unrecognized value for parameter "meta": {meta}.')
     for name in _multi(params.get("list")):

@@ -56,12 +56,12 @@ def _profile(store: Store, user: User, access: AccessToken, hidden: bool) -> dic
         "sub": sub,
         "username": user.name,
         "editcount": user.editcount,
-        "confirmed_email": user.email_confirmed,
     }
-    if store.variant["email_verified"]:
+    if store.variant["email_verified"]:  # before confirmed_email, as every version that sends it does
         profile["email_verified"] = user.email_confirmed
     profile.update(
         {
+            "confirmed_email": user.email_confirmed,
             "blocked": user.blocked,
             "registered": user.registered,
             "groups": user.effective_groups(now),

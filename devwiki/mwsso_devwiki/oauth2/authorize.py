@@ -1,7 +1,7 @@
 """rest.php/oauth2/authorize and Special:OAuth/approve, the way Extension:OAuth chains them.
 
 1. ``GET rest.php/oauth2/authorize?...`` checks MediaWiki's parameters; then a browser that is
-   not signed in gets 307 to Special:UserLogin (``returnto=Special:OAuth/rest_redirect``, which
+   not signed in gets 307 to Special:UserLogin (``returnto=Special:OAuth/rest redirect``, which
    brings it back here) before anything else is looked at, on every version. For a signed-in
    person it checks the client, redirect URI, scopes and PKCE (league's
    AuthCodeGrant::validateAuthorizationRequest); errors are an HTML page on the wiki, never a
@@ -128,7 +128,7 @@ def handle_authorize(store: Store, req: Request) -> Response:
     if user is None:
         # Before the client and the redirect URI are looked at, as on every recorded version; no Cache-Control.
         rest_url = f"{urls.rest_path(store)}{urls.AUTHORIZE}?{req.query_string}"
-        return _temporary_redirect(login_url(store, "Special:OAuth/rest_redirect", urlencode({"rest_url": rest_url})), [])
+        return _temporary_redirect(login_url(store, "Special:OAuth/rest redirect", urlencode({"rest_url": rest_url})), [])
     try:
         request = validate(store, params)
     except OAuth2Error as err:
@@ -156,7 +156,7 @@ def handle_authorize(store: Store, req: Request) -> Response:
 
 
 def handle_rest_redirect(store: Store, req: Request) -> Response:
-    """Special:OAuth/rest_redirect: where the login sends the browser back to rest.php/oauth2/authorize."""
+    """Special:OAuth/rest redirect (as recorded): where the login sends the browser back to rest.php/oauth2/authorize."""
     rest_url = req.get("rest_url") or ""
     if not rest_url.startswith(urls.rest_path(store) + "/"):  # only the wiki's own rest.php: no open redirect
         return error_page(store, errors.invalid_request("rest_url"))

@@ -23,6 +23,12 @@ def iso_timestamp(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
+def formatted_timestamp(ts: float) -> str:
+    """A timestamp as the wiki shows it to people in English: ``19:03, 1 December 2026`` (UTC)."""
+    t = time.gmtime(ts)
+    return f"{time.strftime('%H:%M', t)}, {t.tm_mday} {time.strftime('%B %Y', t)}"
+
+
 def parse_mw_timestamp(value: str) -> float:
     return float(calendar.timegm(time.strptime(value, "%Y%m%d%H%M%S")))
 
