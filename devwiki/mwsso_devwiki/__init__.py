@@ -4,11 +4,12 @@ It plays MediaWiki 1.39, 1.43 and 1.45 as recorded from real wikis (OAuth 1.0a, 
 identify, a part of the Action API), runs in a test thread, under any WSGI server or as
 ``python -m mwsso_devwiki``, and imports nothing of the site it stands in for. See docs/devwiki.md.
 
-Layout (each layer imports only from those above it in this list):
-``versions``, ``wikiurls``, ``messages`` (pure facts); ``faults.switches``; ``state/`` (users,
-consumers, tokens, pages, config, the state file); ``web/`` (WSGI, skin, session, hosts);
-``faults.answers``; ``oauth1/``, ``oauth2/``, ``site/``; ``api/``; ``control/``; ``app``;
-``server``; ``serve``, ``cli``, ``testing``, ``pytest_plugin``.
+Layout (each layer imports only from those before it in this list, never from a peer; tests/devwiki/
+test_layers.py holds it to that): ``versions``, ``wikiurls``, ``messages`` (pure facts);
+``faults.switches``; ``state/`` (users, consumers, tokens, pages, config, the state file); ``web/``
+(WSGI, skin, session, hosts); ``faults.answers``; ``oauth1/``, ``oauth2/``, ``site/``; ``api/``;
+``control/``; ``app``; ``server``, ``browser``; ``serve``, ``testing``; ``cli``, ``pytest_plugin``;
+``__main__``.
 """
 
 from __future__ import annotations
