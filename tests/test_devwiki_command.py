@@ -9,14 +9,17 @@ manage.py runs.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 from django.core.management import CommandError, call_command
 
 from mwsso.management.commands import mwsso_devwiki as command
+from tests.production.services import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 WITHOUT_THE_LOCAL_WIKI = """
@@ -66,3 +69,36 @@ def test_the_local_wikis_exit_status_is_the_commands(monkeypatch: pytest.MonkeyP
     with pytest.raises(CommandError) as stopped:
         call_command("mwsso_devwiki")
     assert stopped.value.returncode == 2
+
+
+def test_the_command_becomes_the_local_wiki_so_a_kill_leaves_no_wiki_running() -> None:
+    """On POSIX the command execs the wiki: the process started is the one serving, and SIGKILL ends it."""
+    port = free_port()
+    started = subprocess.Popen(
+        [sys.executable, "manage.py", "mwsso_devwiki", "--port", str(port)],
+        cwd=ROOT, env={**os.environ, "DJANGO_DEBUG": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/_devwiki/control"
+    try:
+        wait_for(lambda: _answers(url), 30, "the local wiki")
+        started.send_signal(signal.SIGKILL)
+        started.wait(10)
+        assert not _answers(url)
+    finally:
+        if started.poll() is None:
+            started.kill()
+            started.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.post(url, json={"action": "stats"}, timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def test_without_exec_the_local_wiki_runs_as_a_child_and_its_exit_status_is_returned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(command, "EXEC", False)
+    assert command.run([sys.executable, "-c", "raise SystemExit(3)"]) == 3

@@ -1,15 +1,17 @@
 """``manage.py mwsso_devwiki``: run the local wiki (mwsso-devwiki) beside the site; see docs/devwiki.md.
 
 The local wiki is a distribution of its own, installed for development only (``pip install
-"mwsso[devwiki]"``), and mwsso never imports it: this command starts ``python -m mwsso_devwiki``
-with the same interpreter and options, passes Ctrl-C and SIGTERM on to it and ends with its exit
-status. Without it installed, it says how to install it.
+"mwsso[devwiki]"``), and mwsso never imports it: this command becomes ``python -m mwsso_devwiki``
+with the same interpreter and options (exec, on POSIX), so that every signal reaches the wiki itself
+(Ctrl-C, ``make run``'s SIGTERM, even a SIGKILL: no wiki is left running without its command) and its
+exit status is the command's. Where there is no exec (Windows) it runs the wiki as a child and waits
+for it. Without the local wiki installed, it says how to install it.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import signal
+import os
 import subprocess
 import sys
 from typing import Any
@@ -21,6 +23,8 @@ INSTALL_HINT = (
     'The local wiki is not installed in this environment. Install it with: pip install "mwsso[devwiki]" '
     "(from a checkout of mwsso: pip install ./devwiki). It is for development only."
 )
+# Become the local wiki (os.execv) where the system can; elsewhere run it as a child.
+EXEC = os.name == "posix"
 # The options the local wiki takes (python -m mwsso_devwiki --help), passed on as given.
 OPTIONS = ("--host", "--port", "--config", "--script-path", "--mw-version", "--site-url", "--state")
 
@@ -56,15 +60,14 @@ class Command(BaseCommand):
 
 
 def run(argv: list[str]) -> int:
-    """Run ``argv`` in the foreground: Ctrl-C and SIGTERM reach it, and its exit status is returned."""
-    child = subprocess.Popen(argv)  # noqa: S603 -- our own interpreter and module, options from the command line
-    previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        # A terminal's Ctrl-C reaches both processes; SIGTERM (make run's kill) only this one: pass it on,
-        # and let the wiki stop cleanly (and save its state) before this command ends.
-        previous[signum] = signal.signal(signum, lambda number, _frame: child.send_signal(number))
-    try:
-        return child.wait()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    """Become ``argv`` (POSIX); elsewhere run it in the foreground and return its exit status."""
+    if EXEC:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(argv[0], argv)  # noqa: S606 -- our own interpreter and module, options from the command line
+    child = subprocess.Popen(argv)  # noqa: S603 -- as above
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:  # the console's Ctrl-C reached the wiki too: let it stop (and save its state)
+            continue
