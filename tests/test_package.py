@@ -184,3 +184,53 @@ def test_readme_links_to_the_repository_named_in_the_project_urls():
     base = PYPROJECT["project"]["urls"]["Source"]
     for page in sorted((REPO / "docs").glob("*.md")):
         assert f"{base}/blob/main/docs/{page.name}" in readme, f"the README does not link to docs/{page.name}"
+
+
+# -- a site with the app's wheel and without the local wiki ------------------------------------------
+
+# Run in the new site: the checkout's editable installs out of the way, the wheel's mwsso in, no local wiki.
+WITHOUT_THE_LOCAL_WIKI = """
+import importlib.util, runpy, sys
+sys.meta_path[:] = [f for f in sys.meta_path if "mwsso" not in getattr(f, "__module__", "")]
+assert importlib.util.find_spec("mwsso_devwiki") is None, "the local wiki is importable"
+import mwsso
+assert mwsso.__file__.startswith(sys.argv[1]), mwsso.__file__
+sys.argv = ["manage.py", *sys.argv[2:]]
+runpy.run_path("manage.py", run_name="__main__")
+"""
+
+
+def test_the_wheel_installs_and_a_site_without_the_local_wiki_passes_its_checks(dist, tmp_path):
+    from cryptography.fernet import Fernet
+
+    from tests.test_quickstart import quickstart_blocks
+
+    target = tmp_path / "site-packages"
+    wheel = _one(dist, f"mwsso-{mwsso.__version__}-py3-none-any.whl")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MWSSO_", "DATABASE_", "PYTHON"))}
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    assert not (target / "mwsso_devwiki").exists()
+    # A new site with the README's settings and URLs (signing in against the local wiki, were it there).
+    subprocess.run([sys.executable, "-m", "django", "startproject", "mysite"], cwd=tmp_path, env=env, check=True)
+    root, blocks = tmp_path / "mysite", quickstart_blocks()
+    settings = root / "mysite" / "settings.py"
+    settings.write_text(settings.read_text() + "\n" + blocks["settings"][1])
+    (root / "mysite" / "urls.py").write_text(blocks["urls"][1])
+    (root / "templates").mkdir()
+    env.update(PYTHONPATH=str(target), MWSSO_TOKEN_KEYS=Fernet.generate_key().decode())
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", WITHOUT_THE_LOCAL_WIKI, str(target), *args],
+            cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    check = manage("check")
+    assert check.returncode == 0 and "System check identified no issues" in check.stdout, check.stdout + check.stderr
+    # The command is there, and says how to install what it runs.
+    wiki = manage("mwsso_devwiki")
+    assert wiki.returncode == 1 and 'pip install "mwsso[devwiki]"' in wiki.stderr, wiki.stderr
