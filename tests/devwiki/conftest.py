@@ -7,7 +7,6 @@ own client code, so these tests check the provider against the protocol.
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -18,6 +17,8 @@ from mwsso_devwiki.testing import DevWiki, authorize
 from requests_oauthlib import OAuth1, OAuth1Session
 
 from tests import recorded as recorded_data
+
+from .fidelity.compare import page_title_and_text
 
 TEST = (seed.TEST_CONSUMER_KEY, seed.TEST_CONSUMER_SECRET)
 DEMO = (seed.DEMO_CONSUMER_KEY, seed.DEMO_CONSUMER_SECRET)
@@ -120,48 +121,7 @@ def api(
     return requests.get(wiki.api_url, params=params, auth=auth, **kw)
 
 
-class _Text(HTMLParser):
-    """h1 and #mw-content-text as text, joined like the recorder did; optionally skipping one element."""
-
-    def __init__(self, skip_class: str | None) -> None:
-        super().__init__()
-        self.skip_class = skip_class
-        self.title: list[str] = []
-        self.content: list[str] = []
-        self._in_h1 = False
-        self._content_depth = 0
-        self._skip_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attr = dict(attrs)
-        if tag == "h1":
-            self._in_h1 = True
-        if self._content_depth and tag not in ("input", "br", "meta"):
-            self._content_depth += 1
-            if self._skip_depth or (self.skip_class and attr.get("class") == self.skip_class):
-                self._skip_depth += 1
-        elif attr.get("id") == "mw-content-text":
-            self._content_depth = 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "h1":
-            self._in_h1 = False
-        if self._content_depth:
-            self._content_depth -= 1
-            if self._skip_depth:
-                self._skip_depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._in_h1:
-            self.title.append(data)
-        elif self._content_depth and not self._skip_depth:
-            self.content.append(data)
-
-
-def page_text(html: str, skip_class: str | None = "devwiki-switch-user") -> str:
-    """``"<h1> :: <content>"`` the way the recorded "[HTML page]" bodies were written down."""
-    parser = _Text(skip_class)
-    parser.feed(html)
-    title = " ".join(" ".join(parser.title).split())
-    content = " ".join(" ".join(parser.content).split())
-    return f"[HTML page] {title} :: {content}"
+def page_text(html: str) -> str:
+    """``"<title> :: <content>"`` the way the recorded "[HTML page]" bodies were written down (fidelity/compare.py)."""
+    title, words = page_title_and_text(html)
+    return f"[HTML page] {title} :: {words}"
