@@ -4,6 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 WIKI_PORT ?= 8001
+# The local wiki's state file: its users, consumers, grants and tokens survive a restart, so the demo's stored
+# tokens stay valid. WIKI_FRESH=1 starts the wiki from its built-ins instead (the demo's tokens then read as revoked).
+WIKI_STATE ?= devwiki-state.json
+WIKI_FRESH ?=
 STAMP := $(VENV)/.installed
 # Installed over requirements.txt's pins (the Django 6 pass); empty for the base.
 EXTRA_REQUIREMENTS ?=
@@ -20,12 +24,12 @@ DATABASE_URL_MARIADB ?= mysql://root@127.0.0.1:3306/mwsso
 
 .PHONY: install install-django6 run test test-postgres test-mariadb test-django6 package lint bench clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml devwiki/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(if $(EXTRA_REQUIREMENTS),$(PY) -m pip install --quiet $(EXTRA_REQUIREMENTS))
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet --no-deps -e . -e ./devwiki
 	touch $(STAMP)
 
 # Only the virtual environments (the other targets install as needed).
@@ -35,13 +39,16 @@ install-django6:
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: set PYTHON313=/path/to/python3.13" >&2; exit 1; }
 	$(MAKE) install VENV=$(DJANGO6_VENV) PYTHON="$(PYTHON313)" EXTRA_REQUIREMENTS="$(DJANGO6)"
 
-# The demo site on SQLite with the local wiki (http://127.0.0.1:$(WIKI_PORT)) beside it.
+# The demo site on SQLite with the local wiki (http://127.0.0.1:$(WIKI_PORT)) beside it, its state in $(WIKI_STATE).
 # DJANGO_DEBUG=1 (unless set): development mode, with a development-only SECRET_KEY when DJANGO_SECRET_KEY is unset.
 run: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
 	@echo "Local wiki: http://127.0.0.1:$(WIKI_PORT)/w/index.php   Demo site: http://127.0.0.1:$(PORT)/"
-	@trap 'kill 0' INT TERM EXIT; \
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) --site-url http://127.0.0.1:$(PORT) & \
+	@# Stop the wiki on Ctrl-C or when the site ends, and wait for it to save its state. Only the shell's own
+	@# job is signalled: the former "kill 0" reached the shell itself and re-ran the trap until bash crashed.
+	@trap 'trap "" INT TERM; trap - EXIT; kill $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM EXIT; \
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) \
+		--site-url http://127.0.0.1:$(PORT) --state $(WIKI_STATE) $(if $(WIKI_FRESH),--fresh) & \
 	MWSSO_WIKI_URL=$${MWSSO_WIKI_URL:-http://127.0.0.1:$(WIKI_PORT)/w/index.php} DJANGO_DEBUG=$${DJANGO_DEBUG:-1} \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
@@ -66,15 +73,17 @@ test-mariadb: $(STAMP)
 test-django6: install-django6
 	$(MAKE) test VENV=$(DJANGO6_VENV) PYTHON="$(PYTHON313)" EXTRA_REQUIREMENTS="$(DJANGO6)" PYTEST_ARGS="$(PYTEST_ARGS)"
 
-# The sdist and wheel in dist/, their metadata checked by twine, their contents by tests/test_package.py.
+# Both distributions' sdists and wheels in dist/ (mwsso, and the local wiki mwsso-devwiki from devwiki/),
+# their metadata checked by twine, their contents by tests/test_package.py.
 package: $(STAMP)
 	rm -rf dist
 	$(PY) -m build --outdir dist .
+	$(PY) -m build --outdir dist devwiki
 	$(PY) -m twine check --strict dist/*
 	MWSSO_DIST_DIR=dist $(PY) -m pytest -q -p no:cacheprovider -m package tests/test_package.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check mwsso project tests bench
+	$(PY) -m ruff check mwsso devwiki project tests bench
 
 # Side by side with social-core's stock backend and requests-oauthlib, then mwsso alone.
 bench: $(STAMP)
@@ -84,4 +93,4 @@ bench: $(STAMP)
 	$(PY) bench/oauth2_bench.py
 
 clean:
-	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 staticfiles artifacts dist build
+	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 $(WIKI_STATE) staticfiles artifacts dist build

@@ -27,8 +27,8 @@ def bench_environment(database_url: str = "") -> Iterator[Any]:
     from django.conf import settings
     from django.db import connection
     from django.test.utils import setup_test_environment
+    from mwsso_devwiki.testing import running_devwiki
 
-    from mwsso.devwiki.testing import running_devwiki
     from tests.conftest import use_test_consumer
 
     setup_test_environment()

@@ -114,8 +114,8 @@ def run_login(meter: Meter, count: int) -> dict[str, Any]:
     """First sign-ins (the Django user does not exist yet) and returning ones (it does)."""
     from django.contrib.auth import get_user_model
     from django.test import Client
+    from mwsso_devwiki.testing import authorize
 
-    from mwsso.devwiki.testing import authorize
     from tests.conftest import SITE_HOST
 
     browser = _direct_browser(meter.wiki, meter.net)
@@ -199,8 +199,8 @@ def _oauth2_token(wiki: Any) -> tuple[Any, dict[str, str], tuple[str, str]]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.utils import timezone
+    from mwsso_devwiki.state import seed as wikiconfig
 
-    from mwsso.devwiki import config as wikiconfig
     from mwsso.models import AccessToken
 
     client = (wikiconfig.DEMO_OAUTH2_CLIENT_ID, wikiconfig.DEMO_OAUTH2_CLIENT_SECRET)
@@ -296,8 +296,8 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
     from django.test.utils import setup_test_environment
+    from mwsso_devwiki.testing import running_devwiki
 
-    from mwsso.devwiki.testing import running_devwiki
     from tests.conftest import SITE_HOST, TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 
     setup_test_environment()

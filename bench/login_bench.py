@@ -27,8 +27,8 @@ def main() -> None:
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
+        from mwsso_devwiki.testing import authorize
 
-        from mwsso.devwiki.testing import authorize
         from tests.conftest import SITE_HOST
 
         users = ["Alice", "Bob", "Admin Sysop", "Zoë Ünïcode-Test"]

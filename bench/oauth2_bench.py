@@ -29,8 +29,8 @@ def main() -> None:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
         from django.utils import timezone
+        from mwsso_devwiki.state import seed as wikiconfig
 
-        from mwsso.devwiki import config as wikiconfig
         from mwsso.models import AccessToken
         from mwsso.tokens.refresh import refresh_token
 

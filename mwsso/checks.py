@@ -261,11 +261,18 @@ def _needs_social_django() -> bool:
 # --- Defaults that must work on a new site (the quick start) -------------------
 
 
-def _local_wiki_consumer_callbacks() -> dict[str, str]:
-    """The built-in consumers of the local wiki (manage.py mwsso_devwiki) and their registered callbacks."""
-    from mwsso.devwiki.config import BUILTIN_CONSUMERS
-
-    return {consumer["key"]: consumer["callback"] for consumer in BUILTIN_CONSUMERS}
+# The keys of the local wiki's built-in consumers (docs/devwiki.md), all registered with the callback
+# prefix http://127.0.0.1:1/complete/mediawiki/ (port 1: any port). Named here, not imported: the local
+# wiki is installed apart and mwsso never imports it (tests/test_defaults.py checks they still agree).
+LOCAL_WIKI_ANY_PORT_CONSUMERS = frozenset(
+    {
+        "9d1c6c1e8f3b4a7e9f2d5b6a8c0e1f23",  # mwsso demo
+        "0a1b2c3d4e5f60718293a4b5c6d7e8f9",  # mwsso tests
+        "badc0ffee0ddf00d1234567890abcdef",  # mwsso unapproved
+        "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",  # mwsso private info
+    }
+)
+LOCAL_WIKI_CALLBACK = "http://127.0.0.1:1/complete/mediawiki/"
 
 
 @checks.register()
@@ -274,10 +281,10 @@ def check_callback(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if not _backend_enabled():
         return []
     callback = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_CALLBACK", "oob") or "oob")
-    registered = _local_wiki_consumer_callbacks().get(str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", "")))
+    key = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", ""))
     wiki_host = urlsplit(str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "")).hostname or ""
     local_wiki = wiki_host in ("127.0.0.1", "localhost", "::1")
-    if callback != "oob" or not local_wiki or registered is None or urlsplit(registered).port != 1:
+    if callback != "oob" or not local_wiki or key not in LOCAL_WIKI_ANY_PORT_CONSUMERS:
         return []
     return [
         checks.Warning(
@@ -285,7 +292,7 @@ def check_callback(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 "SOCIAL_AUTH_MEDIAWIKI_CALLBACK is \"oob\" with a consumer of the local wiki: the wiki would send "
                 "the browser back to its registered callback, %(callback)s, on port 1, which no browser opens."
             )
-            % {"callback": registered},
+            % {"callback": LOCAL_WIKI_CALLBACK},
             hint=_(
                 "The local wiki's consumers accept any callback that starts with http://127.0.0.1: set "
                 'SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "/complete/mediawiki/" and browse the site at http://127.0.0.1:<port>/.'

@@ -1,4 +1,4 @@
-"""Shared fixtures: the local wiki over real HTTP, settings pointing at it, and a full login helper."""
+"""Shared fixtures: settings pointing at the local wiki (mwsso-devwiki's pytest plugin runs it), and a full login helper."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
+from mwsso_devwiki.testing import DevWiki, authorize
 
 from mwsso import http, sitecheck
-from mwsso.devwiki.testing import DevWiki, authorize, running_devwiki
 
 # The local wiki's built-in test consumer: approved, callback prefix http://127.0.0.1:1/complete/mediawiki/ (any port).
 TEST_CONSUMER_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -59,18 +59,8 @@ def _fresh_rate_limits() -> Iterator[None]:
     yield
 
 
-@pytest.fixture(scope="session")
-def _devwiki_server() -> Iterator[DevWiki]:
-    with running_devwiki() as wiki:
-        yield wiki
-
-
-@pytest.fixture
-def devwiki(_devwiki_server: DevWiki) -> Iterator[DevWiki]:
-    """The local wiki, back to its configured state for each test."""
-    _devwiki_server.reset()
-    yield _devwiki_server
-    _devwiki_server.reset()
+# The local wiki: mwsso-devwiki's pytest plugin gives every test ``devwiki`` (reset around each test) and
+# ``devwiki_server`` (one wiki on a free port for the whole session), as it gives a site's own tests.
 
 
 def use_test_consumer(settings: Any, index_url: str) -> None:

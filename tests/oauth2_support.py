@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 import requests
+from mwsso_devwiki.state import seed as wikiconfig
+from mwsso_devwiki.testing import DevWiki, authorize_oauth2, running_devwiki
 
 from mwsso import http
-from mwsso.devwiki import config as wikiconfig
-from mwsso.devwiki.testing import DevWiki, authorize_oauth2, running_devwiki
 from tests import recorded
 from tests.conftest import SITE_HOST, callback_path, use_test_consumer
 
@@ -60,9 +60,9 @@ def _devwiki_139() -> Iterator[DevWiki]:
 
 
 @pytest.fixture(params=["1.43", "1.39"])
-def o2wiki(request, _devwiki_server) -> Iterator[DevWiki]:  # type: ignore[no-untyped-def]
+def o2wiki(request, devwiki_server) -> Iterator[DevWiki]:  # type: ignore[no-untyped-def]
     """The local wiki playing MediaWiki 1.43 (the default) and 1.39, reset for each test."""
-    wiki = _devwiki_server if request.param == "1.43" else request.getfixturevalue("_devwiki_139")
+    wiki = devwiki_server if request.param == "1.43" else request.getfixturevalue("_devwiki_139")
     wiki.reset()
     yield wiki
     wiki.reset()

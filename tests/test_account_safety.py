@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from mwsso_devwiki.testing import authorize
 from social_django.models import UserSocialAuth
 
 import mwsso
-from mwsso.devwiki.testing import authorize
 from mwsso.exceptions import AccountNotLinked
 from mwsso.identity import Identity
 from mwsso.models import AccessToken, WikiIdentity

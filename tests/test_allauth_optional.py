@@ -26,7 +26,7 @@ from django.urls import get_resolver
 import mwsso
 call_command("check", verbosity=0)
 get_resolver().url_patterns  # the URLs and, through them, the admin
-skipped = ("mwsso.contrib.allauth", "mwsso.devwiki.wsgi")
+skipped = ("mwsso.contrib.allauth",)
 for info in pkgutil.walk_packages(mwsso.__path__, "mwsso."):
     if not info.name.startswith(skipped):
         importlib.import_module(info.name)

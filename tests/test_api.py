@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from mwsso_devwiki.testing import running_devwiki
 
 from mwsso import __version__, api, http, signals
 from mwsso.api import wikis
 from mwsso.api.client import encode_params, retry_wait
-from mwsso.devwiki.testing import running_devwiki
 from mwsso.models import AccessToken
 from tests import php_oauth
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
@@ -607,12 +607,12 @@ def test_reads_and_form_encoded_writes_verify_under_the_extensions_signature_rul
 def test_no_account_on_another_wiki_of_the_farm_leaves_the_token_alone(alice, devwiki, settings):
     # SUL: a consumer registered on meta works on every wiki, but a user without a local account
     # there gets mwoauth-invalid-authorization-invalid-user (SessionProvider::provideSessionInfo).
-    from mwsso.devwiki import config
+    from mwsso_devwiki.state import seed
 
     only_bob = {
         "builtins": False,
-        "consumers": [c for c in config.BUILTIN_CONSUMERS if c["key"] == TEST_CONSUMER_KEY],
-        "users": [u for u in config.BUILTIN_USERS if u["name"] == "Bob"],
+        "consumers": [c for c in seed.BUILTIN_CONSUMERS if c["key"] == TEST_CONSUMER_KEY],
+        "users": [u for u in seed.BUILTIN_USERS if u["name"] == "Bob"],
     }
     settings.MWSSO_ALLOWED_WIKIS = ["127.0.0.1:*"]
     with running_devwiki(only_bob) as other:

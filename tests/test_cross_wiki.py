@@ -20,7 +20,7 @@ from social_django.models import UserSocialAuth
 
 from mwsso import api, http
 from mwsso.checks import check_wiki_keys
-from mwsso.devwiki.testing import DevWiki, running_devwiki
+from mwsso_devwiki.testing import DevWiki, running_devwiki
 from mwsso.identity import wiki_key
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.tokens import verify_token

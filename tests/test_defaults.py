@@ -13,11 +13,17 @@ from django.contrib.auth import get_user_model
 from django.core import checks
 from django.test import Client
 from django.urls import reverse
+from mwsso_devwiki.state.seed import BUILTIN_CONSUMERS, DEMO_CONSUMER_KEY
 
 from mwsso import __version__, http
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings, user_agent_header
-from mwsso.checks import check_callback, check_login_redirect, check_user_agent_contact
-from mwsso.devwiki.config import DEMO_CONSUMER_KEY
+from mwsso.checks import (
+    LOCAL_WIKI_ANY_PORT_CONSUMERS,
+    LOCAL_WIKI_CALLBACK,
+    check_callback,
+    check_login_redirect,
+    check_user_agent_contact,
+)
 from tests.conftest import TEST_CONSUMER_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,6 +114,12 @@ def local_wiki(settings):  # type: ignore[no-untyped-def]
     settings.SOCIAL_AUTH_MEDIAWIKI_URL = "http://127.0.0.1:8001/w/index.php"
     settings.SOCIAL_AUTH_MEDIAWIKI_KEY = DEMO_CONSUMER_KEY
     return settings
+
+
+def test_the_check_knows_the_local_wikis_port_1_consumers():
+    """mwsso imports nothing of the local wiki, so it keeps its own copy of those keys: the same ones."""
+    port_1 = {c["key"] for c in BUILTIN_CONSUMERS if c["callback"] == LOCAL_WIKI_CALLBACK and c["callback_is_prefix"]}
+    assert port_1 == LOCAL_WIKI_ANY_PORT_CONSUMERS
 
 
 def test_oob_with_the_local_wikis_consumer_warns(local_wiki):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import requests
 
@@ -16,6 +14,7 @@ from tests import recorded
 
 RESPONSES = recorded.load("mediawiki-1.39-oauth-responses.json")
 RESPONSES_143 = {entry["step"]: entry for entry in recorded.load("mediawiki-1.43-responses.json")}
+RESPONSES_145 = {entry["n"]: entry for entry in recorded.load("mediawiki-1.45-responses.json")}
 URLS = wiki_urls("https://wiki.example/w/index.php")
 
 
@@ -193,20 +192,58 @@ def test_oauth2_a_bogus_code_refused_as_such_means_the_client_authenticated():
     assert oauth2.client_result(_recorded_143("extras: oauth2 token bogus code"), None).status == "pass"
 
 
-def test_oauth2_invalid_client_is_a_wrong_secret_when_authorize_knows_the_client():
-    wrong = _recorded_143("extras: oauth2 token wrong secret")
-    known = response(307, "", "text/html", Location="https://wiki.example/w/index.php?title=Special:UserLogin")
-    assert oauth2.client_result(wrong, known).summary.startswith("Wrong client secret")
-    unknown = response(401, "<html>Application Connection Error</html>", "text/html")
-    assert oauth2.client_result(wrong, unknown).summary.startswith("Unknown client")
+def _recorded_145(n: int) -> requests.Response:
+    entry = RESPONSES_145[n]
+    body = entry["body"] if isinstance(entry["body"], str) else "<html>" + entry["body"]["page_text"] + "</html>"
+    extra = {"Location": entry["location"]} if entry["location"] else {}
+    return response(entry["status"], body, entry["content_type"], **extra)
 
 
-def test_oauth2_redirect_uri_must_be_the_registered_one():
-    refused = RESPONSES_143["extras: oauth2 authorize: confidential, wrong redirect_uri"]
-    result = oauth2.redirect_result(CLIENT, response(refused["status"], json.dumps(refused["body"]), "text/html"), True)
-    assert result.status == "fail" and "https://tool.example/complete/mediawiki-oauth2/ exactly" in result.fix
-    accepted = response(307, "", "text/html", Location="https://wiki.example/w/index.php?title=Special:OAuth/approve")
-    assert oauth2.redirect_result(CLIENT, accepted, True).status == "pass"
+def test_oauth2_the_token_endpoint_answers_an_unknown_client_and_a_wrong_secret_alike():
+    wrong, unknown = RESPONSES_145[147], RESPONSES_145[148]  # "token wrong secret", "token unknown client"
+    assert (wrong["status"], wrong["body"]) == (unknown["status"], unknown["body"])
+
+
+def test_oauth2_invalid_client_is_told_apart_by_the_consumer_page():
+    refused = _recorded_145(147)
+    known = ConsumerPage(known=True, status="approved", callback="https://tool.example/complete/mediawiki-oauth2/")
+    wrong = oauth2.client_result(refused, known)
+    assert wrong.summary.startswith("Wrong client secret") and "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET" in wrong.fix
+    unknown = oauth2.client_result(refused, parse("<p>(mwoauth-invalid-consumer-key)</p>"))
+    assert unknown.summary.startswith("Unknown client") and "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY" in unknown.fix
+    assert "secret" not in unknown.summary
+    proposed = oauth2.client_result(refused, ConsumerPage(known=True, status="proposed"))
+    assert proposed.status == "fail" and "not approved" in proposed.summary
+    unreadable = oauth2.client_result(refused, None)
+    assert unreadable.status == "fail" and "unknown or the secret is wrong" in unreadable.summary
+    assert "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY" in unreadable.fix and "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET" in unreadable.fix
+
+
+def test_oauth2_redirect_uri_is_compared_exactly_with_the_registered_one():
+    other = ConsumerPage(known=True, status="approved", callback="https://tool.example/complete/other/")
+    result = oauth2.redirect_result(CLIENT, other, None, True)
+    assert result.status == "fail" and "https://tool.example/complete/other/" in result.summary
+    assert result.details == {"registered": "https://tool.example/complete/other/"}
+    assert "https://tool.example/complete/mediawiki-oauth2/ exactly" in result.fix
+    slash = ConsumerPage(known=True, status="approved", callback="https://tool.example/complete/mediawiki-oauth2")
+    assert oauth2.redirect_result(CLIENT, slash, None, True).status == "fail"  # exact: no trailing-slash leeway
+    same = ConsumerPage(known=True, status="approved", callback=CLIENT.redirect_uri)
+    assert oauth2.redirect_result(CLIENT, same, None, True).status == "pass"
+
+
+@pytest.mark.parametrize("n", [143, 144, 145])  # anonymous: known client, unknown client, wrong redirect_uri
+def test_oauth2_a_redirect_to_the_login_page_proves_nothing(n):
+    anonymous = _recorded_145(n)
+    assert anonymous.status_code == 307 and "Special:UserLogin" in anonymous.headers["Location"]
+    result = oauth2.redirect_result(CLIENT, None, anonymous, True)
+    assert result.status == "skip" and result.summary.startswith("Not proven")
+    assert "https://tool.example/complete/mediawiki-oauth2/ exactly" in result.fix
+
+
+def test_oauth2_without_the_consumer_page_a_signed_in_refusal_still_fails():
+    refused = _recorded_145(138)  # a signed-in person's "Application Connection Error" for a wrong redirect_uri
+    result = oauth2.redirect_result(CLIENT, None, refused, True)
+    assert result.status == "fail" and "401" in result.summary
 
 
 def test_registration_values():

@@ -535,7 +535,8 @@ def test_two_callbacks_racing_for_one_request_token(login, devwiki, site_client,
         # SQLite's shared in-memory test database locks whole tables between threads (SQLITE_LOCKED, no
         # busy wait): that would be the test's failure, not the site's. CI runs this on PostgreSQL.
         pytest.skip("needs a database with row locks (PostgreSQL)")
-    from mwsso.devwiki.testing import authorize
+    from mwsso_devwiki.testing import authorize
+
     from tests.conftest import callback_path, start_login
 
     allowed = authorize(None, start_login(site_client), user="Alice")
@@ -563,9 +564,10 @@ def test_two_callbacks_racing_for_one_request_token(login, devwiki, site_client,
 
 
 def test_a_request_token_of_another_consumer(login, devwiki, site_client, caplog):
+    from mwsso_devwiki.state.seed import PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET
+    from mwsso_devwiki.testing import authorize
+
     from mwsso import oauth1
-    from mwsso.devwiki.config import PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET
-    from mwsso.devwiki.testing import authorize
 
     # Someone starts a sign-in with another consumer and brings its callback to our site.
     other = oauth1.Consumer(PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET)

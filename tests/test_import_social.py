@@ -17,6 +17,7 @@ from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from mwsso_devwiki.testing import authorize
 from social_core.backends.mediawiki import MediaWiki as StockMediaWiki
 from social_core.backends.utils import load_backends
 from social_core.pipeline import DEFAULT_AUTH_PIPELINE
@@ -25,7 +26,6 @@ from social_django.models import UserSocialAuth
 from mwsso import api
 from mwsso.app_settings import DEFAULT_PIPELINE
 from mwsso.checks import check_stock_plain_tokens
-from mwsso.devwiki.testing import authorize
 from mwsso.identity import wiki_key
 from mwsso.models import AccessToken
 from mwsso.tokens import import_social_tokens

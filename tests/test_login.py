@@ -6,10 +6,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from mwsso_devwiki.testing import authorize
 from social_django.models import UserSocialAuth
 
 import mwsso
-from mwsso.devwiki.testing import authorize
 from mwsso.models import AccessToken, WikiIdentity
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, callback_path, start_login
 from tests.dbdump import database_dump
@@ -326,7 +326,7 @@ def test_authenticate_page_can_replace_authorize(login, site_client, settings):
 def test_email_only_when_the_wiki_gives_it(login, site_client, settings, client_factory):
     login(site_client, "Alice")
     assert User.objects.get().email == ""  # no private-info grant: the wiki sends no email
-    from mwsso.devwiki.config import PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET
+    from mwsso_devwiki.state.seed import PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET
 
     settings.SOCIAL_AUTH_MEDIAWIKI_KEY = PRIVATE_CONSUMER_KEY
     settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = PRIVATE_CONSUMER_SECRET
@@ -355,7 +355,7 @@ def test_unknown_backend_is_not_found(wiki_settings, site_client):
 def test_unconfirmed_email_from_an_older_wiki_is_not_taken(login, site_client, settings, devwiki):
     # Extension:OAuth before email_verified (REL1_39 too) sends the address even when unconfirmed:
     # anyone could claim someone else's address there.
-    from mwsso.devwiki.config import PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET
+    from mwsso_devwiki.state.seed import PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET
 
     devwiki.control("set_variant", email="always")
     settings.SOCIAL_AUTH_MEDIAWIKI_KEY = PRIVATE_CONSUMER_KEY

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from mwsso_devwiki.testing import authorize
 from social_django.models import UserSocialAuth
 
-from mwsso.devwiki.testing import authorize
 from mwsso.models import AccessToken, WikiIdentity
 from tests.conftest import TEST_CONSUMER_SECRET, callback_path, start_login
 

@@ -6,12 +6,14 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
+from urllib.parse import unquote
 
 import pytest
+import requests
 from django.core.management import call_command
+from mwsso_devwiki.state import seed
 
 from mwsso.app_settings import DEFAULT_USER_AGENT
-from mwsso.devwiki import config
 
 
 @pytest.fixture(autouse=True)
@@ -89,8 +91,8 @@ def test_unknown_consumer(wiki_settings):
 
 
 def test_unapproved_consumer(wiki_settings):
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY = config.UNAPPROVED_CONSUMER_KEY
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = config.UNAPPROVED_CONSUMER_SECRET
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY = seed.UNAPPROVED_CONSUMER_KEY
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = seed.UNAPPROVED_CONSUMER_SECRET
     status, checks = check()
     # Extension:OAuth gives an unapproved consumer request tokens; its consumer page says it is only proposed.
     assert checks["oauth1.consumer"]["status"] == "pass"
@@ -147,8 +149,8 @@ def test_grants_the_consumer_lacks(wiki_settings):
 
 
 def test_an_identify_only_consumer_cannot_serve_allowed_wikis(wiki_settings):
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY = config.PRIVATE_CONSUMER_KEY
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = config.PRIVATE_CONSUMER_SECRET
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY = seed.PRIVATE_CONSUMER_KEY
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = seed.PRIVATE_CONSUMER_SECRET
     assert check()[0] == 0
     wiki_settings.MWSSO_ALLOWED_WIKIS = ["*.wikipedia.org"]
     status, checks = check()
@@ -222,13 +224,14 @@ def test_the_secret_never_shows(wiki_settings):
 # --- OAuth 2.0: the devwiki's rest.php/oauth2 endpoints ---------------------------------------
 
 OAUTH2_SITE = "http://127.0.0.1:9000"  # the test client's registered redirect URI is on this site
+OAUTH2_REGISTERED = f"{OAUTH2_SITE}/complete/mediawiki-oauth2/"
 
 
 @pytest.fixture
 def oauth2_settings(wiki_settings, devwiki):  # type: ignore[no-untyped-def]
     wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = devwiki.index_url
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = config.TEST_OAUTH2_CLIENT_ID
-    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = config.TEST_OAUTH2_CLIENT_SECRET
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = seed.TEST_OAUTH2_CLIENT_ID
+    wiki_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = seed.TEST_OAUTH2_CLIENT_SECRET
     return wiki_settings
 
 
@@ -244,24 +247,48 @@ def test_oauth2_a_right_client_passes(oauth2_settings, devwiki):
     assert counts["token_requests"] == 2 and counts["approve"] == 0 and counts["refresh_ok"] == 0
 
 
-def test_oauth2_wrong_secret(oauth2_settings):
+VERSIONS = ["1.39", "1.43", "1.45"]  # every version sends an anonymous authorize to Special:UserLogin first
+
+
+@pytest.fixture(params=VERSIONS)
+def any_version(request, devwiki):  # type: ignore[no-untyped-def]
+    """The local wiki playing each recorded MediaWiki version."""
+    devwiki.control("set_mw_version", version=request.param)
+    return request.param
+
+
+def test_oauth2_wrong_secret(oauth2_settings, any_version):
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = "wrong"
     status, checks = check("--site-url", OAUTH2_SITE)
     assert status == 1 and checks["oauth2.client"]["summary"].startswith("Wrong client secret")
     assert checks["oauth2.redirect_uri"]["status"] == "skip"
 
 
-def test_oauth2_unknown_client(oauth2_settings):
+def test_oauth2_unknown_client_is_named_unknown_not_a_wrong_secret(oauth2_settings, any_version):
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = "0" * 32
     status, checks = check("--site-url", OAUTH2_SITE)
-    assert status == 1 and checks["oauth2.client"]["summary"].startswith("Unknown client")
+    client = checks["oauth2.client"]
+    assert status == 1 and client["status"] == "fail" and client["summary"].startswith("Unknown client")
+    assert "secret" not in client["summary"] and "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY" in client["fix"]
 
 
-def test_oauth2_redirect_uri_not_the_registered_one(oauth2_settings):
+def test_oauth2_redirect_uri_not_the_registered_one(oauth2_settings, any_version):
     status, checks = check("--site-url", "http://127.0.0.1:8000")
+    redirect = checks["oauth2.redirect_uri"]
     assert status == 1 and checks["oauth2.client"]["status"] == "pass"
-    assert checks["oauth2.redirect_uri"]["status"] == "fail"
-    assert "http://127.0.0.1:8000/complete/mediawiki-oauth2/ exactly" in checks["oauth2.redirect_uri"]["fix"]
+    assert redirect["status"] == "fail" and redirect["details"]["registered"] == OAUTH2_REGISTERED
+    assert f"the registered one, {OAUTH2_REGISTERED}, which is not http://127.0.0.1:8000/" in redirect["summary"]
+    assert "http://127.0.0.1:8000/complete/mediawiki-oauth2/ exactly" in redirect["fix"]
+
+
+def test_oauth2_a_redirect_uri_the_client_does_not_allow_fails_naming_the_registered_one(oauth2_settings, any_version):
+    # What passed against every real wiki: the site sends a redirect URI the client was never registered with.
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI = "http://127.0.0.1:8000/elsewhere/"
+    status, checks = check("--site-url", OAUTH2_SITE)
+    redirect = checks["oauth2.redirect_uri"]
+    assert status == 1 and redirect["status"] == "fail", redirect
+    assert "http://127.0.0.1:8000/elsewhere/ that the site sends" in redirect["summary"]
+    assert f"the client's registered one is {OAUTH2_REGISTERED}" in redirect["summary"]
 
 
 def test_oauth2_a_redirect_uri_guessed_from_allowed_hosts_is_a_warning_naming_site_url(oauth2_settings):
@@ -274,8 +301,8 @@ def test_oauth2_a_redirect_uri_guessed_from_allowed_hosts_is_a_warning_naming_si
 
 
 def test_oauth2_a_public_clients_secret_is_proved_by_a_refresh(oauth2_settings):
-    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = config.PUBLIC_OAUTH2_CLIENT_ID
-    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = config.PUBLIC_OAUTH2_CLIENT_SECRET
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = seed.PUBLIC_OAUTH2_CLIENT_ID
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = seed.PUBLIC_OAUTH2_CLIENT_SECRET
     assert check("--site-url", "http://127.0.0.1:8000")[1]["oauth2.client"]["status"] == "pass"
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = "wrong"
     result = check("--site-url", "http://127.0.0.1:8000")[1]["oauth2.client"]
@@ -288,8 +315,8 @@ def test_oauth2_unapproved_client_and_missing_grants(oauth2_settings, devwiki):
     )
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = added["client_id"], added["secret"]
     status, checks = check("--site-url", OAUTH2_SITE)
-    # The wiki treats an unapproved OAuth 2.0 client as unknown; its page says it is proposed.
-    assert status == 1 and checks["oauth2.client"]["summary"].startswith("Unknown client")
+    # The token endpoint refuses an unapproved OAuth 2.0 client like an unknown one; its page says it is proposed.
+    assert status == 1 and "not approved (its status is proposed)" in checks["oauth2.client"]["summary"]
     assert checks["oauth2.approved"]["details"] == {"status": "proposed"}
     added = devwiki.control("oauth2_add_client", redirect_uri=f"{OAUTH2_SITE}/complete/mediawiki-oauth2/", grants=["basic"])
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = added["client_id"], added["secret"]
@@ -300,7 +327,8 @@ def test_oauth2_unapproved_client_and_missing_grants(oauth2_settings, devwiki):
 
 def test_oauth2_a_redirect_uri_the_site_sends(oauth2_settings):
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI = "/complete/mediawiki-oauth2/"
-    assert check("--site-url", OAUTH2_SITE)[1]["oauth2.redirect_uri"]["summary"].startswith("The wiki accepts")
+    sent = check("--site-url", OAUTH2_SITE)[1]["oauth2.redirect_uri"]
+    assert sent["status"] == "pass" and sent["summary"].startswith("The site sends the registered redirect URI")
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI = "/complete/elsewhere/"
     result = check("--site-url", OAUTH2_SITE)[1]["oauth2.redirect_uri"]
     assert result["status"] == "fail" and "http://127.0.0.1:9000/complete/elsewhere/ that the site sends" in result["summary"]
@@ -308,7 +336,7 @@ def test_oauth2_a_redirect_uri_the_site_sends(oauth2_settings):
 
 
 def test_oauth2_a_public_client_without_its_secret(oauth2_settings):
-    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = config.PUBLIC_OAUTH2_CLIENT_ID
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = seed.PUBLIC_OAUTH2_CLIENT_ID
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = ""
     status, checks = check("--site-url", "http://127.0.0.1:8000")
     assert status == 0 and "public client" in checks["oauth2.client"]["summary"]
@@ -318,3 +346,52 @@ def test_no_consumer_at_all(wiki_settings):
     wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY = ""
     status, checks = check()
     assert status == 1 and checks["oauth1.consumer"]["summary"].startswith("No consumer is configured")
+
+
+class _WithoutConsumerPages:
+    """The local wiki behind a proxy that answers 404 for Special:OAuthListConsumers, as a wiki without it would."""
+
+    def __init__(self, target: str) -> None:
+        def handle(handler: BaseHTTPRequestHandler) -> None:
+            if "OAuthListConsumers" in unquote(handler.path):
+                body = b"<html>No such special page</html>"
+                status, headers = 404, {"Content-Type": "text/html"}
+            else:
+                length = int(handler.headers.get("Content-Length") or 0)
+                sent = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "content-length")}
+                answer = requests.request(handler.command, target + handler.path, headers=sent, timeout=10,
+                                          data=handler.rfile.read(length) if length else None, allow_redirects=False)
+                body, status = answer.content, answer.status_code
+                headers = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "location", "date")}
+            handler.send_response(status)
+            for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(body)
+
+        class Handler(BaseHTTPRequestHandler):
+            do_GET = do_POST = handle
+
+            def log_message(self, *args):  # type: ignore[no-untyped-def]
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_oauth2_without_the_consumer_page_nothing_is_guessed(oauth2_settings, devwiki, any_version):
+    proxy = _WithoutConsumerPages(devwiki.server_url)
+    try:
+        oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = proxy.url + "/w/index.php"
+        _status, checks = check("--site-url", "http://127.0.0.1:8000")
+        # The anonymous authorize probe ends at the login page: the redirect URI is not proven, never passed.
+        redirect = checks["oauth2.redirect_uri"]
+        assert checks["oauth2.client"]["status"] == "pass" and redirect["status"] == "skip", redirect
+        assert redirect["summary"].startswith("Not proven")
+        oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = "0" * 32
+        client = check("--site-url", OAUTH2_SITE)[1]["oauth2.client"]
+        assert client["status"] == "fail" and "unknown or the secret is wrong" in client["summary"]
+    finally:
+        proxy.server.shutdown()
+        proxy.server.server_close()

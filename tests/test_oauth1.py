@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from mwsso_devwiki.testing import authorize
 
-from mwsso.devwiki.testing import authorize
 from mwsso.oauth1 import (
     Consumer,
     ProtocolError,

@@ -10,11 +10,11 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from mwsso_devwiki.testing import authorize_oauth2
 from social_django.models import UserSocialAuth
 
 import mwsso
 from mwsso import api
-from mwsso.devwiki.testing import authorize_oauth2
 from mwsso.models import AccessToken, WikiIdentity
 from tests.conftest import callback_path, wiki_login
 from tests.dbdump import database_dump

@@ -15,9 +15,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
+from mwsso_devwiki.testing import DevWiki
 
 from mwsso import api, signals
-from mwsso.devwiki.testing import DevWiki
 from mwsso.models import AccessToken
 from tests.dbdump import database_dump
 from tests.oauth2_support import *  # noqa: F403

@@ -93,8 +93,8 @@ def test_a_token_whose_refresh_was_refused_is_purged(alice_o2, o2wiki):
 
 
 def test_access_token_sub_mw_central_is_never_the_user(o2_settings, o2wiki, site_client):
-    # Since late 2025 the access token's sub is "mw:CentralAuth::<id>"; the user comes from the profile.
-    o2wiki.control("oauth2_configure", sub_format="central")
+    # After REL1_45 ($wgOAuth2UsePrefixedSub) the access token's sub is "mw:<scope>:<id>"; the user comes from the profile.
+    o2wiki.control("oauth2_configure", use_prefixed_sub=True)
     assert o2_login(site_client, "Alice").status_code == 302
     assert UserSocialAuth.objects.get().uid == "3"
 

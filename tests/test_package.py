@@ -1,12 +1,15 @@
-"""The sdist and the wheel, as ``python -m build`` makes them: complete for the app, and no tests in them.
+"""The sdists and wheels, as ``python -m build`` makes them: complete for the app, and no tests in them.
 
-``make package`` builds into dist/ and runs these with ``MWSSO_DIST_DIR=dist``; without it, the tests build
-into a temporary directory themselves (about 10 s; ``-m "not package"`` leaves them out).
+Two distributions come from this repository: mwsso (the app) and mwsso-devwiki (the local wiki, from
+devwiki/), which mwsso's extra ``devwiki`` installs and mwsso itself never holds or needs.
+``make package`` builds both into dist/ and runs these with ``MWSSO_DIST_DIR=dist``; without it, the
+tests build into a temporary directory themselves (about 15 s; ``-m "not package"`` leaves them out).
 """
 
 from __future__ import annotations
 
 import email
+import email.message
 import os
 import subprocess
 import sys
@@ -16,6 +19,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import mwsso_devwiki
 import pytest
 
 import mwsso
@@ -24,6 +28,7 @@ pytestmark = pytest.mark.package
 
 REPO = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+DEVWIKI = f"mwsso_devwiki-{mwsso_devwiki.__version__}"
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +38,11 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield Path(given)
         return
     out = tmp_path_factory.mktemp("dist")
-    result = subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(out), str(REPO)], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for source in (REPO, REPO / "devwiki"):
+        result = subprocess.run(
+            [sys.executable, "-m", "build", "--outdir", str(out), str(source)], capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     yield out
 
 
@@ -52,17 +58,23 @@ def wheel_files(dist: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
+def wheel_metadata(dist: Path) -> email.message.Message:
+    with zipfile.ZipFile(_one(dist, f"mwsso-{mwsso.__version__}-py3-none-any.whl")) as wheel:
+        return email.message_from_bytes(wheel.read(f"mwsso-{mwsso.__version__}.dist-info/METADATA"))
+
+
+@pytest.fixture(scope="module")
 def sdist_files(dist: Path) -> set[str]:
     with tarfile.open(_one(dist, f"mwsso-{mwsso.__version__}.tar.gz")) as sdist:
         prefix = f"mwsso-{mwsso.__version__}/"
         return {member.name.removeprefix(prefix) for member in sdist.getmembers() if member.isfile()}
 
 
-def _source_files(folder: str) -> set[str]:
+def _source_files(folder: str, root: Path = REPO) -> set[str]:
     """The app's files in this checkout, as they would be named in the wheel (compiled files left out)."""
     return {
-        path.relative_to(REPO).as_posix()
-        for path in (REPO / folder).rglob("*")
+        path.relative_to(root).as_posix()
+        for path in (root / folder).rglob("*")
         if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo")
     }
 
@@ -90,9 +102,8 @@ def test_the_sdist_holds_no_tests_and_builds_the_same_app(sdist_files):
     assert _source_files("docs") <= sdist_files
 
 
-def test_the_metadata_names_license_urls_and_tested_versions(dist, wheel_files):
-    with zipfile.ZipFile(_one(dist, "*.whl")) as wheel:
-        metadata = email.message_from_bytes(wheel.read(f"mwsso-{mwsso.__version__}.dist-info/METADATA"))
+def test_the_metadata_names_license_urls_and_tested_versions(wheel_metadata, wheel_files):
+    metadata = wheel_metadata
     assert metadata["License-Expression"] == "MIT"
     assert f"mwsso-{mwsso.__version__}.dist-info/licenses/LICENSE" in wheel_files
     urls = dict(value.split(", ", 1) for value in metadata.get_all("Project-URL"))
@@ -123,8 +134,110 @@ def test_no_extra_that_can_never_apply():
         assert applies, f"mwsso[{extra}] installs nothing on a supported Python"
 
 
+# -- the local wiki: a distribution of its own -------------------------------------------------------
+
+
+def test_the_devwiki_extra_installs_the_local_wiki_of_this_version(wheel_metadata):
+    assert PYPROJECT["project"]["optional-dependencies"]["devwiki"] == [f"mwsso-devwiki=={mwsso_devwiki.__version__}"]
+    assert "devwiki" in wheel_metadata.get_all("Provides-Extra")
+    wanted = f'mwsso-devwiki=={mwsso_devwiki.__version__}; extra == "devwiki"'
+    assert [r for r in wheel_metadata.get_all("Requires-Dist") if "devwiki" in r] == [wanted]
+
+
+def test_mwsso_holds_nothing_of_the_local_wiki(wheel_files, sdist_files):
+    assert not [name for name in wheel_files | sdist_files if "devwiki" in name.split("/")[0]]
+
+
+@pytest.fixture(scope="module")
+def devwiki_wheel(dist: Path) -> Iterator[zipfile.ZipFile]:
+    with zipfile.ZipFile(_one(dist, f"{DEVWIKI}-py3-none-any.whl")) as wheel:
+        yield wheel
+
+
+def test_the_local_wikis_wheel_holds_its_package_and_nothing_else(devwiki_wheel):
+    files = {name for name in devwiki_wheel.namelist() if not name.startswith(f"{DEVWIKI}.dist-info/")}
+    assert files == _source_files("mwsso_devwiki", REPO / "devwiki")
+
+
+def test_the_local_wiki_brings_its_pytest_plugin_and_command(devwiki_wheel):
+    entry_points = devwiki_wheel.read(f"{DEVWIKI}.dist-info/entry_points.txt").decode()
+    assert "[pytest11]\nmwsso_devwiki = mwsso_devwiki.pytest_plugin" in entry_points
+    assert "[console_scripts]\nmwsso-devwiki = mwsso_devwiki.cli:main" in entry_points
+
+
+def test_the_local_wikis_metadata_names_license_and_needs_nothing_of_mwsso(devwiki_wheel):
+    metadata = email.message_from_bytes(devwiki_wheel.read(f"{DEVWIKI}.dist-info/METADATA"))
+    assert (metadata["Name"], metadata["Version"]) == ("mwsso-devwiki", mwsso_devwiki.__version__)
+    assert metadata["License-Expression"] == "MIT"
+    assert f"{DEVWIKI}.dist-info/licenses/LICENSE" in devwiki_wheel.namelist()
+    assert devwiki_wheel.read(f"{DEVWIKI}.dist-info/licenses/LICENSE") == (REPO / "LICENSE").read_bytes()
+    needs = [r.split(">")[0].split("=")[0].split(";")[0].strip() for r in metadata.get_all("Requires-Dist")]
+    assert sorted(needs) == ["cryptography", "requests"]
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    urls = [value.split(", ", 1)[1] for value in metadata.get_all("Project-URL")]
+    assert urls and all(url.startswith("https://github.com/mwsso/mwsso") for url in urls)
+
+
+def test_the_local_wikis_sdist_holds_its_package_readme_and_license(dist):
+    with tarfile.open(_one(dist, f"{DEVWIKI}.tar.gz")) as sdist:
+        files = {m.name.removeprefix(f"{DEVWIKI}/") for m in sdist.getmembers() if m.isfile()}
+    assert {"README.md", "LICENSE", "pyproject.toml"} <= files
+    assert _source_files("mwsso_devwiki", REPO / "devwiki") <= files
+    assert not [name for name in files if name.split("/")[0] in ("tests", "project", "bench", "mwsso")]
+
+
 def test_readme_links_to_the_repository_named_in_the_project_urls():
     readme = (REPO / "README.md").read_text()
     base = PYPROJECT["project"]["urls"]["Source"]
     for page in sorted((REPO / "docs").glob("*.md")):
         assert f"{base}/blob/main/docs/{page.name}" in readme, f"the README does not link to docs/{page.name}"
+
+
+# -- a site with the app's wheel and without the local wiki ------------------------------------------
+
+# Run in the new site: the checkout's editable installs out of the way, the wheel's mwsso in, no local wiki.
+WITHOUT_THE_LOCAL_WIKI = """
+import importlib.util, runpy, sys
+sys.meta_path[:] = [f for f in sys.meta_path if "mwsso" not in getattr(f, "__module__", "")]
+assert importlib.util.find_spec("mwsso_devwiki") is None, "the local wiki is importable"
+import mwsso
+assert mwsso.__file__.startswith(sys.argv[1]), mwsso.__file__
+sys.argv = ["manage.py", *sys.argv[2:]]
+runpy.run_path("manage.py", run_name="__main__")
+"""
+
+
+def test_the_wheel_installs_and_a_site_without_the_local_wiki_passes_its_checks(dist, tmp_path):
+    from cryptography.fernet import Fernet
+
+    from tests.test_quickstart import quickstart_blocks
+
+    target = tmp_path / "site-packages"
+    wheel = _one(dist, f"mwsso-{mwsso.__version__}-py3-none-any.whl")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "MWSSO_", "DATABASE_", "PYTHON"))}
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    assert not (target / "mwsso_devwiki").exists()
+    # A new site with the README's settings and URLs (signing in against the local wiki, were it there).
+    subprocess.run([sys.executable, "-m", "django", "startproject", "mysite"], cwd=tmp_path, env=env, check=True)
+    root, blocks = tmp_path / "mysite", quickstart_blocks()
+    settings = root / "mysite" / "settings.py"
+    settings.write_text(settings.read_text() + "\n" + blocks["settings"][1])
+    (root / "mysite" / "urls.py").write_text(blocks["urls"][1])
+    (root / "templates").mkdir()
+    env.update(PYTHONPATH=str(target), MWSSO_TOKEN_KEYS=Fernet.generate_key().decode())
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", WITHOUT_THE_LOCAL_WIKI, str(target), *args],
+            cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    check = manage("check")
+    assert check.returncode == 0 and "System check identified no issues" in check.stdout, check.stdout + check.stderr
+    # The command is there, and says how to install what it runs.
+    wiki = manage("mwsso_devwiki")
+    assert wiki.returncode == 1 and 'pip install "mwsso[devwiki]"' in wiki.stderr, wiki.stderr

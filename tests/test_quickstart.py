@@ -19,11 +19,12 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import urljoin
 
+import mwsso_devwiki
 import pytest
 import requests
+from mwsso_devwiki.testing import authorize
 
 import mwsso
-from mwsso.devwiki.testing import authorize
 from tests.production.services import free_port, wait_for
 from tests.quickstart_support import (
     exported_key,
@@ -57,12 +58,17 @@ def test_the_quick_start_comes_first_after_the_two_contributor_commands():
     assert relative == []
 
 
-def test_the_install_command_installs_this_package():
+def test_the_install_command_installs_this_package_with_the_local_wiki():
     code = quickstart_blocks()["install"][1]
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert shlex.split(code) == ["pip", "install", project["name"]]
-    # What the test environment runs is that package (CI installs it from this checkout).
+    assert shlex.split(code) == ["pip", "install", f"{project['name']}[devwiki]"]
+    assert project["optional-dependencies"]["devwiki"] == [f"mwsso-devwiki=={mwsso_devwiki.__version__}"]
+    # What the test environment runs is that package and that local wiki (CI installs both from this checkout).
     assert metadata.version(project["name"]) == mwsso.__version__
+    assert metadata.version("mwsso-devwiki") == mwsso_devwiki.__version__
+    # The checkout's install line names both distributions' folders.
+    assert "`pip install ./mwsso ./mwsso/devwiki`" in (REPO / "README.md").read_text()
+    assert (REPO / "devwiki" / "pyproject.toml").is_file()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from mwsso.devwiki.testing import authorize
+from mwsso_devwiki.testing import authorize
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.tokens import verify_tokens
 from tests.conftest import TEST_CONSUMER_KEY, callback_path, start_login

@@ -7,9 +7,9 @@ which the wiki verifies as ``http://host/api.php`` and answers "Invalid signatur
 from __future__ import annotations
 
 import pytest
+from mwsso_devwiki.testing import running_devwiki
 
 from mwsso import api
-from mwsso.devwiki.testing import running_devwiki
 from mwsso.models import AccessToken
 from tests.conftest import signed_in_on
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from mwsso.devwiki.testing import authorize
+from mwsso_devwiki.testing import authorize
 from tests.conftest import SITE_HOST, callback_path
 from tests.test_quickstart import form_to
 

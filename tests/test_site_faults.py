@@ -15,10 +15,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from mwsso_devwiki.testing import running_devwiki
 
 from mwsso import api, signals, sitecheck
 from mwsso.api.signing import OAuth1Signer
-from mwsso.devwiki.testing import running_devwiki
 from mwsso.models import AccessToken
 from mwsso.tokens import verify_token
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, signed_in_on

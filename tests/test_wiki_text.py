@@ -81,7 +81,7 @@ def test_an_oauth2_client_secret_echoed_near_the_cut_never_reaches_the_page_or_t
         refusal = {"error": "invalid_client", "error_description": f"{PADDING}{CONFIDENTIAL[1]} is not this client's"}
         proxy.answers["/oauth2/access_token"] = (401, "application/json", json.dumps(refusal).encode())
         location = start_o2_login(site_client).replace(proxy.url, o2wiki.server_url)
-        from mwsso.devwiki.testing import authorize_oauth2
+        from mwsso_devwiki.testing import authorize_oauth2
 
         allowed = authorize_oauth2(None, location, user="Alice")
         response = site_client.get(callback_path(allowed.headers["Location"]))

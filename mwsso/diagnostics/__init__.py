@@ -59,14 +59,13 @@ def run(target: Target, session: requests.Session, *, default_user_agent: str = 
 
 
 def _oauth2(target: Target, client: OAuth2Client, session: requests.Session, **options: Any) -> list[Result]:
-    results = oauth2.run(client, session, **options)
-    client_ok = results[0].status == "pass"
     try:
         page = consumer_page(session, wiki_urls(client.wiki_url), client.client_id, **options)
     except InvalidWikiURL:
         page = None
-    # An unapproved client is "unknown" to the token endpoint; its page tells why.
-    known = client_ok or bool(page and page.known)
+    # The page tells what the token endpoint does not: an unknown id from a wrong secret, the registered redirect URI.
+    results = oauth2.run(client, session, page, **options)
+    known = results[0].status == "pass" or bool(page and page.known)
     return results + oauth2.registration_results(page, known, target.required_grants, target.allowed_wikis)
 
 

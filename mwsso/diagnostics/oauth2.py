@@ -2,13 +2,17 @@
 
 Requests a client may make without a user, that create nothing on the wiki:
 - a token request with a bogus authorization code: the wiki authenticates the client before it reads
-  the code, so ``invalid_client`` (401) means a wrong id or secret and ``invalid_request`` /
-  ``invalid_grant`` (400, "Cannot decrypt the authorization code") means both are right;
+  the code, so ``invalid_request`` / ``invalid_grant`` (400, "Cannot decrypt the authorization code")
+  means the id and the secret are right; ``invalid_client`` (401) comes alike for an unknown id, a
+  wrong secret and a client that is not approved, so it alone tells none of them apart;
+- the public consumer page (``Special:OAuthListConsumers/view/<client id>``): "No consumer exists
+  with the given key." for an unknown id; for a known one, its status and its registered redirect
+  URI, which the site's must match exactly (OAuth 2.0 has no prefix option);
 - a refresh with a bogus refresh token: a public client's code redemption is not authenticated, its
   refresh is, so this is what proves its secret (and that the client may refresh, which mwsso needs);
-- authorize GETs (no user, no cookie): a known client, and a redirect URI the wiki accepts, get a
-  redirect on to the login or consent page; an unknown client or a redirect URI that is not exactly
-  the registered one get "Application Connection Error" and never a redirect.
+- only when the consumer page cannot be read: an authorize GET. It proves nothing on a real wiki,
+  which sends a visitor who is not signed in to Special:UserLogin before it looks at the client or
+  the redirect URI (every version, REL1_39 to REL1_45); that redirect is "not proven", never a pass.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ import base64
 import hashlib
 import secrets
 from typing import Any
+from urllib.parse import unquote
 
 import requests
 
 from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
+from .consumerpage import ConsumerPage
 from .results import Result, _
 from .target import OAuth2Client
 
@@ -67,8 +73,8 @@ def _authenticated(token: requests.Response) -> bool:
     return token.status_code in (400, 401) and _error(token) in ("invalid_request", "invalid_grant")
 
 
-def client_result(token: requests.Response, authorize: requests.Response | None, refresh: requests.Response | None = None) -> Result:
-    """From the bogus-code token answer (and, after invalid_client, whether authorize knows the client)."""
+def client_result(token: requests.Response, page: ConsumerPage | None, refresh: requests.Response | None = None) -> Result:
+    """From the bogus-code token answer, told apart by the consumer page when the wiki refuses the client."""
     check = "oauth2.client"
     error = _error(token)
     if _authenticated(token):
@@ -86,17 +92,7 @@ def client_result(token: requests.Response, authorize: requests.Response | None,
                                            "cannot refresh, so users sign in again when their token expires."))
         return Result(check, "pass", _("The OAuth 2.0 client id is known and the client secret is right."))
     if error == "invalid_client":
-        if authorize is not None and authorize.is_redirect:
-            return Result(
-                check, "fail", _("Wrong client secret: the wiki knows the client id but refuses its secret."),
-                _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client secret shown at registration "
-                  "(reset it on Special:OAuthConsumerRegistration/list if it is lost)."),
-            )
-        return Result(
-            check, "fail", _("Unknown client: the wiki has no OAuth 2.0 client with this id (or it is not approved)."),
-            _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY to the client application key shown at registration, or "
-              "register one: manage.py mwsso_check --register."),
-        )
+        return _refused_client(check, page)
     if token.status_code == 404:
         return Result(check, "fail", _("The wiki has no OAuth 2.0 endpoints (rest.php/oauth2/access_token answers 404)."),
                       _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL; the wiki needs Extension:OAuth with OAuth 2.0."))
@@ -105,56 +101,114 @@ def client_result(token: requests.Response, authorize: requests.Response | None,
                   {"status": token.status_code, "error": error})
 
 
-def redirect_result(client: OAuth2Client, authorize: requests.Response | None, client_ok: bool) -> Result:
+def _refused_client(check: str, page: ConsumerPage | None) -> Result:
+    """invalid_client: which of an unknown id, an unapproved client and a wrong secret, as the consumer page says."""
+    key_fix = _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY to the client application key shown at registration, or "
+                "register one: manage.py mwsso_check --register.")
+    secret_fix = _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client secret shown at registration "
+                   "(reset it on Special:OAuthConsumerRegistration/list if it is lost).")
+    if page is not None and not page.known:
+        return Result(check, "fail", _("Unknown client: the wiki has no OAuth 2.0 client with this id (its consumer "
+                                       "page says no consumer exists with this key)."), key_fix, {"known": False})
+    if page is not None and page.status not in (None, "approved"):
+        return Result(check, "fail", _("The wiki refuses the client because it is not approved (its status is "
+                                       "%(status)s): see oauth2.approved.") % {"status": page.status},
+                      _("Until it is approved only its owner can use it."), {"status": page.status})
+    if page is not None and page.status == "approved":
+        return Result(check, "fail", _("Wrong client secret: the wiki knows the client id but refuses its secret."),
+                      secret_fix, {"known": True})
+    return Result(
+        check, "fail",
+        _("The wiki refuses the client: the id is unknown or the secret is wrong (the token endpoint answers both "
+          "alike, and the wiki's consumer page, which would tell, could not be read)."),
+        key_fix + " " + secret_fix,
+    )
+
+
+def _is_login_redirect(authorize: requests.Response) -> bool:
+    location = unquote(authorize.headers.get("Location", ""))
+    return authorize.is_redirect and ("Special:UserLogin" in location or "Special:Userlogin" in location)
+
+
+def redirect_result(
+    client: OAuth2Client, page: ConsumerPage | None, authorize: requests.Response | None, client_ok: bool
+) -> Result:
+    """The redirect URI the wiki will use against the site's: the registered one (from the consumer page), exactly."""
     check = "oauth2.redirect_uri"
     if not client.redirect_uri:
         return Result(check, "skip", _("The site's URL is unknown, so its redirect URI cannot be built."),
                       _("Pass --site-url https://your.site."))
-    if not client_ok or authorize is None:
+    if not client_ok:
         return Result(check, "skip", _("Not checked: the client itself is not usable (see oauth2.client)."))
     uri = {"uri": client.redirect_uri}
-    if authorize.is_redirect:
+    registration = _("Register an OAuth 2.0 client with OAuth \"callback\" URL %(uri)s exactly.") % uri
+    registered = page.callback if page is not None and page.known else None
+    if registered is None:
+        return _unproven(check, client, authorize, registration)
+    if registered == client.redirect_uri:
         if client.sends_redirect_uri:
-            return Result(check, "pass", _("The wiki accepts the redirect URI %(uri)s.") % uri)
-        return Result(check, "pass", _("The registered redirect URI is the site's: %(uri)s.") % uri)
-    fix = _("Register an OAuth 2.0 client with OAuth \"callback\" URL %(uri)s exactly.") % uri
+            return Result(check, "pass", _("The site sends the registered redirect URI, %(uri)s.") % uri,
+                          details={"registered": registered})
+        return Result(check, "pass", _("The registered redirect URI is the site's: %(uri)s.") % uri,
+                      details={"registered": registered})
+    names = {"uri": client.redirect_uri, "registered": registered}
+    fix = registration
     if client.sends_redirect_uri:
-        summary = _("The wiki refuses the redirect URI %(uri)s that the site sends: OAuth 2.0 needs exactly the "
-                    "registered one (no prefix).") % uri
+        summary = _("The wiki refuses the redirect URI %(uri)s that the site sends: the client's registered one is "
+                    "%(registered)s, and OAuth 2.0 needs exactly it (no prefix).") % names
         fix += " " + _("Or set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI to the registered one, if it is this site's.")
     else:
-        summary = _("The site sends no redirect URI, so the wiki sends users to the registered one, which is not "
-                    "%(uri)s.") % uri
+        summary = _("The site sends no redirect URI, so the wiki sends users to the registered one, %(registered)s, "
+                    "which is not %(uri)s.") % names
+    details = {"registered": registered}
     if client.redirect_uri_guessed:
         # An OAuth 2.0 redirect URI matches exactly, port included, and ALLOWED_HOSTS names no scheme or port:
         # the guess may be what is wrong, not the registration.
         summary += " " + _("That address was guessed from ALLOWED_HOSTS.")
         fix = _("Run mwsso_check --site-url with the address people open (scheme, host and port), e.g. "
                 "--site-url https://mytool.toolforge.org; if it still fails: ") + fix
-        return Result(check, "warn", summary, fix, {"status": authorize.status_code})
-    return Result(check, "fail", summary, fix, {"status": authorize.status_code})
+        return Result(check, "warn", summary, fix, details)
+    return Result(check, "fail", summary, fix, details)
 
 
-def run(client: OAuth2Client, session: requests.Session, **options: Any) -> list[Result]:
-    """client (id, secret), redirect URI, then approval and grants from the public consumer page."""
+def _unproven(check: str, client: OAuth2Client, authorize: requests.Response | None, registration: str) -> Result:
+    """Without the consumer page: what the authorize GET can say, which is little on a real wiki."""
+    uri = {"uri": client.redirect_uri}
+    if authorize is None or _is_login_redirect(authorize):
+        return Result(
+            check, "skip",
+            _("Not proven: the wiki's consumer page does not show the registered redirect URI, and the wiki sends a "
+              "visitor who is not signed in to its login page before it looks at the redirect URI. It must be "
+              "exactly %(uri)s.") % uri,
+            registration,
+        )
+    if authorize.is_redirect:
+        return Result(check, "pass", _("The wiki accepts the redirect URI %(uri)s.") % uri)
+    return Result(check, "fail", _("The wiki refuses the redirect URI %(uri)s (HTTP %(status)s).")
+                  % {**uri, "status": authorize.status_code}, registration, {"status": authorize.status_code})
+
+
+def run(client: OAuth2Client, session: requests.Session, page: ConsumerPage | None, **options: Any) -> list[Result]:
+    """client (id, secret) and redirect URI, from the token endpoint and the public consumer page ``page``."""
     try:
         urls = wiki_urls(client.wiki_url)
     except InvalidWikiURL as err:
         return [Result("oauth2.client", "fail", str(err), _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL."))]
     try:
         token = probe_token(session, urls, client, **options)
-        known = refresh = None
-        if _error(token) == "invalid_client":
-            known = probe_authorize(session, urls, client, **options)
-        elif _authenticated(token) and client.client_secret:
+        refresh = None
+        if _authenticated(token) and client.client_secret:
             refresh = probe_token(session, urls, client, "refresh_token", **options)
-        client_check = client_result(token, known, refresh)
+        client_check = client_result(token, page, refresh)
         ok = client_check.status == "pass"
-        redirect = probe_authorize(session, urls, client, client.redirect_uri, **options) if ok and client.redirect_uri else None
+        authorize = None
+        if ok and client.redirect_uri and (page is None or not page.known or page.callback is None):
+            sent = client.redirect_uri if client.sends_redirect_uri else ""
+            authorize = probe_authorize(session, urls, client, sent, **options)
     except requests.RequestException as err:
         return [Result("oauth2.client", "fail", _("The wiki's OAuth 2.0 endpoints could not be reached (%(error)s).")
                        % {"error": type(err).__name__}, _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL."))]
-    return [client_check, redirect_result(client, redirect, ok)]
+    return [client_check, redirect_result(client, page, authorize, ok)]
 
 
 def registration_results(page: Any, client_ok: bool, required: tuple[str, ...], allowed_wikis: tuple[str, ...]) -> list[Result]:

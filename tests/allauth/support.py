@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from mwsso import http
-from mwsso.devwiki import config as wikiconfig
-from mwsso.devwiki.testing import DevWiki, authorize_oauth2
+from mwsso_devwiki.state import seed as wikiconfig
+from mwsso_devwiki.testing import DevWiki, authorize_oauth2
 from tests.conftest import SITE_HOST, callback_path
 
 CALLBACK = f"http://{SITE_HOST}/accounts/mediawiki/login/callback/"

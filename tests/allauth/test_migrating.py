@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from mwsso import api
 from mwsso.contrib.allauth.importing import IMPORTED_REASON, import_tokens
-from mwsso.devwiki.testing import DevWiki, authorize_oauth2
+from mwsso_devwiki.testing import DevWiki, authorize_oauth2
 from mwsso.models import AccessToken
 from tests.allauth.support import *  # noqa: F403
 from tests.allauth.support import AA_CLIENT, sign_in

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from mwsso.devwiki.testing import authorize_oauth2
+from mwsso_devwiki.testing import authorize_oauth2
 from tests.production.services import free_port, wait_for
 from tests.quickstart_support import (
     exported_key,

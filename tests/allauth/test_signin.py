@@ -176,7 +176,7 @@ def test_the_profile_url_is_the_wikis_user_page_or_userpage_template(aa_settings
 @pytest.mark.parametrize("script_path", ["", "/mediawiki"])
 @pytest.mark.django_db
 def test_a_wiki_at_another_script_path(settings, browser, script_path):
-    from mwsso.devwiki.testing import running_devwiki
+    from mwsso_devwiki.testing import running_devwiki
 
     with running_devwiki(script_path=script_path) as wiki:
         point_at(settings, wiki)

@@ -7,22 +7,23 @@ own client code, so these tests check the provider against the protocol.
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
+from mwsso_devwiki.state import seed
+from mwsso_devwiki.testing import DevWiki, authorize
 from requests_oauthlib import OAuth1, OAuth1Session
 
-from mwsso.devwiki import config
-from mwsso.devwiki.testing import DevWiki, authorize
 from tests import recorded as recorded_data
 
-TEST = (config.TEST_CONSUMER_KEY, config.TEST_CONSUMER_SECRET)
-DEMO = (config.DEMO_CONSUMER_KEY, config.DEMO_CONSUMER_SECRET)
-UNAPPROVED = (config.UNAPPROVED_CONSUMER_KEY, config.UNAPPROVED_CONSUMER_SECRET)
-PRIVATE = (config.PRIVATE_CONSUMER_KEY, config.PRIVATE_CONSUMER_SECRET)
+from .fidelity.compare import page_title_and_text
+
+TEST = (seed.TEST_CONSUMER_KEY, seed.TEST_CONSUMER_SECRET)
+DEMO = (seed.DEMO_CONSUMER_KEY, seed.DEMO_CONSUMER_SECRET)
+UNAPPROVED = (seed.UNAPPROVED_CONSUMER_KEY, seed.UNAPPROVED_CONSUMER_SECRET)
+PRIVATE = (seed.PRIVATE_CONSUMER_KEY, seed.PRIVATE_CONSUMER_SECRET)
 CALLBACK = "http://127.0.0.1:9000/complete/mediawiki/"
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -41,6 +42,13 @@ def recorded() -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def recorded_claims() -> dict[str, Any]:
     return recorded_data.load("mediawiki-1.39-claims.json")
+
+
+def browser(wiki: DevWiki, user: str = "Alice") -> requests.Session:
+    """A browser signed in on the wiki as ``user`` (through Special:UserLogin)."""
+    session = requests.Session()
+    wiki.login(session, user)
+    return session
 
 
 def special(wiki: DevWiki, subpage: str) -> str:
@@ -113,48 +121,7 @@ def api(
     return requests.get(wiki.api_url, params=params, auth=auth, **kw)
 
 
-class _Text(HTMLParser):
-    """h1 and #mw-content-text as text, joined like the recorder did; optionally skipping one element."""
-
-    def __init__(self, skip_class: str | None) -> None:
-        super().__init__()
-        self.skip_class = skip_class
-        self.title: list[str] = []
-        self.content: list[str] = []
-        self._in_h1 = False
-        self._content_depth = 0
-        self._skip_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attr = dict(attrs)
-        if tag == "h1":
-            self._in_h1 = True
-        if self._content_depth and tag not in ("input", "br", "meta"):
-            self._content_depth += 1
-            if self._skip_depth or (self.skip_class and attr.get("class") == self.skip_class):
-                self._skip_depth += 1
-        elif attr.get("id") == "mw-content-text":
-            self._content_depth = 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "h1":
-            self._in_h1 = False
-        if self._content_depth:
-            self._content_depth -= 1
-            if self._skip_depth:
-                self._skip_depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._in_h1:
-            self.title.append(data)
-        elif self._content_depth and not self._skip_depth:
-            self.content.append(data)
-
-
-def page_text(html: str, skip_class: str | None = "users") -> str:
-    """``"<h1> :: <content>"`` the way the recorded "[HTML page]" bodies were written down."""
-    parser = _Text(skip_class)
-    parser.feed(html)
-    title = " ".join(" ".join(parser.title).split())
-    content = " ".join(" ".join(parser.content).split())
-    return f"[HTML page] {title} :: {content}"
+def page_text(html: str) -> str:
+    """``"<title> :: <content>"`` the way the recorded "[HTML page]" bodies were written down (fidelity/compare.py)."""
+    title, words = page_title_and_text(html)
+    return f"[HTML page] {title} :: {words}"

@@ -9,13 +9,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
+from mwsso_devwiki.state import seed
+from mwsso_devwiki.testing import DevWiki, authorize_oauth2
 
-from mwsso.devwiki import config
-from mwsso.devwiki.testing import DevWiki, authorize_oauth2
-
-CONFIDENTIAL = (config.TEST_OAUTH2_CLIENT_ID, config.TEST_OAUTH2_CLIENT_SECRET)
-PUBLIC = (config.PUBLIC_OAUTH2_CLIENT_ID, config.PUBLIC_OAUTH2_CLIENT_SECRET)
-REDIRECT = config.TEST_OAUTH2_REDIRECT_URI
+CONFIDENTIAL = (seed.TEST_OAUTH2_CLIENT_ID, seed.TEST_OAUTH2_CLIENT_SECRET)
+PUBLIC = (seed.PUBLIC_OAUTH2_CLIENT_ID, seed.PUBLIC_OAUTH2_CLIENT_SECRET)
+REDIRECT = seed.TEST_OAUTH2_REDIRECT_URI
 FORM = "application/x-www-form-urlencoded"
 
 

@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from mwsso_devwiki.web.hosts import is_own_host, is_same_origin
 from requests_oauthlib import OAuth1
-
-from mwsso.devwiki.app import is_own_host, is_same_origin
 
 from .conftest import TEST, special
 

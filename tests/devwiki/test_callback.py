@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from mwsso.devwiki.models import Consumer
-from mwsso.devwiki.oauth1 import MWOAuthError, check_callback
+from mwsso_devwiki.messages import MWOAuthError
+from mwsso_devwiki.oauth1.callback import check_callback
+from mwsso_devwiki.state.models import Consumer
 
 from .conftest import initiate
 

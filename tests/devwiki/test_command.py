@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from mwsso.devwiki import config
+from mwsso_devwiki.state import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,8 +56,8 @@ def test_command_serves_until_stopped(stop_signal):
     try:
         banner = read_banner(process)
         url = banner.split(" at ", 1)[1].split()[0]
-        assert f"consumer key (mwsso demo): {config.DEMO_CONSUMER_KEY}" in banner
-        assert config.DEMO_CONSUMER_SECRET not in banner
+        assert f"consumer key (mwsso demo): {seed.DEMO_CONSUMER_KEY}" in banner
+        assert seed.DEMO_CONSUMER_SECRET not in banner
         assert (
             requests.get(
                 f"{url}/w/api.php", params={"action": "query", "meta": "userinfo", "format": "json"}, timeout=5

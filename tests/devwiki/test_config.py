@@ -10,11 +10,11 @@ import time
 import jwt
 import pytest
 import requests
+from mwsso_devwiki import serve
+from mwsso_devwiki.state import seed
+from mwsso_devwiki.state.config import ConfigError, load_config
+from mwsso_devwiki.testing import running_devwiki
 from requests_oauthlib import OAuth1
-
-from mwsso.devwiki import config, serve
-from mwsso.devwiki.config import ConfigError, load_config
-from mwsso.devwiki.testing import running_devwiki
 
 from .conftest import CALLBACK, TEST, handshake, identify, initiate, special
 
@@ -38,9 +38,9 @@ CUSTOM = {
 def test_built_ins():
     loaded = load_config()
     keys = {c["key"]: c for c in loaded["consumers"]}
-    assert keys[config.DEMO_CONSUMER_KEY]["secret"] == config.DEMO_CONSUMER_SECRET
-    assert keys[config.DEMO_CONSUMER_KEY]["callback"] == "http://127.0.0.1:1/complete/mediawiki/"
-    assert keys[config.UNAPPROVED_CONSUMER_KEY]["approved"] is False
+    assert keys[seed.DEMO_CONSUMER_KEY]["secret"] == seed.DEMO_CONSUMER_SECRET
+    assert keys[seed.DEMO_CONSUMER_KEY]["callback"] == "http://127.0.0.1:1/complete/mediawiki/"
+    assert keys[seed.UNAPPROVED_CONSUMER_KEY]["approved"] is False
     assert {u["sub"]: u["name"] for u in loaded["users"]} == {
         1: "Admin Sysop",
         3: "Alice",
@@ -56,7 +56,7 @@ def test_json_file_adds_to_built_ins(tmp_path):
     path = tmp_path / "wiki.json"
     path.write_text(json.dumps(CUSTOM), encoding="utf-8")
     with running_devwiki(path) as wiki:
-        assert wiki.store.consumer(config.DEMO_CONSUMER_KEY) is not None
+        assert wiki.store.consumer(seed.DEMO_CONSUMER_KEY) is not None
         assert wiki.store.user("Dora").sub == 42
         assert wiki.store.pages.get("Dora's page") is not None
         pair = ("c" * 32, "d" * 40)
@@ -127,7 +127,7 @@ def test_serve_prints_urls_and_stops_cleanly():
         time.sleep(0.02)
     banner = out.getvalue()
     url = banner.split(" at ", 1)[1].split()[0]
-    assert config.DEMO_CONSUMER_KEY in banner and config.DEMO_CONSUMER_SECRET not in banner
+    assert seed.DEMO_CONSUMER_KEY in banner and seed.DEMO_CONSUMER_SECRET not in banner
     assert f'SOCIAL_AUTH_MEDIAWIKI_URL = "{url}/w/index.php"' in banner
     assert requests.get(f"{url}/wiki/Main_Page", timeout=5).status_code == 200
     stop.set()
@@ -139,7 +139,7 @@ def test_serve_prints_urls_and_stops_cleanly():
 
 def test_main_page_and_unknown_paths(wiki):
     home = requests.get(wiki.server_url + "/", timeout=5)
-    assert home.url.endswith("/wiki/Main_Page") and config.DEMO_CONSUMER_KEY in home.text
-    assert config.DEMO_CONSUMER_SECRET not in home.text
+    assert home.url.endswith("/wiki/Main_Page") and seed.DEMO_CONSUMER_KEY in home.text
+    assert seed.DEMO_CONSUMER_SECRET not in home.text
     assert requests.get(wiki.server_url + "/nope", timeout=5).status_code == 404
     assert CALLBACK  # the shared callback constant is what the test consumer accepts

@@ -7,9 +7,8 @@ import time
 
 import pytest
 import requests
+from mwsso_devwiki.testing import authorize
 from requests_oauthlib import OAuth1
-
-from mwsso.devwiki.testing import authorize
 
 from .conftest import (
     CALLBACK,
@@ -18,6 +17,7 @@ from .conftest import (
     UNAPPROVED,
     authorize_url,
     authorized_request_token,
+    browser,
     handshake,
     identify,
     initiate,
@@ -174,16 +174,17 @@ def test_authorize_pages_for_bad_tokens_and_keys(wiki, recorded):
         callback="http://127.0.0.1:1/complete/mediawiki/",
         callback_is_prefix=True,
     )
-    unknown = authorize_url(wiki, "0" * 32) + "&wpUser=3"
-    page = requests.get(unknown, timeout=5)
+    alice = browser(wiki, "Alice")
+    unknown = authorize_url(wiki, "0" * 32)
+    page = alice.get(unknown, timeout=5)
     assert page_text(page.text) == recorded["4b authorize page with unknown oauth_token"]["body"]
-    allowed = authorize(None, unknown, user="Alice")
+    allowed = authorize(alice, unknown, user="Alice")
     assert allowed.status_code == 200
     assert page_text(allowed.text) == recorded["4d authorize: press Allow on unknown oauth_token"]["body"]
-    wrong_key = requests.get(authorize_url(wiki, "0" * 32, "e" * 32), timeout=5)
+    wrong_key = alice.get(authorize_url(wiki, "0" * 32, "e" * 32), timeout=5)
     assert page_text(wrong_key.text) == recorded["4e authorize page with wrong oauth_consumer_key"]["body"]
     key = initiate(wiki).json()["key"]
-    blocked = requests.get(authorize_url(wiki, key) + "&wpUser=Mallory", timeout=5)
+    blocked = browser(wiki, "Mallory").get(authorize_url(wiki, key), timeout=5)
     assert page_text(blocked.text) == recorded["11a authorize page as a BLOCKED user"]["body"]
     for answer in (page, allowed, wrong_key, blocked):
         assert answer.headers["Content-Type"] == "text/html; charset=UTF-8"
@@ -192,9 +193,7 @@ def test_authorize_pages_for_bad_tokens_and_keys(wiki, recorded):
 def test_authorize_refuses_a_forged_edit_token(wiki):
     key = initiate(wiki).json()["key"]
     form = {"title": "Special:OAuth/authorize", "wpEditToken": "forged+\\", "consumerKey": TEST[0]}
-    answer = requests.post(
-        wiki.index_url, data={**form, "requestToken": key, "wpUser": "3", "accept": "Allow"}, timeout=5
-    )
+    answer = browser(wiki).post(wiki.index_url, data={**form, "requestToken": key, "accept": "Allow"}, timeout=5)
     assert answer.status_code == 200 and "loss of session data" in answer.text
 
 
@@ -249,11 +248,12 @@ def test_pages_escape_names_from_config_and_requests(wiki):
     evil = "<img src=x onerror=alert(1)>"
     made = wiki.control("add_consumer", name=evil, callback=CALLBACK, callback_is_prefix=True)
     key = initiate(wiki, (made["key"], made["secret"]), callback=CALLBACK).json()["key"]
-    wiki.control("add_user", name=evil)
-    dialog = requests.get(authorize_url(wiki, '"><script>', made["key"]), timeout=5)
+    sub = wiki.control("add_user", name=evil)["sub"]
+    login_page = requests.get(f"{wiki.index_url}?title=Special:UserLogin", timeout=5)
+    dialog = browser(wiki, sub).get(authorize_url(wiki, '"><script>', made["key"]), timeout=5)
     assert 'value="&quot;&gt;&lt;script&gt;"' in dialog.text  # the request token, echoed in a hidden field
-    cancelled = authorize(None, authorize_url(wiki, key, made["key"]), action="cancel")
-    for page in (dialog.text, cancelled.text):
+    cancelled = authorize(None, authorize_url(wiki, key, made["key"]), user=sub, action="cancel")
+    for page in (login_page.text, dialog.text, cancelled.text):
         assert evil not in page and "<script>" not in page
         assert "&lt;img src=x onerror=alert(1)&gt;" in page
 

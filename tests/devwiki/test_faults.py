@@ -14,6 +14,7 @@ from .conftest import (
     api,
     authorize_url,
     authorized_request_token,
+    browser,
     handshake,
     identify,
     initiate,
@@ -38,7 +39,8 @@ def prepare(wiki, step: str, timeout: float = 5) -> Callable[[], requests.Respon
         auth = signed(TEST, handshake(wiki))
         return lambda: api(wiki, {"action": "query", "meta": "userinfo"}, auth)
     key = initiate(wiki).json()["key"]
-    return lambda: requests.get(authorize_url(wiki, key), timeout=timeout)
+    alice = browser(wiki)  # signed in: an anonymous visitor would be sent to log in
+    return lambda: alice.get(authorize_url(wiki, key), timeout=timeout)
 
 
 def looks_normal(step: str, answer: requests.Response) -> bool:

@@ -9,9 +9,8 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 import pytest
 import requests
+from mwsso_devwiki.testing import authorize
 from requests_oauthlib import OAuth1
-
-from mwsso.devwiki.testing import authorize
 
 from .conftest import (
     CALLBACK,
@@ -21,6 +20,7 @@ from .conftest import (
     TEST,
     authorize_url,
     authorized_request_token,
+    browser,
     handshake,
     identify,
     initiate,
@@ -37,7 +37,8 @@ def test_full_handshake_with_requests_oauthlib(wiki):
     assert claims["username"] == "Alice"
     assert claims["sub"] == "3"
     stats = wiki.control("stats")["counters"]
-    assert (stats["initiate"], stats["authorize"], stats["token"], stats["identify"]) == (1, 2, 1, 1)
+    # authorize: the anonymous GET sent to log in, the dialog after the login, and Allow
+    assert (stats["initiate"], stats["authorize"], stats["token"], stats["identify"]) == (1, 3, 1, 1)
 
 
 def test_initiate_raw_matches_recorded(wiki, recorded):
@@ -172,14 +173,31 @@ def test_authenticate_skips_consent_for_auth_only_consumer_already_allowed(wiki)
     assert asked.status_code == 200 and 'id="mw-mwoauth-accept"' in asked.text
 
 
-def test_authorize_page_shows_consumer_grants_and_users(wiki):
+def test_authorize_page_shows_consumer_grants_to_the_signed_in_user(wiki):
     key = initiate(wiki, DEMO, callback="oob").json()["key"]
-    page = requests.get(authorize_url(wiki, key, DEMO[0]) + "&wpUser=5", timeout=5)
-    text = page_text(page.text, skip_class=None)
+    page = browser(wiki, "Mallory").get(authorize_url(wiki, key, DEMO[0]), timeout=5)
+    text = page_text(page.text)
     assert "Hi Mallory," in text and "mwsso demo needs permission" in text
     assert "Interact with pages Edit existing pages Create, edit, and move pages" in text
-    for needle in ('id="wpUser-7"', "(new account)", "(blocked)", 'id="mw-mwoauth-cancel"', "Zoë Ünïcode-Test"):
-        assert needle in page.text
+    assert 'id="mw-mwoauth-cancel"' in page.text and 'name="wpUser"' not in page.text  # no picker: Mallory is in
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in_first_and_picks_a_user_there(wiki, recorded):
+    key = initiate(wiki, DEMO, callback="oob").json()["key"]
+    url = authorize_url(wiki, key, DEMO[0])
+    sent = requests.get(url, allow_redirects=False, timeout=5)
+    seen = recorded["4c authorize page, not logged in"]  # 1.39; the default 1.43 warns about named accounts
+    assert (sent.status_code, sent.headers["Content-Type"], sent.text) == (seen["status"], seen["content_type"], "")
+    query = f"oauth_token%3D{key}%26oauth_consumer_key%3D{DEMO[0]}"
+    assert sent.headers["Location"] == (
+        f"{wiki.index_url}?title=Special:UserLogin&returnto=Special%3AOAuth%2Fauthorize&returntoquery={query}"
+        "&warning=mwoauth-named-account-required-reason"
+    )
+    login = requests.get(sent.headers["Location"], timeout=5)
+    for needle in ('id="wpUser-7"', "(new account)", "(blocked)", "Zoë Ünïcode-Test", "named account"):
+        assert needle in login.text
+    # An unknown request token or consumer changes nothing: the login comes before they are looked at.
+    assert requests.get(authorize_url(wiki, "0" * 32, "f" * 32), allow_redirects=False, timeout=5).status_code == 302
 
 
 def test_keep_alive_session_reuses_one_connection(wiki):

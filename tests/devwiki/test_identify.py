@@ -9,6 +9,8 @@ import time
 import jwt
 import pytest
 
+from tests import recorded as recorded_data
+
 from .conftest import PRIVATE, TEST, handshake, identify
 
 NONCE = "16624097696077864671795894089"
@@ -45,13 +47,25 @@ def test_claims_have_the_recorded_names_order_and_types(wiki, recorded_claims):
     assert "email" not in claims and "realname" not in claims
 
 
-def test_alice_values(wiki, recorded_claims):
+RECORDED_RIGHTS = {
+    # An ordinary autoconfirmed user's rights in identify, as each version lists them: 1.43 dropped writeapi and
+    # purge and moved the watchlist rights to named users; 1.45 took editcontentmodel from plain users.
+    "1.39": recorded_data.load("mediawiki-1.39-claims.json")["oauth1_identify_Alice"]["rights"],
+    "1.43": recorded_data.load("mediawiki-1.43-flows.json")["oauth1_alice"]["claims"]["rights"],
+    "1.45": recorded_data.load("mediawiki-1.45-flows.json")["oauth1_alice"]["claims"]["rights"],
+}
+
+
+@pytest.mark.parametrize("version", sorted(RECORDED_RIGHTS))
+def test_alice_values(wiki, version):
+    wiki.control("set_mw_version", version=version)
     claims, _ = claims_for(wiki, "Alice")
     assert (claims["sub"], claims["username"], claims["editcount"]) == ("3", "Alice", 1234)
     assert (claims["confirmed_email"], claims["blocked"], claims["registered"]) == (True, False, "20150301120000")
     assert claims["groups"] == ["*", "user", "autoconfirmed"]
-    assert claims["rights"] == recorded_claims["oauth1_identify_Alice"]["rights"]
+    assert claims["rights"] == RECORDED_RIGHTS[version]
     assert claims["grants"] == {"0": "basic", "2": "editpage", "3": "createeditmovepage"}
+    assert ("email_verified" in claims) is (version != "1.39")  # identify gained it after REL1_39
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 import requests
-
-from mwsso.devwiki import config
-from mwsso.devwiki.config import ConfigError, load_config
+from mwsso_devwiki.state import seed
+from mwsso_devwiki.state.config import ConfigError, load_config
 
 from .conftest import TEST, UNAPPROVED, initiate
 
@@ -68,10 +67,10 @@ def test_the_consumer_page_shows_status_and_grants_as_message_keys(wiki):
 def test_the_consumer_page_in_english_and_for_an_unknown_key(wiki):
     assert "Edit existing pages" in _view(wiki, TEST[0])
     assert "(mwoauth-invalid-consumer-key)" in _view(wiki, "0" * 32, uselang="qqx")
-    assert "(grant-mwoauth-authonlyprivate)" in _view(wiki, config.PRIVATE_CONSUMER_KEY, uselang="qqx")
+    assert "(grant-mwoauth-authonlyprivate)" in _view(wiki, seed.PRIVATE_CONSUMER_KEY, uselang="qqx")
 
 
 def test_the_consumer_page_lists_oauth2_clients_too(wiki):
-    text = _view(wiki, config.TEST_OAUTH2_CLIENT_ID, uselang="qqx")
+    text = _view(wiki, seed.TEST_OAUTH2_CLIENT_ID, uselang="qqx")
     assert "(mwoauth-oauth-version-2)" in text and "(mwoauthlistconsumers-status-approved)" in text
-    assert config.TEST_OAUTH2_REDIRECT_URI in text
+    assert seed.TEST_OAUTH2_REDIRECT_URI in text

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-
-from mwsso.devwiki import config
-from mwsso.devwiki.store import Store
+from mwsso_devwiki.state import seed
+from mwsso_devwiki.state.store import Store
 
 from .test_command import serving, start
 
@@ -18,10 +17,10 @@ from .test_command import serving, start
 def test_mw_version_flag(flag: tuple[str, ...], version: str, content_type: str) -> None:
     with serving(*flag) as (banner, url):
         assert f"(MediaWiki {version})" in banner
-        assert config.DEMO_OAUTH2_CLIENT_ID in banner and config.DEMO_OAUTH2_CLIENT_SECRET not in banner
+        assert seed.DEMO_OAUTH2_CLIENT_ID in banner and seed.DEMO_OAUTH2_CLIENT_SECRET not in banner
         token = requests.post(
             f"{url}/_devwiki/control",
-            json={"action": "oauth2_issue_token", "client_id": config.DEMO_OAUTH2_CLIENT_ID, "user": "Alice"},
+            json={"action": "oauth2_issue_token", "client_id": seed.DEMO_OAUTH2_CLIENT_ID, "user": "Alice"},
             timeout=5,
         ).json()["access_token"]
         answer = requests.get(
@@ -41,15 +40,15 @@ def test_site_url_moves_the_demo_clients_redirect_uri() -> None:
     with serving("--site-url", "http://127.0.0.1:18000") as (_, url):
         home = requests.get(f"{url}/wiki/Main_Page", timeout=5).text
         assert "http://127.0.0.1:18000/complete/mediawiki-oauth2/" in home
-        assert config.DEMO_OAUTH2_REDIRECT_URI not in home
+        assert seed.DEMO_OAUTH2_REDIRECT_URI not in home
 
 
 def test_site_url_leaves_other_clients_and_the_builtins_alone() -> None:
     store = Store(site_url="http://127.0.0.1:18000/")
     moved = "http://127.0.0.1:18000/complete/mediawiki-oauth2/"
-    assert store.oauth2.client(config.DEMO_OAUTH2_CLIENT_ID).redirect_uri == moved
-    assert store.oauth2.client(config.PUBLIC_OAUTH2_CLIENT_ID).redirect_uri == moved
-    assert store.oauth2.client(config.TEST_OAUTH2_CLIENT_ID).redirect_uri == config.TEST_OAUTH2_REDIRECT_URI
+    assert store.oauth2.client(seed.DEMO_OAUTH2_CLIENT_ID).redirect_uri == moved
+    assert store.oauth2.client(seed.PUBLIC_OAUTH2_CLIENT_ID).redirect_uri == moved
+    assert store.oauth2.client(seed.TEST_OAUTH2_CLIENT_ID).redirect_uri == seed.TEST_OAUTH2_REDIRECT_URI
     store.reset()
-    assert store.oauth2.client(config.DEMO_OAUTH2_CLIENT_ID).redirect_uri == moved
-    assert Store().oauth2.client(config.DEMO_OAUTH2_CLIENT_ID).redirect_uri == config.DEMO_OAUTH2_REDIRECT_URI
+    assert store.oauth2.client(seed.DEMO_OAUTH2_CLIENT_ID).redirect_uri == moved
+    assert Store().oauth2.client(seed.DEMO_OAUTH2_CLIENT_ID).redirect_uri == seed.DEMO_OAUTH2_REDIRECT_URI

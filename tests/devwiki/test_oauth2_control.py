@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 import requests
-
-from mwsso.devwiki import config
-from mwsso.devwiki.config import ConfigError, load_config
-from mwsso.devwiki.oauth2.settings import OAuth2Settings, SettingsError, add_month
-from mwsso.devwiki.oauth2.state import s256
-from mwsso.devwiki.store import Store
-from mwsso.devwiki.testing import DevWiki, authorize_oauth2
+from mwsso_devwiki.oauth2.grants import s256
+from mwsso_devwiki.state import seed
+from mwsso_devwiki.state.config import ConfigError, load_config
+from mwsso_devwiki.state.oauth2_settings import OAuth2Settings, SettingsError, add_month
+from mwsso_devwiki.state.store import Store
+from mwsso_devwiki.testing import DevWiki, authorize_oauth2
+from mwsso_devwiki.versions import traits
 
 from .oauth2_client import (
     CONFIDENTIAL,
@@ -31,15 +31,15 @@ def control(wiki: DevWiki, action: str, **params: object) -> requests.Response:
 
 def test_builtin_clients_and_constants(wiki: DevWiki) -> None:
     clients = {c["client_id"]: c for c in wiki.control("oauth2_stats")["clients"]}
-    assert clients[config.DEMO_OAUTH2_CLIENT_ID]["redirect_uri"] == "http://127.0.0.1:8000/complete/mediawiki-oauth2/"
-    assert clients[config.DEMO_OAUTH2_CLIENT_ID]["confidential"] is True
-    assert clients[config.TEST_OAUTH2_CLIENT_ID]["confidential"] is True
-    assert clients[config.PUBLIC_OAUTH2_CLIENT_ID]["confidential"] is False
+    assert clients[seed.DEMO_OAUTH2_CLIENT_ID]["redirect_uri"] == "http://127.0.0.1:8000/complete/mediawiki-oauth2/"
+    assert clients[seed.DEMO_OAUTH2_CLIENT_ID]["confidential"] is True
+    assert clients[seed.TEST_OAUTH2_CLIENT_ID]["confidential"] is True
+    assert clients[seed.PUBLIC_OAUTH2_CLIENT_ID]["confidential"] is False
     assert all("secret" not in c for c in clients.values())
     home = requests.get(f"{wiki.store.server}/wiki/Main_Page", timeout=5).text
     for client_id in clients:
         assert client_id in home
-    assert config.DEMO_OAUTH2_CLIENT_SECRET not in home
+    assert seed.DEMO_OAUTH2_CLIENT_SECRET not in home
 
 
 def test_register_a_client_with_its_redirect_uri_over_http(wiki: DevWiki) -> None:
@@ -65,7 +65,7 @@ def test_set_redirect_uri(wiki: DevWiki) -> None:
     assert answer.headers["Location"].startswith(redirect + "?code=")
     assert control(wiki, "oauth2_set_redirect_uri", client_id="nope", redirect_uri=redirect).status_code == 400
     wiki.reset()
-    assert wiki.store.oauth2.client(CONFIDENTIAL[0]).redirect_uri == config.TEST_OAUTH2_REDIRECT_URI
+    assert wiki.store.oauth2.client(CONFIDENTIAL[0]).redirect_uri == seed.TEST_OAUTH2_REDIRECT_URI
 
 
 def test_revoke_a_grant(wiki: DevWiki) -> None:
@@ -98,10 +98,12 @@ def test_issue_token_without_the_browser(wiki: DevWiki) -> None:
 
 
 def test_configure_refuses_bad_values(wiki: DevWiki) -> None:
-    for bad in ({"mw_version": "1.35"}, {"sub_format": "numeric"}, {"access_token_ttl": "soon"}, {"nope": 1}):
-        answer = control(wiki, "oauth2_configure", **bad)
+    for bad in ({"use_prefixed_sub": "yes"}, {"access_token_ttl": "soon"}, {"nope": 1}):
+        answer = control(wiki, "oauth2_configure", **bad, code_ttl=5)
         assert answer.status_code == 400 and not answer.json()["ok"]
-    assert wiki.control("oauth2_stats")["settings"]["mw_version"] == "1.43"  # nothing half-set
+    assert wiki.control("oauth2_stats")["settings"]["code_ttl"] == 600  # nothing half-set
+    assert control(wiki, "set_mw_version", version="1.35").status_code == 400
+    assert wiki.control("stats")["mw_version"] == "1.43"
     assert (
         control(wiki, "oauth2_set_lifetimes", access_token=10, refresh_token=20, code=30).json()["settings"][
             "access_token_ttl"
@@ -120,7 +122,7 @@ def test_counts_and_stats(wiki: DevWiki) -> None:
         "token_requests": 2,
         "refresh": 1,
         "refresh_ok": 1,
-        "authorize": 2,
+        "authorize": 3,  # anonymous (sent to log in), after the login, then with approval_pass
         "approve": 2,
         "profile": 1,
         "api_bearer": 1,
@@ -193,13 +195,13 @@ def test_config_file_clients_and_version(tmp_path) -> None:  # type: ignore[no-u
         '[[oauth2_clients]]\nclient_id = "abc"\nsecret = "s"\nname = "Mine"\nredirect_uri = "http://x/cb"\n'
     )
     store = Store(path)
-    assert store.oauth2.settings.mw_version == "1.39" and store.oauth2.settings.access_token_ttl == 600
+    assert store.mw_version == "1.39" and store.oauth2.settings.access_token_ttl == 600
     assert store.oauth2.client("abc").redirect_uri == "http://x/cb"
     assert store.oauth2.client(PUBLIC[0]) is not None
-    assert Store(path, mw_version="1.43").oauth2.settings.mw_version == "1.43"
+    assert Store(path, mw_version="1.43").mw_version == "1.43"
     for bad in (
         {"mw_version": "2.0"},
-        {"oauth2": {"sub_format": "x"}},
+        {"oauth2": {"use_prefixed_sub": "x"}},
         {"oauth2_clients": [{"client_id": "a", "secret": "b"}]},
         {"oauth2_clients": [{"client_id": "a", "secret": "b", "redirect_uri": "u", "colour": "red"}]},
     ):
@@ -213,10 +215,11 @@ def test_settings_and_pkce_are_pure() -> None:
     dec_1 = 1796140800.0  # 2026-12-01T16:00:00Z
     assert add_month(dec_1) - dec_1 == 31 * 86400
     assert add_month(1769817600.0) == 1772496000.0  # 31 Jan 2026 + P1M = 3 Mar 2026, as PHP rolls over
-    settings = OAuth2Settings(mw_version="1.39")
-    assert settings.refresh_expiry(1000.0) == 1060.0
+    settings = OAuth2Settings()
+    assert settings.refresh_expiry(1000.0, traits("1.39")) == 1060.0
+    assert settings.refresh_expiry(dec_1, traits("1.45")) == add_month(dec_1)
     with pytest.raises(SettingsError):
-        OAuth2Settings(mw_version="1.40")
+        OAuth2Settings(code_ttl=1.5)
 
 
 @pytest.mark.parametrize("step", ["oauth2_token", "oauth2_profile", "oauth2_authorize"])

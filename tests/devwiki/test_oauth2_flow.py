@@ -5,8 +5,8 @@ from __future__ import annotations
 import jwt as pyjwt
 import pytest
 import requests
+from mwsso_devwiki.testing import DevWiki, running_devwiki
 
-from mwsso.devwiki.testing import DevWiki, running_devwiki
 from tests import recorded
 
 from .oauth2_client import CONFIDENTIAL, PUBLIC, REDIRECT, api_userinfo, get_code, profile, refresh, signed_in
@@ -16,7 +16,7 @@ VERSIONS = ("1.43", "1.39")
 
 @pytest.fixture(params=VERSIONS)
 def any_wiki(wiki: DevWiki, request: pytest.FixtureRequest) -> DevWiki:
-    wiki.control("oauth2_configure", mw_version=request.param)
+    wiki.control("set_mw_version", version=request.param)
     return wiki
 
 
@@ -60,7 +60,7 @@ def test_profile_matches_the_recorded_one_for_each_version(wiki: DevWiki) -> Non
         ("1.43", "mediawiki-1.43-flows.json", "oauth2_confidential_alice"),
         ("1.39", "mediawiki-1.39-flows.json", "oauth2-profile"),
     ):
-        wiki.control("oauth2_configure", mw_version=version)
+        wiki.control("set_mw_version", version=version)
         seen = recorded.load(flows)[key]["profile"]
         grants = seen["grants"]
         client = wiki.control("oauth2_add_client", redirect_uri=REDIRECT, grants=grants)
@@ -73,12 +73,12 @@ def test_profile_matches_the_recorded_one_for_each_version(wiki: DevWiki) -> Non
 
 def test_mw_version_option_of_running_devwiki() -> None:
     with running_devwiki(mw_version="1.39") as old:
-        assert old.store.oauth2.settings.mw_version == "1.39"
+        assert old.store.mw_version == "1.39"
         token = old.control("oauth2_issue_token", client_id=CONFIDENTIAL[0], user="Alice")["access_token"]
         assert profile(old, token).headers["Content-Type"] == "text/html"
         assert "email_verified" not in profile(old, token).json()
         old.reset()
-        assert old.store.oauth2.settings.mw_version == "1.39"  # reset keeps the configured version
+        assert old.store.mw_version == "1.39"  # reset keeps the configured version
 
 
 def test_devwiki_handle_switches_version_until_reset(wiki: DevWiki) -> None:

@@ -12,9 +12,9 @@ import time
 import jwt as pyjwt
 import pytest
 import requests
+from mwsso_devwiki.testing import DevWiki, authorize_oauth2
 
-from mwsso.devwiki.testing import DevWiki, authorize_oauth2
-
+from .conftest import browser
 from .oauth2_client import (
     CONFIDENTIAL,
     PUBLIC,
@@ -32,7 +32,7 @@ from .oauth2_client import (
 
 @pytest.fixture(params=["1.43", "1.39"])
 def any_wiki(wiki: DevWiki, request: pytest.FixtureRequest) -> DevWiki:
-    wiki.control("oauth2_configure", mw_version=request.param)
+    wiki.control("set_mw_version", version=request.param)
     return wiki
 
 
@@ -112,7 +112,7 @@ def test_refresh_token_lifetime_setting_and_version_defaults(wiki: DevWiki, cloc
     wiki.control("reset")
     assert wiki.control("oauth2_stats")["settings"]["refresh_token_ttl"] is None
     assert wiki.control("oauth2_stats")["settings"]["refresh_token_ttl_default"] == "P1M"
-    wiki.control("oauth2_configure", mw_version="1.39")
+    wiki.control("set_mw_version", version="1.39")
     assert wiki.control("oauth2_stats")["settings"]["refresh_token_ttl_default"] == "PT1M"
 
 
@@ -184,14 +184,16 @@ def test_pkce(wiki: DevWiki) -> None:
 )
 def test_public_client_authorize_refusals(wiki: DevWiki, params: dict[str, str], hint: str) -> None:
     url = authorize_url(wiki, PUBLIC[0], redirect_uri=wiki.store.oauth2.client(PUBLIC[0]).redirect_uri, **params)
-    answer = requests.get(url, allow_redirects=False, timeout=5)
+    answer = browser(wiki).get(url, allow_redirects=False, timeout=5)  # only a signed-in person sees the error
     assert answer.status_code == 400 and "Location" not in answer.headers
     assert hint.replace("`", "&#96;") in answer.text or hint in answer.text
+    anonymous = requests.get(url, allow_redirects=False, timeout=5)
+    assert anonymous.status_code == 307 and "title=Special:UserLogin&" in anonymous.headers["Location"]
 
 
 def test_unknown_scope_and_narrowed_refresh(wiki: DevWiki) -> None:
     url = authorize_url(wiki, CONFIDENTIAL[0], scope="basic nosuchgrant")
-    assert requests.get(url, allow_redirects=False, timeout=5).status_code == 400
+    assert browser(wiki).get(url, allow_redirects=False, timeout=5).status_code == 400
     tokens = signed_in(wiki)
     narrowed = requests.post(
         f"{wiki.rest_url}/oauth2/access_token",
@@ -209,13 +211,22 @@ def test_unknown_scope_and_narrowed_refresh(wiki: DevWiki) -> None:
     assert fine.status_code == 200
 
 
-def test_sub_setting(wiki: DevWiki) -> None:
-    wiki.control("oauth2_configure", sub_format="central")
+def test_prefixed_sub_setting_is_wgoauth2useprefixedsub_and_never_for_owner_only(wiki: DevWiki) -> None:
+    def sub_of(token: str) -> str:
+        return pyjwt.decode(token, options={"verify_signature": False})["sub"]
+
+    owner_only = wiki.control(
+        "oauth2_add_client", redirect_uri="http://127.0.0.1:9/cb", owner_only=True, owner="Alice", grants=["editpage"]
+    )
+    assert sub_of(signed_in(wiki)["access_token"]) == "3"  # the default, as on REL1_45 and before
+    wiki.control("oauth2_configure", use_prefixed_sub=True)
     tokens = signed_in(wiki)
-    assert pyjwt.decode(tokens["access_token"], options={"verify_signature": False})["sub"] == "mw:CentralAuth::3"
+    assert sub_of(tokens["access_token"]) == "mw:local:devwiki:3"  # CentralIdLookup's scope of a wiki alone
     assert profile(wiki, tokens["access_token"]).json()["sub"] == "3"  # identity comes from the profile
+    registration = wiki.control("oauth2_issue_token", client_id=owner_only["client_id"], user="Alice")
+    assert sub_of(registration["access_token"]) == "3"  # owner-only tokens keep the bare id
     wiki.control("reset")
-    assert pyjwt.decode(signed_in(wiki)["access_token"], options={"verify_signature": False})["sub"] == "3"
+    assert sub_of(signed_in(wiki)["access_token"]) == "3"
 
 
 def test_tokens_verify_with_the_public_key_only(wiki: DevWiki) -> None:
@@ -251,7 +262,7 @@ def test_plain_pkce_only_when_allowed(wiki: DevWiki) -> None:
     redirect = wiki.store.oauth2.client(PUBLIC[0]).redirect_uri
     verifier = "p" * 50
     url = authorize_url(wiki, PUBLIC[0], redirect_uri=redirect, code_challenge=verifier, code_challenge_method="plain")
-    assert requests.get(url, allow_redirects=False, timeout=5).status_code == 400
+    assert browser(wiki).get(url, allow_redirects=False, timeout=5).status_code == 400
     wiki.control("oauth2_configure", allow_plain_pkce=True)
     answer = authorize_oauth2(None, url)
     code = query_of(answer.headers["Location"])["code"]
@@ -269,6 +280,7 @@ def test_plain_pkce_only_when_allowed(wiki: DevWiki) -> None:
 )
 def test_authorize_parameter_validation(wiki: DevWiki, params: dict[str, str | None], hint: str) -> None:
     query = {"response_type": "code", "client_id": CONFIDENTIAL[0], "state": "s", **params}
+    # MediaWiki checks its parameters before anything else, the login included (Authorize::execute).
     answer = requests.get(
         f"{wiki.rest_url}/oauth2/authorize", params={k: v for k, v in query.items() if v is not None}, timeout=5
     )
@@ -278,8 +290,7 @@ def test_authorize_parameter_validation(wiki: DevWiki, params: dict[str, str | N
 def test_approval_must_cover_the_scopes_asked_for(wiki: DevWiki) -> None:
     get_code(wiki, CONFIDENTIAL[0], scope="basic")  # Alice allows basic only
     more = authorize_url(wiki, CONFIDENTIAL[0], scope="basic editpage", approval_pass="1")
-    session = requests.Session()
-    session.cookies.set("devwikiUser", "3")
+    session = browser(wiki, "Alice")
     answer = session.get(more, allow_redirects=False, timeout=5)
     assert answer.status_code == 307 and "Special:OAuth/approve" in answer.headers["Location"]
     assert "approval_pass" not in answer.headers["Location"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import requests
+from mwsso_devwiki.testing import authorize
+from mwsso_devwiki.web.wikitext import to_html
 
-from mwsso.devwiki.testing import authorize
-from mwsso.devwiki.wikitext import to_html
-
-from .conftest import CALLBACK, TEST, api, authorize_url, handshake, initiate
+from .conftest import CALLBACK, TEST, api, authorize_url, browser, handshake, identify, initiate
+from .oauth2_client import CONFIDENTIAL, profile, refresh, signed_in
 
 SERVER = "http://wiki.test"
 
@@ -134,15 +134,15 @@ def links(html: str) -> dict[str, str]:
 def test_cancel_page_links_back_to_the_app_and_to_the_connected_apps(wiki):
     handshake(wiki, "Bob")  # Bob has allowed the test consumer before
     key = initiate(wiki, callback=CALLBACK).json()["key"]
-    cancelled = authorize(None, authorize_url(wiki, key), user="Bob", action="cancel")
+    bob = browser(wiki, "Bob")
+    cancelled = authorize(bob, authorize_url(wiki, key), user="Bob", action="cancel")
     found = links(cancelled.text)
     consumer = wiki.store.consumer(TEST[0])
     assert found[consumer.name] == "http://127.0.0.1:9000/"  # the site the person came from
     manage = found["manage your connected apps"]
-    bob = wiki.store.user("Bob")
-    assert manage == f"{wiki.store.server}/wiki/Special:OAuthManageMyGrants?wpUser={bob.sub}"
-    page = requests.get(manage, timeout=5)
-    assert page.status_code == 200 and "Connected apps of <b>Bob</b>" in page.text
+    assert manage == f"{wiki.store.server}/wiki/Special:OAuthManageMyGrants"
+    page = bob.get(manage, timeout=5)
+    assert page.status_code == 200 and "<title>Manage connected applications - devwiki</title>" in page.text
     assert f"<b>{consumer.name}</b>" in page.text and "Edit existing pages" in page.text
 
 
@@ -152,16 +152,38 @@ def test_cancel_without_a_callback_has_no_back_link(wiki):
     assert list(links(cancelled.text)) == ["manage your connected apps"]
 
 
-def test_manage_grants_lists_only_current_grants_and_offers_a_user_picker(wiki):
+def _revoke(session: requests.Session, page: requests.Response, name: str) -> requests.Response:
+    """Follow the listed app's "revoke access" link and press Deauthorize, as on Special:OAuthManageMyGrants."""
+    link = re.search(rf"<b>{re.escape(name)}</b> \[1\.0\] \(<a [^>]*>manage access</a> \| <a href=\"([^\"]+)\">", page.text)
+    assert link, page.text
+    form_page = session.get(link[1], timeout=5)
+    assert f"Application name: {name} [1.0]" in form_page.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form_page.text))
+    assert set(fields) == {"title", "wpEditToken", "wpacceptanceId"}
+    action = re.search(r'<form id="mw-mwoauth-revoke-form" method="post" action="([^"]+)"', form_page.text)[1]
+    return session.post(action, data={**fields, "renounce": "Deauthorize"}, timeout=5)
+
+
+def test_manage_grants_lists_the_signed_in_users_apps_and_revokes_each(wiki):
     url = f"{wiki.index_url}?title=Special:OAuthManageMyGrants"
-    picker = requests.get(url, timeout=5).text
-    assert "choose whose connected apps to see" in picker and "wpUser=3" in picker
-    alice = requests.get(url + "&wpUser=3", timeout=5).text
-    assert 'id="mw-mwoauth-no-grants"' in alice and "Alice has not connected any apps." in alice
-    handshake(wiki, "Alice")
-    assert wiki.store.consumer(TEST[0]).name in requests.get(url + "&wpUser=Alice", timeout=5).text
-    wiki.control("revoke", consumer_key=TEST[0], user="Alice")
-    assert (
-        "Alice has not connected any apps."
-        in requests.get(f"{wiki.server_url}/wiki/Special:OAuthManageMyGrants?wpUser=3", timeout=5).text
-    )
+    anonymous = requests.get(url, allow_redirects=False, timeout=5)
+    assert anonymous.status_code == 302
+    assert "title=Special:UserLogin&returnto=Special%3AOAuthManageMyGrants" in anonymous.headers["Location"]
+    alice = browser(wiki, "Alice")
+    assert 'id="mw-mwoauth-no-grants"' in alice.get(url, timeout=5).text
+    access = handshake(wiki, "Alice")
+    tokens = signed_in(wiki, "Alice")
+    page = alice.get(url, timeout=5)
+    consumer, client = wiki.store.consumer(TEST[0]), wiki.store.oauth2.client(CONFIDENTIAL[0])
+    assert f"<b>{consumer.name}</b>" in page.text and f"<b>{client.name}</b>" in page.text
+    assert "revoked" in _revoke(alice, page, consumer.name).text
+    assert identify(wiki, TEST, access).json()["error"] == "mwoauthdatastore-access-token-not-found"
+    assert "revoked" in _revoke(alice, alice.get(url, timeout=5), client.name).text
+    assert profile(wiki, tokens["access_token"]).json()["hint"] == "Access token has been revoked"
+    assert refresh(wiki, tokens["refresh_token"]).json()["hint"] == "Token has been revoked"
+    assert 'id="mw-mwoauth-no-grants"' in alice.get(url, timeout=5).text
+    # Another user's acceptance id is not Alice's to revoke.
+    handshake(wiki, "Bob")
+    bobs = wiki.store.acceptance_id(TEST[0], wiki.store.user("Bob").sub)
+    other = alice.get(f"{wiki.index_url}/Special:OAuthManageMyGrants/revoke/{bobs}", timeout=5)
+    assert "could not be found" in other.text

@@ -86,3 +86,12 @@ def screenshot(request: pytest.FixtureRequest, page: Any) -> Callable[[str], Pat
         return path
 
     return take
+
+
+def log_in_on_wiki(page: Any, sub: int) -> None:
+    """The local wiki's Special:UserLogin, unless the browser is signed in there already: pick the user
+    (radio ``#wpUser-<central id>``), Log in, and land on the authorize dialog."""
+    if page.locator("#userloginForm").count():
+        page.check(f"#wpUser-{sub}")
+        page.click("#wpLoginAttempt")
+        page.wait_for_selector("#mw-mwoauth-accept")

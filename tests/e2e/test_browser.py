@@ -15,6 +15,7 @@ from social_django.models import UserSocialAuth
 
 from mwsso.models import AccessToken
 from tests.conftest import TEST_CONSUMER_SECRET
+from tests.e2e.conftest import log_in_on_wiki
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 User = get_user_model()
@@ -22,17 +23,13 @@ User = get_user_model()
 ALICE, MALLORY, ZOE = 3, 5, 11
 
 
-def open_wiki_dialog(page, site_url: str, wiki_url: str) -> None:  # type: ignore[no-untyped-def]
-    """Home page → "Sign in with Wikipedia" → the wiki's authorize dialog."""
+def open_wiki_dialog(page, site_url: str, wiki_url: str, sub: int) -> None:  # type: ignore[no-untyped-def]
+    """Home page → "Sign in with Wikipedia" → the wiki's login page, as user ``sub`` → its authorize dialog."""
     page.goto(site_url + "/")
     page.click("#login-oauth1 .mwsso-login-button")
     page.wait_for_url(re.compile("^" + re.escape(wiki_url) + "/"))
+    log_in_on_wiki(page, sub)
     assert page.locator("#mw-mwoauth-accept").is_visible()
-
-
-def allow_as(page, sub: int) -> None:  # type: ignore[no-untyped-def]
-    page.check(f"#wpUser-{sub}")
-    page.click("#mw-mwoauth-accept")
 
 
 def test_sign_in_see_the_profile_and_sign_out(page, screenshot, live_server, wiki_settings, devwiki):
@@ -43,7 +40,11 @@ def test_sign_in_see_the_profile_and_sign_out(page, screenshot, live_server, wik
 
     page.click("#login-oauth1 .mwsso-login-button")
     page.wait_for_url(re.compile("^" + re.escape(devwiki.server_url) + "/"))
+    assert page.locator("#userloginForm").is_visible()  # not signed in on the wiki: its login page first
     page.check(f"#wpUser-{ALICE}")
+    screenshot("wiki-login")
+    page.click("#wpLoginAttempt")
+    page.wait_for_selector("#mw-mwoauth-accept")
     screenshot("wiki-authorize")
     page.click("#mw-mwoauth-accept")
 
@@ -68,8 +69,7 @@ def test_sign_in_see_the_profile_and_sign_out(page, screenshot, live_server, wik
 
 
 def test_cancel_on_the_wiki_then_sign_in_again(page, screenshot, live_server, wiki_settings, devwiki):
-    open_wiki_dialog(page, live_server.url, devwiki.server_url)
-    page.check(f"#wpUser-{ALICE}")
+    open_wiki_dialog(page, live_server.url, devwiki.server_url, ALICE)
     page.click("#mw-mwoauth-cancel")
     # The wiki answers with its own page and does not send the browser back to the site.
     page.wait_for_load_state()
@@ -78,9 +78,9 @@ def test_cancel_on_the_wiki_then_sign_in_again(page, screenshot, live_server, wi
     screenshot("wiki-cancelled")
     assert not User.objects.exists() and not AccessToken.objects.exists()
 
-    # Changing one's mind later works: a brand-new sign-in goes through.
-    open_wiki_dialog(page, live_server.url, devwiki.server_url)
-    allow_as(page, ALICE)
+    # Changing one's mind later works: a brand-new sign-in goes through (signed in on the wiki already).
+    open_wiki_dialog(page, live_server.url, devwiki.server_url, ALICE)
+    page.click("#mw-mwoauth-accept")
     page.wait_for_url(live_server.url + "/profile/")
     assert page.inner_text("#wiki-username") == "Alice"
     screenshot("profile-after-cancel")
@@ -88,9 +88,9 @@ def test_cancel_on_the_wiki_then_sign_in_again(page, screenshot, live_server, wi
 
 
 def test_blocked_user_is_refused_with_a_clear_page(page, screenshot, live_server, wiki_settings, devwiki):
-    open_wiki_dialog(page, live_server.url, devwiki.server_url)
+    open_wiki_dialog(page, live_server.url, devwiki.server_url, MALLORY)
     with page.expect_response(re.compile(re.escape(live_server.url) + "/complete/mediawiki/")) as callback:
-        allow_as(page, MALLORY)
+        page.click("#mw-mwoauth-accept")
     assert callback.value.status == 403
     text = page.inner_text("body")
     assert "Sign-in failed" in text and "blocked" in text.lower(), text
@@ -102,8 +102,8 @@ def test_blocked_user_is_refused_with_a_clear_page(page, screenshot, live_server
 
 
 def test_unicode_username_end_to_end(page, screenshot, live_server, wiki_settings, devwiki):
-    open_wiki_dialog(page, live_server.url, devwiki.server_url)
-    allow_as(page, ZOE)
+    open_wiki_dialog(page, live_server.url, devwiki.server_url, ZOE)
+    page.click("#mw-mwoauth-accept")
     page.wait_for_url(live_server.url + "/profile/")
     assert page.inner_text("#wiki-username") == "Zoë Ünïcode-Test"
     assert page.inner_text(".username") == "Zoë Ünïcode-Test"

@@ -6,9 +6,10 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from mwsso_devwiki.state import seed as wikiconfig
 
-from mwsso.devwiki import config as wikiconfig
 from mwsso.models import AccessToken
+from tests.e2e.conftest import log_in_on_wiki
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 User = get_user_model()
@@ -34,7 +35,7 @@ def test_oauth2_button_allow_and_see_the_live_api_answer(page, screenshot, oauth
     assert "OAuth 2.0" in page.locator("#login-oauth2 .mwsso-login-button span").inner_text()
     page.click("#login-oauth2 .mwsso-login-button")
     page.wait_for_url(re.compile("^" + re.escape(devwiki.server_url) + "/"))
-    page.check(f"#wpUser-{ALICE}")
+    log_in_on_wiki(page, ALICE)
     screenshot("oauth2-wiki-approve")
     page.click("#mw-mwoauth-accept")
     page.wait_for_url(oauth2_site + "/profile/")

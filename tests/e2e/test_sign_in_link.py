@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.e2e.conftest import log_in_on_wiki
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ALICE = 3
 
@@ -19,7 +21,7 @@ def test_an_old_sign_in_link_shows_the_button_and_it_signs_in(page, screenshot, 
 
     page.click(".mwsso-notice .mwsso-login-button")
     page.wait_for_url(re.compile("^" + re.escape(devwiki.server_url) + "/"))
-    page.check(f"#wpUser-{ALICE}")
+    log_in_on_wiki(page, ALICE)
     page.click("#mw-mwoauth-accept")
     page.wait_for_url(live_server.url + "/profile/")  # the link's next, kept through the button
     assert page.inner_text("#wiki-username") == "Alice"

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from html import unescape
 
 import requests
+from mwsso_devwiki.testing import authorize
 
-from mwsso.devwiki.testing import authorize
 from tests.production.processes import BROWSER_HEADER
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

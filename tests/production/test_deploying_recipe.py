@@ -30,7 +30,7 @@ from cryptography.fernet import Fernet
 from packaging.requirements import Requirement
 from psycopg import sql
 
-from mwsso.devwiki.testing import authorize
+from mwsso_devwiki.testing import authorize
 from tests.production.processes import REPO
 from tests.production.services import (
     PG_HOST,

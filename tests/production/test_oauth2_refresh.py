@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
+from mwsso_devwiki.state import seed as wikiconfig
+from mwsso_devwiki.testing import authorize_oauth2
 
-from mwsso.devwiki import config as wikiconfig
-from mwsso.devwiki.testing import authorize_oauth2
 from tests.oauth2_support import FaultyProxy
 from tests.production.browsers import TIMEOUT, Browser
 from tests.production.deploy import Deployment

@@ -19,8 +19,8 @@ import pymysql
 import pytest
 import requests
 from cryptography.fernet import Fernet
+from mwsso_devwiki.testing import running_devwiki
 
-from mwsso.devwiki.testing import running_devwiki
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 from tests.production.processes import REPO
 from tests.production.services import free_port, wait_for

@@ -1,0 +1,1 @@
+"""Switchable misbehaviour: the switches (``switches``) and what a step answers while one is on (``answers``)."""

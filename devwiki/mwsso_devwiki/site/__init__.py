@@ -1,0 +1,1 @@
+"""The wiki's own pages: articles, Special:OAuthListConsumers, Special:OAuthManageMyGrants."""
