@@ -16,11 +16,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import checks
+from mwsso_devwiki.testing import DevWiki, running_devwiki
 from social_django.models import UserSocialAuth
 
 from mwsso import api, http
 from mwsso.checks import check_wiki_keys
-from mwsso_devwiki.testing import DevWiki, running_devwiki
 from mwsso.identity import wiki_key
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.tokens import verify_token

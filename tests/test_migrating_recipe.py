@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from mwsso_devwiki.testing import authorize
+
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 from tests.production.services import free_port, wait_for
 from tests.recipes import answers, commands, exported, marked_blocks, stop_group

@@ -17,8 +17,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-
 from mwsso_devwiki.testing import authorize
+
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.tokens import verify_tokens
 from tests.conftest import TEST_CONSUMER_KEY, callback_path, start_login

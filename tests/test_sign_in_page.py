@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-
 from mwsso_devwiki.testing import authorize
+
 from tests.conftest import SITE_HOST, callback_path
 from tests.test_quickstart import form_to
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from mwsso_devwiki.testing import DevWiki, authorize, authorize_oauth2
 from social_core.backends.utils import load_backends
 
 from mwsso import api, http
 from mwsso.backends import MediaWikiOAuth, MediaWikiOAuth2
-from mwsso_devwiki.testing import DevWiki, authorize, authorize_oauth2
 from tests.conftest import SITE_HOST, callback_path, use_test_consumer
 from tests.oauth2_support import *  # noqa: F403  (the 1.39 wiki, _devwiki_139, runs for the session)
 

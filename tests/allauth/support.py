@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
-
-from mwsso import http
 from mwsso_devwiki.state import seed as wikiconfig
 from mwsso_devwiki.testing import DevWiki, authorize_oauth2
+
+from mwsso import http
 from tests.conftest import SITE_HOST, callback_path
 
 CALLBACK = f"http://{SITE_HOST}/accounts/mediawiki/login/callback/"

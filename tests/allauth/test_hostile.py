@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
+from mwsso_devwiki.testing import authorize_oauth2
 
 from mwsso import signals
-from mwsso_devwiki.testing import authorize_oauth2
 from mwsso.models import AccessToken, WikiIdentity
 from tests.allauth.support import *  # noqa: F403
 from tests.allauth.support import AA_CLIENT, CALLBACK, point_at, sign_in, signed_in_as, start

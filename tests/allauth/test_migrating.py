@@ -23,10 +23,10 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
+from mwsso_devwiki.testing import DevWiki, authorize_oauth2
 
 from mwsso import api
 from mwsso.contrib.allauth.importing import IMPORTED_REASON, import_tokens
-from mwsso_devwiki.testing import DevWiki, authorize_oauth2
 from mwsso.models import AccessToken
 from tests.allauth.support import *  # noqa: F403
 from tests.allauth.support import AA_CLIENT, sign_in

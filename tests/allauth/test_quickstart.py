@@ -16,8 +16,8 @@ import tomllib
 from pathlib import Path
 
 import requests
-
 from mwsso_devwiki.testing import authorize_oauth2
+
 from tests.production.services import free_port, wait_for
 from tests.quickstart_support import (
     exported_key,

@@ -27,10 +27,10 @@ import pytest
 import redis
 import requests
 from cryptography.fernet import Fernet
+from mwsso_devwiki.testing import authorize
 from packaging.requirements import Requirement
 from psycopg import sql
 
-from mwsso_devwiki.testing import authorize
 from tests.production.processes import REPO
 from tests.production.services import (
     PG_HOST,
