@@ -11,6 +11,7 @@ import logging
 import pytest
 from django.core import checks
 
+from mwsso.checks import check_oauth2_client
 from mwsso.client_secret import check_oauth2_secret
 from tests.oauth2_support import *  # noqa: F403
 from tests.oauth2_support import CONFIDENTIAL, PUBLIC, o2_login
@@ -40,6 +41,8 @@ def test_a_secret_that_cannot_be_right_is_refused_at_the_start(o2_settings, o2wi
     o2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = secret
     (message,) = e053(o2_settings)
     assert words in message.msg and "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET" in message.hint
+    # Not also W050's "signs in as a public client": this client is confidential.
+    assert "mwsso.W050" not in {m.id for m in check_oauth2_client()}
     o2_settings.AUTHENTICATION_BACKENDS = BACKENDS
     before = o2wiki.control("oauth2_counts")["counts"]
     response = site_client.post("/login/mediawiki-oauth2/")
@@ -67,6 +70,7 @@ def test_what_may_be_right_is_left_to_the_wiki(o2_settings, o2_public, site_clie
     assert e053(o2_settings) == []
     o2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, o2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = PUBLIC[0], ""
     assert e053(o2_settings) == []
+    assert "mwsso.W050" in {m.id for m in check_oauth2_client()}
     assert o2_login(site_client, "Alice").status_code == 302  # the public client signs in
     o2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = "0" * 32
     assert e053(o2_settings) == []
