@@ -41,16 +41,22 @@ install-django6:
 
 # The demo site on SQLite with the local wiki (http://127.0.0.1:$(WIKI_PORT)) beside it, its state in $(WIKI_STATE).
 # DJANGO_DEBUG=1 (unless set): development mode, with a development-only SECRET_KEY when DJANGO_SECRET_KEY is unset.
+# Stopping stops both, quietly, whichever way: Ctrl-C (the terminal signals the whole process group), a TERM to
+# make alone (make passes it on to this shell), or the site ending by itself (e.g. its port is taken). tests/test_make_run_stop.py checks it.
 run: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
 	@echo "Local wiki: http://127.0.0.1:$(WIKI_PORT)/w/index.php   Demo site: http://127.0.0.1:$(PORT)/"
-	@# Stop the wiki on Ctrl-C or when the site ends, and wait for it to save its state. Only the shell's own
-	@# job is signalled: the former "kill 0" reached the shell itself and re-ran the trap until bash crashed.
-	@trap 'trap "" INT TERM; trap - EXIT; kill $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM EXIT; \
+	@# Both servers in the background, so that the shell is in "wait", where a trap runs at once (a shell runs
+	@# no trap while a foreground command runs). The trap signals exactly their two PIDs, waits for them (the
+	@# wiki saves its state) and exits 0, so make reports no error (runserver's status if it ended by itself). Never "kill 0": it signals this shell (and
+	@# make) too, and dash re-ran the trap until it crashed with "Segmentation fault".
+	@stop() { trap "" INT TERM; kill $$site $$wiki 2>/dev/null; wait; exit $${1:-0}; }; \
+	trap stop INT TERM; \
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py mwsso_devwiki --host 127.0.0.1 --port $(WIKI_PORT) \
-		--site-url http://127.0.0.1:$(PORT) --state $(WIKI_STATE) $(if $(WIKI_FRESH),--fresh) & \
+		--site-url http://127.0.0.1:$(PORT) --state $(WIKI_STATE) $(if $(WIKI_FRESH),--fresh) & wiki=$$!; \
 	MWSSO_WIKI_URL=$${MWSSO_WIKI_URL:-http://127.0.0.1:$(WIKI_PORT)/w/index.php} DJANGO_DEBUG=$${DJANGO_DEBUG:-1} \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT) & site=$$!; \
+	wait $$site; stop $$?
 
 # Two pytest runs: the social-auth site's, then a django-allauth site's (mwsso.contrib.allauth), whose settings
 # differ for a whole run (tests/allauth/conftest.py). Exit 5 (PYTEST_ARGS named only the other run's tests) is fine.

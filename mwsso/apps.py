@@ -12,7 +12,7 @@ class MwssoConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from mwsso import checks, url_checks  # noqa: F401  (registers the system checks)
+        from mwsso import checks, client_secret, url_checks  # noqa: F401  (registers the system checks)
         from mwsso.sessions import drop_on_user_change
 
         # One place that ends pending sign-ins when the session's user changes (mwsso.sessions).

@@ -18,7 +18,7 @@ from asgiref.sync import sync_to_async
 from social_core.backends.oauth import BaseOAuth1, BaseOAuth2PKCE
 from social_core.exceptions import AuthException
 
-from mwsso import callbacks, http, loginstate, logintx, oauth1, oauth2
+from mwsso import callbacks, client_secret, http, loginstate, logintx, oauth1, oauth2
 from mwsso.app_settings import app_settings
 from mwsso.configured import (  # re-exported: sites and older code import them from here
     DEFAULT_WIKI_URL,
@@ -279,6 +279,8 @@ class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
 
     # -- step 1: send the browser to the wiki ------------------------------
     def auth_url(self) -> str:
+        # Before anything is sent to the wiki: a secret that cannot work would fail only after the consent page.
+        client_secret.refuse_unusable_secret(self)
         state = self.get_or_create_state()
         if state is None:  # pragma: no cover - STATE_PARAMETER is always on
             raise CallbackRejected(self, "no state", reason="no_state", stage="begin")

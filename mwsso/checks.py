@@ -82,7 +82,10 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 id="mwsso.E051",
             )
         ]
-    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", ""):
+    from mwsso.client_secret import problem as unusable_secret
+
+    # Not when mwsso.E053 says the empty secret is surely wrong (a confidential client of the local wiki).
+    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", "") and unusable_secret() is None:
         return [
             checks.Warning(
                 _(

@@ -90,6 +90,10 @@ def diagnose(err: Exception, request: HttpRequest) -> Misconfiguration | None:
               "the wiki sends (its $wgCanonicalServer)."),
             {"detail": err.detail},
         )
+    if err.reason == "unusable_client_secret":  # mwsso.client_secret, at the sign-in start
+        from mwsso.client_secret import problem
+
+        return problem()
     cause = err.__cause__
     if not isinstance(err, WikiRefused) or cause is None:
         return None

@@ -2,7 +2,8 @@
 
 ``marked_blocks`` reads a page's ``<!-- PREFIX:NAME [ARG] -->`` blocks; ``new_project`` pastes the
 settings, URLs and files into a new project; ``exported_key`` runs the key command; ``running`` starts
-the run block's commands (the local wiki and the site on free ports) and stops them.
+the run blocks' commands (the local wiki and the site on free ports) and stops them; ``own_terminal``
+reads a block the page runs in a terminal of its own.
 """
 
 from __future__ import annotations
@@ -72,6 +73,24 @@ def run_commands(code: str) -> list[tuple[list[str], bool]]:
             background = line.endswith("&")
             commands.append((shlex.split(line.rstrip("&")), background))
     return commands
+
+
+def own_terminal(code: str) -> list[tuple[list[str], bool]]:
+    """The commands of a block the page runs in a terminal of its own: each runs until it is stopped.
+
+    A page never backgrounds a server with ``&`` (Ctrl-C in the reader's terminal would leave it running);
+    a test runs such a block's commands beside the others, as the reader's second terminal does.
+    """
+    commands = run_commands(code)
+    assert not [argv for argv, background in commands if background], f"no `&` in a terminal's own block:\n{code}"
+    return [(argv, True) for argv, _ in commands]
+
+
+def no_background_servers(page: Path) -> None:
+    """No shell line of ``page`` starts a server with a trailing ``&`` that Ctrl-C would leave running."""
+    shell = re.findall(r"^```sh\n(.*?)^```", page.read_text(), re.M | re.S)
+    backgrounded = [line for block in shell for line in block.splitlines() if line.split("#", 1)[0].rstrip().endswith("&")]
+    assert backgrounded == [], f"{page.name} backgrounds: {backgrounded}"
 
 
 @contextlib.contextmanager

@@ -34,12 +34,14 @@ from tests.quickstart_support import (
     manage_shell,
     marked_blocks,
     new_project,
+    no_background_servers,
+    own_terminal,
     run_commands,
     running,
 )
 
 REPO = Path(__file__).resolve().parent.parent
-EXPECTED = {"install", "settings", "key", "urls", "template", "run", "api"}
+EXPECTED = {"install", "settings", "key", "urls", "template", "wiki", "run", "api"}
 
 
 def quickstart_blocks() -> dict[str, tuple[str | None, str]]:
@@ -88,10 +90,12 @@ def test_the_readme_quick_start_signs_in_through_the_local_wiki_and_calls_the_ap
     blocks = quickstart_blocks()
     wiki_port, site_port = free_port(), free_port()
     env["MWSSO_WIKI_URL"] = f"http://127.0.0.1:{wiki_port}/w/index.php"
-    commands = run_commands(blocks["run"][1])
+    # The wiki in a terminal of its own, the site in another: Ctrl-C in each stops each, nothing is left running.
+    no_background_servers(REPO / "README.md")
+    commands = own_terminal(blocks["wiki"][1]) + run_commands(blocks["run"][1])
     assert [argv[:3] for argv, _ in commands] == [
-        ["python", "manage.py", "migrate"],
         ["python", "manage.py", "mwsso_devwiki"],
+        ["python", "manage.py", "migrate"],
         ["python", "manage.py", "runserver"],
     ], commands
     ports = {"8001": str(wiki_port), "127.0.0.1:8000": f"127.0.0.1:{site_port}"}

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 import requests
 
+from mwsso import local_wiki
 from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
 from .consumerpage import ConsumerPage
@@ -152,6 +153,15 @@ def redirect_result(
         return Result(check, "pass", _("The registered redirect URI is the site's: %(uri)s.") % uri,
                       details={"registered": registered})
     names = {"uri": client.redirect_uri, "registered": registered}
+    if client.sends_redirect_uri and local_wiki.takes_on_any_port(
+        client.wiki_url, client.client_id, registered, client.redirect_uri
+    ):
+        # The local wiki's demo clients take any loopback port: true here, and said so, never a real wiki's pass.
+        return Result(check, "pass", _("The local wiki's demo client takes the redirect URI %(uri)s that the site "
+                                       "sends on any port of 127.0.0.1 (registered: %(registered)s). This is a "
+                                       "convenience of the local wiki only: a real wiki needs the registered one "
+                                       "exactly.") % names,
+                      details={"registered": registered, "any_loopback_port": True})
     fix = registration
     if client.sends_redirect_uri:
         summary = _("The wiki refuses the redirect URI %(uri)s that the site sends: the client's registered one is "

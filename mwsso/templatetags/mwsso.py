@@ -17,6 +17,12 @@ from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
+# The buttons' default labels by backend name; any other backend gets the OAuth 1.0a one.
+DEFAULT_LABELS = {
+    "mediawiki": _("Sign in with Wikipedia"),
+    "mediawiki-oauth2": _("Sign in with Wikipedia (OAuth 2.0)"),
+}
+
 STYLESHEET = "mwsso/mwsso.css"
 # Set in the page's render context once the stylesheet link is out, so that a page with several buttons
 # (or with {% mwsso_styles %} in its <head>) links it once. The render context spans extends and includes.
@@ -45,11 +51,15 @@ def mwsso_login_button(
     styles: bool = True,
     secondary: bool = False,
 ) -> dict[str, Any]:
-    """The sign-in button; ``secondary=True`` gives the quieter outline look (for a second button)."""
+    """The sign-in button; ``secondary=True`` gives the quieter outline look (for a second button).
+
+    The default label names the protocol for OAuth 2.0 (``backend="mediawiki-oauth2"``), so that a page
+    offering both has two buttons a person can tell apart; ``label=`` sets any other.
+    """
     return {
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
-        "label": _("Sign in with Wikipedia") if label is None else label,
+        "label": DEFAULT_LABELS.get(backend, DEFAULT_LABELS["mediawiki"]) if label is None else label,
         "next": next,
         "backend": backend,
         "secondary": secondary,

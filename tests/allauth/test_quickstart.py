@@ -27,6 +27,8 @@ from tests.quickstart_support import (
     manage_shell,
     marked_blocks,
     new_project,
+    no_background_servers,
+    own_terminal,
     run_commands,
     running,
 )
@@ -36,7 +38,7 @@ PAGE = REPO / "docs" / "allauth.md"
 MARKED_BLOCK = re.compile(
     r"<!-- allauth-quickstart:(?P<name>[\w-]+)(?: (?P<arg>\S+))? -->\n```\w*\n(?P<code>.*?)^```", re.M | re.S
 )
-EXPECTED = {"install", "settings", "key", "urls", "template", "client", "run", "api"}
+EXPECTED = {"install", "settings", "key", "urls", "template", "client", "wiki", "run", "api"}
 
 
 def blocks() -> dict[str, tuple[str | None, str]]:
@@ -64,10 +66,11 @@ def test_the_allauth_quick_start_signs_in_through_the_local_wiki_and_calls_the_a
     root = new_project(tmp_path, env, quick["settings"][1], quick["urls"][1], files)
     env["MWSSO_TOKEN_KEYS"] = exported_key(quick["key"][1], env)
     env["MWSSO_REST_API"] = f"http://127.0.0.1:{wiki_port}/w/rest.php"
-    commands = run_commands(quick["run"][1])
+    no_background_servers(REPO / "docs" / "allauth.md")
+    commands = own_terminal(quick["wiki"][1]) + run_commands(quick["run"][1])
     assert [argv[:3] for argv, _ in commands] == [
-        ["python", "manage.py", "migrate"],
         ["python", "manage.py", "mwsso_devwiki"],
+        ["python", "manage.py", "migrate"],
         ["python", "manage.py", "runserver"],
     ], commands
     ports = {"8001": str(wiki_port), "127.0.0.1:8000": f"127.0.0.1:{site_port}"}

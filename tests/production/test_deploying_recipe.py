@@ -49,7 +49,7 @@ from tests.test_quickstart import form_to, project, quickstart_blocks  # noqa: F
 pytestmark = pytest.mark.production
 
 DEPLOYING = REPO / "docs" / "deploying.md"
-EXPECTED = {"install", "database", "settings", "trial-settings", "trial-env", "run"}
+EXPECTED = {"install", "database", "settings", "trial-settings", "trial-env", "trial-wiki", "run"}
 # This test's own names on the shared PostgreSQL and Redis: a database and role per test run, a Redis database.
 NAME_PREFIX = "mwsso_deploy_recipe_"
 REDIS_DB = 7
@@ -162,9 +162,9 @@ def test_the_recipe_runs_as_written_and_signs_in(project, services, tmp_path):  
     # 3. and 4. The settings modules, then the trial environment as bash exports it.
     save(root, "settings")
     save(root, "trial-settings", ports)
-    exports, background = [], []
-    for line in recipe["trial-env"][1].splitlines():
-        (background if line.rstrip().endswith("&") else exports).append(line)
+    # No server in the background of the first shell: the wiki has a terminal of its own (nothing outlives Ctrl-C).
+    exports = recipe["trial-env"][1].splitlines()
+    assert not [line for line in exports if line.split(" #", 1)[0].rstrip().endswith("&")], exports
     trial = exported("\n".join(exports).replace("mytool", name).replace("6379/0", f"6379/{REDIS_DB}"), env, root)
     trial["REDIS_KEY_PREFIX"] = prefix
     assert trial["DJANGO_SETTINGS_MODULE"] == "mysite.settings_trial" and re.fullmatch(r"[\w-]{43}=", trial["MWSSO_TOKEN_KEYS"])
@@ -182,7 +182,8 @@ def test_the_recipe_runs_as_written_and_signs_in(project, services, tmp_path):  
         return answers(url)
 
     try:
-        (wiki_argv, _), = commands("\n".join(background))
+        (wiki_argv, in_background), = commands(recipe["trial-wiki"][1])
+        assert wiki_argv[:3] == ["python", "-m", "mwsso_devwiki"] and not in_background, wiki_argv
         start([{"8001": str(wiki_port)}.get(arg, arg) for arg in wiki_argv])
         # 5. The run block: migrate, collectstatic, gunicorn.
         run = commands(recipe["run"][1])

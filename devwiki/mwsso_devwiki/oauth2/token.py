@@ -16,7 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..web.wsgi import FORM_TYPE, Request, Response
-from . import errors, grants
+from . import errors, grants, redirects
 from .errors import OAuth2Error
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def check_client(client: Client, secret: str | None, grant_type: str, redirect_u
         raise errors.invalid_client()
     if grant_type not in client.grant_types:
         raise errors.invalid_client()
-    if redirect_uri is not None and redirect_uri != client.redirect_uri:
+    if redirect_uri is not None and not redirects.accepts(client, redirect_uri):
         raise errors.invalid_client()
 
 

@@ -58,7 +58,8 @@ def home_body(index_url: str, api_url: str, consumers: list[Consumer], oauth2_cl
     )
     oauth2_rows = "".join(
         f"<li><b>{esc(c.name)}</b>: <code>{esc(c.client_id)}</code> "
-        f"({'confidential' if c.confidential else 'public, PKCE'}; redirect URI <code>{esc(c.redirect_uri)}</code>)</li>"
+        f"({'confidential' if c.confidential else 'public, PKCE'}; redirect URI <code>{esc(c.redirect_uri)}</code>"
+        f"{', on any port of its host (a local-wiki convenience)' if c.any_loopback_port else ''})</li>"
         for c in oauth2_clients or []
     )
     return (

@@ -30,6 +30,9 @@ class Client:
     description: str = ""
     owner_only: bool = False
     owner: str = "Admin Sysop"
+    # A local-wiki convenience, not MediaWiki's: the registered redirect URI on any port of its loopback
+    # host is accepted too (mwsso_devwiki.oauth2.redirects). The built-in demo and public clients have it.
+    any_loopback_port: bool = False
 
     def __post_init__(self) -> None:
         if "basic" not in self.grants:  # the registration form always adds it
@@ -52,6 +55,7 @@ class Client:
             "grant_types": list(self.grant_types or ()),
             "approved": self.approved,
             "owner_only": self.owner_only,
+            "any_loopback_port": self.any_loopback_port,
         }
 
 

@@ -18,7 +18,8 @@ PRIVATE_CONSUMER_KEY = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
 PRIVATE_CONSUMER_SECRET = "a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5"
 
 # OAuth 2.0 clients (rest.php/oauth2/*). The redirect URI must match exactly (no prefix option in
-# OAuth 2.0); tests change the test client's through the control action oauth2_set_redirect_uri.
+# OAuth 2.0); tests change the test client's through the control action oauth2_set_redirect_uri. The demo
+# and public clients also take it on any port of 127.0.0.1 (any_loopback_port, a local-wiki convenience).
 DEMO_OAUTH2_CLIENT_ID = "6f2a9c4e1b8d4e7fa3c5d0b9e8f7a6c1"
 DEMO_OAUTH2_CLIENT_SECRET = "c3a1e5f7b9d2c4e6a8b0d1f3e5a7c9b2d4f6a8c0"
 TEST_OAUTH2_CLIENT_ID = "7e3b0d5f2c9a4f8e94d6e1c0f9a8b7d2"
@@ -79,7 +80,8 @@ BUILTIN_OAUTH2_CLIENTS: list[dict[str, Any]] = [
         "name": "mwsso demo (OAuth 2.0)",
         "redirect_uri": DEMO_OAUTH2_REDIRECT_URI,
         "grants": _PAGE_GRANTS,
-        "description": "The mwsso demo site (make run), confidential.",
+        "description": "The mwsso demo site (make run), confidential; any port of 127.0.0.1.",
+        "any_loopback_port": True,
     },
     {
         "client_id": TEST_OAUTH2_CLIENT_ID,
@@ -97,6 +99,7 @@ BUILTIN_OAUTH2_CLIENTS: list[dict[str, Any]] = [
         "confidential": False,
         "grants": _PAGE_GRANTS,
         "description": "A public client: PKCE required; refresh needs the secret the wiki shows.",
+        "any_loopback_port": True,
     },
 ]
 
