@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from mwsso import oauth2
 from mwsso.app_settings import app_settings
-from mwsso.identity import wiki_key
-from mwsso.wikiurls import DEFAULT_WIKI_URL, wiki_urls
+from mwsso.protocol import oauth2
+from mwsso.protocol.identity import wiki_key
+from mwsso.protocol.wikiurls import DEFAULT_WIKI_URL, wiki_urls
 
 __all__ = ["DEFAULT_WIKI_URL", "configured_oauth2_client", "identify_issuer", "oauth1_wiki_url", "oauth2_wiki_url"]
 

@@ -17,7 +17,7 @@ MODULES = sorted(
     # The layers that import each other: tokens and the API client, the backends, the pipeline, the admin.
     if info.name.startswith(("mwsso.api", "mwsso.tokens", "mwsso.admin", "mwsso.diagnostics"))
     or info.name
-    in ("mwsso.backends", "mwsso.callbacks", "mwsso.configured", "mwsso.pipeline", "mwsso.policy", "mwsso.views", "mwsso.models")
+    in ("mwsso.backends", "mwsso.socialauth.callbacks", "mwsso.configured", "mwsso.pipeline", "mwsso.policy", "mwsso.views.signin", "mwsso.models")
 )
 # Minimal settings and no admin autodiscovery, so that nothing but the app's own ready() is imported
 # before the module: a module that imports only when another went before it fails here.

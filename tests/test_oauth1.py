@@ -8,7 +8,7 @@ import pytest
 import requests
 from mwsso_devwiki.testing import authorize
 
-from mwsso.oauth1 import (
+from mwsso.protocol.oauth1 import (
     Consumer,
     ProtocolError,
     authorize_url,

@@ -1,4 +1,4 @@
-"""OAuth 2.0 protocol steps (mwsso.oauth2) and the profile check, pure, against the recorded real-wiki answers."""
+"""OAuth 2.0 protocol steps (mwsso.protocol.oauth2) and the profile check, pure, against the recorded real-wiki answers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from mwsso import oauth2
-from mwsso.identity import InvalidIdentity, identity_from_profile
+from mwsso.protocol import oauth2
+from mwsso.protocol.identity import InvalidIdentity, identity_from_profile
 from tests import recorded
 
 R139 = recorded.load("mediawiki-1.39-oauth-responses.json")

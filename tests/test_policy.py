@@ -12,10 +12,11 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import checks
 from django.test.utils import isolate_apps
 
-from mwsso import policy, rules
-from mwsso.checks import check_policy_settings, user_model_policy_checks
-from mwsso.identity import Identity
-from mwsso.rules import Policy, Refusal
+from mwsso import policy
+from mwsso.checks.config import check_policy_settings, user_model_policy_checks
+from mwsso.policy import rules
+from mwsso.policy.rules import Policy, Refusal
+from mwsso.protocol.identity import Identity
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 WIKI = "https://en.wikipedia.org"

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from mwsso import oauth1
-from mwsso.wikiurls import WikiURLs
+from mwsso.protocol import oauth1
+from mwsso.protocol.wikiurls import WikiURLs
 
 from .consumerpage import ConsumerPage
 from .results import Result, _, gettext_noop

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
 from mwsso.app_settings import app_settings
+from mwsso.protocol.wikiurls import DEFAULT_WIKI_URL
 from mwsso.tokens.clients import site_clients
-from mwsso.wikiurls import DEFAULT_WIKI_URL
 
 from .target import OAuth2Client, Target
 from .wiki import is_loopback

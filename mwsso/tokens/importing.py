@@ -22,10 +22,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
-from mwsso.identity import wiki_key
 from mwsso.models import AccessToken
+from mwsso.protocol.identity import wiki_key
+from mwsso.protocol.wikiurls import DEFAULT_WIKI_URL
 from mwsso.tokens.verify import configured_consumer
-from mwsso.wikiurls import DEFAULT_WIKI_URL
 
 if TYPE_CHECKING:
     from social_django.models import UserSocialAuth
@@ -92,7 +92,7 @@ def import_target() -> dict[str, str]:
         raise ImportNotConfigured("SOCIAL_AUTH_MEDIAWIKI_KEY and SOCIAL_AUTH_MEDIAWIKI_SECRET must be set")
     wiki_url = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or DEFAULT_WIKI_URL)
     try:
-        # The key a sign-in stores (mwsso.identity.wiki_key), so the next sign-in replaces this row, not adds one.
+        # The key a sign-in stores (mwsso.protocol.identity.wiki_key), so the next sign-in replaces this row, not adds one.
         wiki = wiki_key(wiki_url)
     except ValueError as err:
         raise ImportNotConfigured(f"SOCIAL_AUTH_MEDIAWIKI_URL is not an http(s) URL ({err})") from None

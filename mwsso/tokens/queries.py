@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from mwsso.models import AccessToken, WikiIdentity, wiki_filter
-from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+from mwsso.protocol.wikiurls import InvalidWikiURL, wiki_urls
 
 
 # -- selecting ----------------------------------------------------------------

@@ -29,13 +29,14 @@ from django.db import connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from mwsso import http, oauth2, signals
+from mwsso import http, signals
 from mwsso.api.errors import BadResponse, SignInExpired, SignInRequired, TokenInvalid, TokenUnusable, WikiUnavailable
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import TokenUnreadable
 from mwsso.models import AccessToken
+from mwsso.protocol import oauth2
+from mwsso.protocol.wikiurls import InvalidWikiURL
 from mwsso.tokens.clients import oauth2_client_for
-from mwsso.wikiurls import InvalidWikiURL
 
 logger = logging.getLogger("mwsso.api")
 

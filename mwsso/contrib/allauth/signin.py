@@ -25,11 +25,12 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from mwsso import policy, rules, signals
+from mwsso import policy, signals
 from mwsso.contrib.allauth import pending
 from mwsso.contrib.allauth.errors import render_error
 from mwsso.contrib.allauth.handshake import WikiSignIn
 from mwsso.exceptions import LoginError, LoginRefused
+from mwsso.policy import rules
 from mwsso.tokens.storing import save_identity, save_oauth2_token
 
 logger = logging.getLogger("mwsso.login")

@@ -6,7 +6,7 @@ Steps (see ``mwsso.app_settings.DEFAULT_PIPELINE``; each can be moved, dropped o
   that fails a rule (``MWSSO_BLOCKED_USERS``, ``MWSSO_MIN_EDITCOUNT``,
   ``MWSSO_MIN_ACCOUNT_AGE_DAYS``, ``MWSSO_REQUIRE_CONFIRMED_EMAIL``,
   ``MWSSO_REQUIRED_GRANTS``, ``MWSSO_ELIGIBILITY_CHECK``). The rules themselves
-  are pure functions in ``mwsso.rules``.
+  are pure functions in ``mwsso.policy.rules``.
 - ``sync_groups`` makes Django group membership and ``is_staff``/``is_superuser``
   follow the user's wiki groups (``MWSSO_GROUP_MAP``, ``MWSSO_STAFF_GROUPS``,
   ``MWSSO_SUPERUSER_GROUPS``).
@@ -28,12 +28,13 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext, gettext_noop
 
-from mwsso import rules, signals
+from mwsso import signals
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import LoginRefused
-from mwsso.identity import Identity
-from mwsso.logintx import begin_writes
-from mwsso.rules import Refusal
+from mwsso.policy import rules
+from mwsso.policy.rules import Refusal
+from mwsso.protocol.identity import Identity
+from mwsso.socialauth.transaction import begin_writes
 
 logger = logging.getLogger("mwsso.login")
 

@@ -1,6 +1,6 @@
 """MediaWiki's OAuth 2.0 (Extension:OAuth's rest.php routes) as plain functions (no Django).
 
-Every URL comes from ``mwsso.wikiurls``. Token requests are always form-encoded (REL1_43 and newer
+Every URL comes from ``mwsso.protocol.wikiurls``. Token requests are always form-encoded (REL1_43 and newer
 answer a JSON body with 415). A confidential client authenticates with its secret in the form body;
 a public client sends none at sign-in (PKCE proves it is the same browser) and, since every wiki
 seen refuses a public client's refresh without the secret the wiki shows for it, cannot refresh
@@ -22,8 +22,8 @@ from urllib.parse import urlencode
 
 import requests
 
-from mwsso.protocol import MAX_CODE, clean, redacting, transport_errors
-from mwsso.wikiurls import wiki_urls
+from mwsso.protocol.common import MAX_CODE, clean, redacting, transport_errors
+from mwsso.protocol.wikiurls import wiki_urls
 
 Step = Literal["token", "refresh", "profile", "callback"]
 

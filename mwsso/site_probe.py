@@ -17,11 +17,12 @@ import threading
 import time
 from dataclasses import dataclass
 
-from mwsso import http, oauth1
+from mwsso import http
 from mwsso.app_settings import app_settings
-from mwsso.refusals import is_clock_refusal
+from mwsso.protocol import oauth1
+from mwsso.protocol.grants import is_clock_refusal
 
-logger = logging.getLogger("mwsso.sitecheck")
+logger = logging.getLogger("mwsso.sitecheck")  # the logger keeps its name: sites configure it
 
 CAUSE_SIGNATURE = "signature"
 CAUSE_CLOCK = "clock"

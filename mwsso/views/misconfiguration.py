@@ -17,9 +17,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from mwsso import oauth2
 from mwsso.diagnostics.oauth1 import classify as classify_initiate
 from mwsso.exceptions import IdentityRejected, LoginError, WikiRefused
+from mwsso.protocol import oauth2
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 

@@ -1,4 +1,4 @@
-"""What ``mwsso.oauth1`` and ``mwsso.oauth2`` share: the wiki's words made safe to show, and a request that got no answer.
+"""What ``mwsso.protocol.oauth1`` and ``mwsso.protocol.oauth2`` share: the wiki's words made safe to show, and a request that got no answer.
 
 Pure (no Django). ``transport_errors`` raises the calling protocol's own ``ProtocolError`` class.
 

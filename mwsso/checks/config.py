@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
-from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+from mwsso.protocol.wikiurls import InvalidWikiURL, wiki_urls
 
 BACKEND_PATH = "mwsso.backends.MediaWikiOAuth"
 
@@ -70,7 +70,7 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
             )
         ]
     from mwsso.backends import oauth2_wiki_url
-    from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+    from mwsso.protocol.wikiurls import InvalidWikiURL, wiki_urls
 
     try:
         wiki_urls(oauth2_wiki_url())
@@ -132,7 +132,7 @@ def _named_apart(url: str) -> tuple[tuple[str, str], ...]:
 @checks.register(checks.Tags.security)
 def check_wiki_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Two configured wikis that mwsso would key alike: one's users would sign in as the other's with the same id."""
-    from mwsso.identity import wiki_key
+    from mwsso.protocol.identity import wiki_key
 
     errors: list[checks.CheckMessage] = []
     for (first, first_url), (second, second_url) in combinations(configured_wikis(), 2):

@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from requests_oauthlib import OAuth1
 
-from mwsso.protocol import MAX_CODE, clean, redacting, transport_errors
-from mwsso.protocol import redact as redact  # re-exported: callers redact with the protocol they speak
+from mwsso.protocol.common import MAX_CODE, clean, redacting, transport_errors
+from mwsso.protocol.common import redact as redact  # re-exported: callers redact with the protocol they speak
 
 Step = Literal["initiate", "token", "identify"]
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mwsso.identity import Identity
+from mwsso.protocol.identity import Identity
 
 BLOCKED_USERS_CHOICES = ("deny", "allow")
 
