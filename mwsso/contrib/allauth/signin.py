@@ -99,10 +99,10 @@ def _keep_for_linked_user(request: HttpRequest, provider: Any, account: Any, sig
 
 def _refused(request: HttpRequest, provider: Any, signin: WikiSignIn) -> LoginRefused | None:
     identity = signin.identity
-    found = policy.refusals(identity)
+    found = policy.denials(identity)
     if not found:
         return None
-    reason = rules.refusal_message(found)
+    reason = rules.denial_message(found)
     signals.login_refused.send(sender=type(provider), identity=identity, reason=reason)
     user = request.user
     if (
