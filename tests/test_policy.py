@@ -15,7 +15,7 @@ from django.test.utils import isolate_apps
 from mwsso import policy
 from mwsso.checks.config import check_policy_settings, user_model_policy_checks
 from mwsso.policy import rules
-from mwsso.policy.rules import Policy, Denial
+from mwsso.policy.rules import Denial, Policy
 from mwsso.protocol.identity import Identity
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
