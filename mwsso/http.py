@@ -22,6 +22,7 @@ import requests
 import urllib3
 
 from mwsso.app_settings import app_settings
+from mwsso.exceptions import MwssoError
 from mwsso.protocol.deadline import DeadlineAdapter
 
 _lock = threading.Lock()
@@ -63,11 +64,11 @@ MAX_ANSWER_BYTES = 16 * 1024 * 1024
 _READ_SIZE = 64 * 1024
 
 
-class AnswerTooLarge(requests.exceptions.ContentDecodingError):
+class AnswerTooLarge(MwssoError, requests.exceptions.ContentDecodingError):
     """The wiki's answer is larger than ``MAX_ANSWER_BYTES`` (decoded); it was not read to the end."""
 
 
-class AnswerTooSlow(requests.exceptions.ReadTimeout):
+class AnswerTooSlow(MwssoError, requests.exceptions.ReadTimeout):
     """The wiki's answer did not arrive whole by the request's deadline (each part came just in time)."""
 
 

@@ -34,6 +34,7 @@ from django.utils.module_loading import import_string
 
 from mwsso import signals
 from mwsso.app_settings import app_settings
+from mwsso.exceptions import ConfigurationError
 
 logger = logging.getLogger("mwsso.ratelimit")
 
@@ -42,7 +43,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*")
 
 
-class InvalidRate(ValueError):
+class InvalidRate(ConfigurationError, ValueError):
     """A rate is not written ``<count>/<period>`` (``10/m``, ``30/5m``, ``100/h``)."""
 
 

@@ -26,9 +26,9 @@ def response(status: int, body: str, content_type: str = "application/json", **h
     return answer
 
 
-def recorded_initiate(name: str) -> oauth1_protocol.ProtocolError:
+def recorded_initiate(name: str) -> oauth1_protocol.OAuth1Error:
     entry = RESPONSES[name]
-    with pytest.raises(oauth1_protocol.ProtocolError) as caught:
+    with pytest.raises(oauth1_protocol.OAuth1Error) as caught:
         oauth1_protocol.parse_token_response(response(entry["status"], entry["body"], entry["content_type"]), "initiate")
     return caught.value
 

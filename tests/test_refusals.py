@@ -64,12 +64,12 @@ def test_the_extensions_message_keys(code, kind):
     assert grants.classify(code, "whatever the text") == kind
 
 
-def _probe_refusal(case: dict) -> oauth1.ProtocolError:
+def _probe_refusal(case: dict) -> oauth1.OAuth1Error:
     response = requests.Response()
     response.status_code = case["status"]
     response._content = case["body"].encode()
     response.headers["Content-Type"] = case["content_type"]
-    with pytest.raises(oauth1.ProtocolError) as caught:
+    with pytest.raises(oauth1.OAuth1Error) as caught:
         oauth1.parse_token_response(response, "initiate")
     return caught.value
 
@@ -91,7 +91,7 @@ def test_a_refused_probe_names_the_likely_causes(name, cause):
 
 
 def test_a_probe_refused_for_its_timestamp_blames_the_clock():
-    err = oauth1.ProtocolError(
+    err = oauth1.OAuth1Error(
         "refused", "initiate", "An error occurred in the OAuth protocol: Expired timestamp, yours 1, ours 3601",
         wiki_code="mwoauth-oauth-exception",
     )

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import idna
 
+from mwsso.exceptions import MwssoError
 from mwsso.protocol.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -30,7 +31,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 _HOST_NAME = re.compile(r"[a-z0-9_.-]+")
 
 
-class InvalidWiki(ValueError):
+class InvalidWiki(MwssoError, ValueError):
     """The wiki was not given as a usable http(s) URL or host name."""
 
 

@@ -8,8 +8,8 @@ from asgiref.sync import sync_to_async
 
 from mwsso.exceptions import (
     LoginError,
+    LoginWikiUnavailable,
     WikiBadResponse,
-    WikiUnavailable,
 )
 from mwsso.protocol.identity import Identity
 from mwsso.socialauth import loginstate, transaction
@@ -19,7 +19,7 @@ MAX_PENDING_LOGINS = 5
 
 
 _PROTOCOL_ERRORS: dict[str, type[LoginError]] = {
-    "unavailable": WikiUnavailable,
+    "unavailable": LoginWikiUnavailable,
     "bad_response": WikiBadResponse,
 }
 

@@ -8,11 +8,8 @@ from urllib.parse import parse_qs, urlencode
 from social_core.backends.oauth import BaseOAuth1
 
 from mwsso import http
-from mwsso.app_settings import app_settings
+from mwsso.app_settings import app_settings, backend_setting
 from mwsso.backends.base import _PROTOCOL_ERRORS, MAX_PENDING_LOGINS, _SignIn
-from mwsso.configured import (
-    DEFAULT_WIKI_URL,
-)
 from mwsso.exceptions import (
     CallbackRejected,
     IdentityRejected,
@@ -47,7 +44,7 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
         return self.wiki_urls().index
 
     def wiki_urls(self) -> WikiURLs:
-        configured = str(self.setting("URL") or DEFAULT_WIKI_URL)
+        configured = backend_setting(self, "URL")
         try:
             return wiki_urls(configured)
         except InvalidWikiURL:
@@ -60,7 +57,7 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
 
     def callback(self) -> str:
         """``oob`` (the registered callback), an absolute URL, or a path made absolute with this request's host."""
-        value = str(self.setting("CALLBACK") or "oob")
+        value = backend_setting(self, "CALLBACK")
         return self.strategy.build_absolute_uri(value) if value.startswith("/") else value
 
     # -- step 1: initiate and send the browser to the wiki ----------------
@@ -128,7 +125,7 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
     def _call(self, step: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return step(*args, **kwargs)
-        except oauth1.ProtocolError as err:
+        except oauth1.OAuth1Error as err:
             stage = {"initiate": "begin", "token": "token_exchange"}.get(err.step, "user_info")
             detail = f"{err.step}: {err.message}"
             if err.kind == "refused":

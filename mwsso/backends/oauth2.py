@@ -150,7 +150,7 @@ class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
             raise LoginError(
                 self, f"SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL is not usable: {err}", reason="bad_wiki_url", stage="begin"
             ) from err
-        except oauth2.ProtocolError as err:
+        except oauth2.OAuth2Error as err:
             stage = _OAUTH2_STAGES.get(err.step, "unknown")
             detail = f"{err.step}: {err.message}" + (f" ({err.hint})" if err.hint else "")
             if err.kind == "refused":

@@ -28,8 +28,8 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if not _backend_enabled():
         return []
     errors: list[checks.CheckMessage] = []
-    for name in ("SOCIAL_AUTH_MEDIAWIKI_KEY", "SOCIAL_AUTH_MEDIAWIKI_SECRET"):
-        if not getattr(settings, name, ""):
+    for name, value in (("SOCIAL_AUTH_MEDIAWIKI_KEY", app_settings.MEDIAWIKI_KEY), ("SOCIAL_AUTH_MEDIAWIKI_SECRET", app_settings.MEDIAWIKI_SECRET)):
+        if not value:
             errors.append(
                 checks.Error(
                     _("%(name)s is not set.") % {"name": name},
@@ -37,7 +37,7 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="mwsso.E001",
                 )
             )
-    url = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "https://meta.wikimedia.org/w/index.php")
+    url = app_settings.MEDIAWIKI_URL
     try:
         wiki_urls(url)
         usable = url.split("?", 1)[0].rstrip("/").endswith("/index.php")
@@ -61,7 +61,7 @@ OAUTH2_BACKEND_PATH = "mwsso.backends.MediaWikiOAuth2"
 def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     if OAUTH2_BACKEND_PATH not in getattr(settings, "AUTHENTICATION_BACKENDS", []):
         return []
-    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", ""):
+    if not app_settings.MEDIAWIKI_OAUTH2_KEY:
         return [
             checks.Error(
                 _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY is not set."),
@@ -82,7 +82,7 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 id="mwsso.E051",
             )
         ]
-    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", ""):
+    if not app_settings.MEDIAWIKI_OAUTH2_SECRET:
         return [
             checks.Warning(
                 _(
@@ -280,9 +280,9 @@ def check_callback(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     """"oob" sends the browser to the registered callback, which for the local wiki's consumers is on port 1."""
     if not _backend_enabled():
         return []
-    callback = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_CALLBACK", "oob") or "oob")
-    key = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", ""))
-    wiki_host = urlsplit(str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "")).hostname or ""
+    callback = app_settings.MEDIAWIKI_CALLBACK
+    key = app_settings.MEDIAWIKI_KEY
+    wiki_host = urlsplit(app_settings.MEDIAWIKI_URL).hostname or ""
     local_wiki = wiki_host in ("127.0.0.1", "localhost", "::1")
     if callback != "oob" or not local_wiki or key not in LOCAL_WIKI_ANY_PORT_CONSUMERS:
         return []

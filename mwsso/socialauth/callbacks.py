@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 from social_core.exceptions import AuthCanceled, AuthException
 
-from mwsso.exceptions import CallbackRejected, WikiRefused, WikiUnavailable
+from mwsso.exceptions import CallbackRejected, LoginWikiUnavailable, WikiRefused
 from mwsso.protocol import oauth1, oauth2
 
 # -- OAuth 1.0a ------------------------------------------------------------------------------
@@ -109,5 +109,5 @@ def failure_for(backend: Any, error: str) -> AuthException:
     if oauth2.is_cancel(error):
         return AuthCanceled(backend, stage="callback")
     if error in ("server_error", "temporarily_unavailable"):
-        return WikiUnavailable(backend, detail, reason=f"callback_{error}", stage="callback")
+        return LoginWikiUnavailable(backend, detail, reason=f"callback_{error}", stage="callback")
     return WikiRefused(backend, detail, wiki_code=error, stage="callback")

@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -60,9 +59,7 @@ class VerifyResult:
 
 def configured_consumer() -> oauth1.Consumer:
     """The site's consumer (social-core's ``SOCIAL_AUTH_MEDIAWIKI_KEY`` / ``_SECRET``)."""
-    key = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", "") or ""
-    secret = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_SECRET", "") or ""
-    return oauth1.Consumer(str(key), str(secret))
+    return oauth1.Consumer(app_settings.MEDIAWIKI_KEY, app_settings.MEDIAWIKI_SECRET)
 
 
 def is_revocation(wiki_code: str, message: str = "") -> bool:
@@ -145,7 +142,7 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
     index_url = index_url_of(token)
     try:
         jwt, nonce = oauth1.identify(http.get_session(), index_url, consumer, access, **http.request_options())
-    except oauth1.ProtocolError as err:
+    except oauth1.OAuth1Error as err:
         if err.kind != "refused":
             code = f"{err.wiki_code}: " if err.wiki_code else ""
             return result(Status.ERROR, f"{code}{err.message}")
@@ -179,7 +176,7 @@ def _check_oauth2_token(token: AccessToken, access_token: str, expected_sub: str
 
     try:
         profile = oauth2.fetch_profile(http.get_session(), token.wiki_url, access_token, **http.request_options())
-    except oauth2.ProtocolError as err:
+    except oauth2.OAuth2Error as err:
         hint = f" ({err.hint})" if err.hint else ""
         if err.kind == "refused" and "revoked" in err.hint.lower():
             return result(Status.REVOKED, f"{err.wiki_code}: {err.message}{hint}")

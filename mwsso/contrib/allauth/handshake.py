@@ -19,9 +19,9 @@ from mwsso.exceptions import (
     CallbackRejected,
     IdentityRejected,
     LoginError,
+    LoginWikiUnavailable,
     WikiBadResponse,
     WikiRefused,
-    WikiUnavailable,
 )
 from mwsso.protocol import oauth2
 from mwsso.protocol.common import redact
@@ -29,7 +29,7 @@ from mwsso.protocol.identity import Identity, InvalidIdentity, identity_from_pro
 from mwsso.protocol.wikiurls import InvalidWikiURL
 from mwsso.socialauth import callbacks
 
-_FAILURES: dict[str, type[LoginError]] = {"unavailable": WikiUnavailable, "bad_response": WikiBadResponse}
+_FAILURES: dict[str, type[LoginError]] = {"unavailable": LoginWikiUnavailable, "bad_response": WikiBadResponse}
 _STAGES = {"token": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
@@ -123,7 +123,7 @@ def _drop_pending_states(request: HttpRequest, provider_id: str) -> int:
 def _ask(step: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return step(*args, **kwargs)
-    except oauth2.ProtocolError as err:
+    except oauth2.OAuth2Error as err:
         stage = _STAGES.get(err.step, "unknown")
         hint = f" ({err.hint})" if err.hint else ""
         if err.kind == "refused":
