@@ -17,8 +17,9 @@ from mwsso.socialauth import loginstate, transaction
 # Enough for a few tabs started in parallel; bounded so a session cannot grow without end.
 MAX_PENDING_LOGINS = 5
 
-
-_PROTOCOL_ERRORS: dict[str, type[LoginError]] = {
+# A protocol step's failure (OAuth1Error/OAuth2Error ``kind``) as the sign-in error it becomes; a refusal is
+# told by each backend, with the wiki's own code.
+LOGIN_ERRORS: dict[str, type[LoginError]] = {
     "unavailable": LoginWikiUnavailable,
     "bad_response": WikiBadResponse,
 }
@@ -42,7 +43,7 @@ def run_signin(backend: Any, identity: Identity, args: tuple, kwargs: dict[str, 
         backend.login_transaction = None
 
 
-class _SignIn:
+class SignIn:
     """What both backends do once the wiki has given a token: who it is (``user_data``), then the pipeline."""
 
     login_transaction: transaction.DeferredAtomic | None = None

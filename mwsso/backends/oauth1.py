@@ -9,7 +9,7 @@ from social_core.backends.oauth import BaseOAuth1
 
 from mwsso import http
 from mwsso.app_settings import app_settings, backend_setting
-from mwsso.backends.base import _PROTOCOL_ERRORS, MAX_PENDING_LOGINS, _SignIn
+from mwsso.backends.base import LOGIN_ERRORS, MAX_PENDING_LOGINS, SignIn
 from mwsso.exceptions import (
     CallbackRejected,
     IdentityRejected,
@@ -21,7 +21,7 @@ from mwsso.protocol.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 from mwsso.socialauth import callbacks
 
 
-class MediaWikiOAuth(_SignIn, BaseOAuth1):
+class MediaWikiOAuth(SignIn, BaseOAuth1):
     """Sign in with a MediaWiki account (Extension:OAuth, OAuth 1.0a)."""
 
     # The path sites name in AUTHENTICATION_BACKENDS and Django keeps in every signed-in session
@@ -101,7 +101,7 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
     def _pending_tokens(self) -> list[str]:
         return callbacks.pending_request_tokens(self)
 
-    # -- step 3: identify, then the pipeline (do_auth: _SignIn) -----------
+    # -- step 3: identify, then the pipeline (do_auth: SignIn) -----------
     def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:
         consumer = self.consumer()
         token, nonce = self._call(
@@ -132,7 +132,7 @@ class MediaWikiOAuth(_SignIn, BaseOAuth1):
                 raise WikiRefused(
                     self, detail, wiki_code=err.wiki_code, wiki_message=err.message, stage=stage
                 ) from err
-            raise _PROTOCOL_ERRORS[err.kind](self, detail, reason=f"{err.step}_{err.kind}", stage=stage) from err
+            raise LOGIN_ERRORS[err.kind](self, detail, reason=f"{err.step}_{err.kind}", stage=stage) from err
 
     # -- what social-core's pipeline sees --------------------------------
     def get_user_id(self, details: dict[str, Any], response: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import AuthException
 
 from mwsso import http
-from mwsso.backends.base import _PROTOCOL_ERRORS, _SignIn
+from mwsso.backends.base import LOGIN_ERRORS, SignIn
 from mwsso.backends.oauth1 import MediaWikiOAuth
 from mwsso.configured import (
     oauth2_wiki_url,
@@ -28,7 +28,7 @@ from mwsso.tokens.storing import oauth2_token_fields
 _OAUTH2_STAGES = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
-class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
+class MediaWikiOAuth2(SignIn, BaseOAuth2PKCE):
     """Sign in with a MediaWiki account over OAuth 2.0 (rest.php/oauth2/*), PKCE S256 always.
 
     State and the PKCE verifier live in social-core's standard per-state session entry
@@ -125,7 +125,7 @@ class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
         )
         return self.do_auth(tokens, *args, **kwargs)
 
-    # -- step 3: the profile, then the pipeline (do_auth: _SignIn) --------
+    # -- step 3: the profile, then the pipeline (do_auth: SignIn) --------
     def user_data(self, access_token: Any, *args: Any, **kwargs: Any) -> Identity:
         profile = self._call(
             oauth2.fetch_profile, http.get_session(), self.index_url(), access_token.access_token, **http.request_options()
@@ -156,4 +156,4 @@ class MediaWikiOAuth2(_SignIn, BaseOAuth2PKCE):
             if err.kind == "refused":
                 message = err.message + (f" ({err.hint})" if err.hint else "")
                 raise WikiRefused(self, detail, wiki_code=err.wiki_code, wiki_message=message, stage=stage) from err
-            raise _PROTOCOL_ERRORS[err.kind](self, detail, reason=f"{err.step}_{err.kind}", stage=stage) from err
+            raise LOGIN_ERRORS[err.kind](self, detail, reason=f"{err.step}_{err.kind}", stage=stage) from err
