@@ -5,6 +5,10 @@ functions too: a lazy import is a dependency all the same), so the whole check t
 second and needs neither Django nor a database. The rules, lowest layer first, are the table ``LAYERS``;
 docs/contributing.md draws the same map. To tighten a rule, move a prefix or drop an entry of
 ``ALLOWED``; a new module that fits no layer fails ``test_every_module_has_a_layer``.
+
+Slack left on purpose, for the next step of the layout: ``crypto``, ``http``, ``site_probe`` and
+``configured`` share one layer with ``ratelimit`` (the token store's and the wiki transport's modules
+still live at the top of the package), and the faces may import one another.
 """
 
 from __future__ import annotations
