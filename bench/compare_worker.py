@@ -245,8 +245,8 @@ def run_oauth2_refresh(meter: Meter, count: int, style: str) -> dict[str, Any]:
 
     from mwsso import api  # noqa: F401  (first: mwsso.tokens.refresh imported alone is a circular import)
     from mwsso.models import AccessToken
+    from mwsso.protocol.wikiurls import wiki_urls
     from mwsso.tokens.refresh import refresh_token
-    from mwsso.wikiurls import wiki_urls
 
     token, pair, client = _oauth2_token(meter.wiki)
     token_url = wiki_urls(meter.wiki.index_url).rest_route("/oauth2/access_token")

@@ -18,7 +18,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from mwsso.deadline import DeadlineAdapter
+from mwsso.protocol.deadline import DeadlineAdapter
 
 BODY = b'{"batchcomplete":true,"query":{"userinfo":{"id":3,"name":"Alice"}}}' * 20
 

@@ -2,8 +2,11 @@
 
 Settings are read on every access (never cached, never at import time) so that
 ``override_settings`` in tests and per-process configuration just work.
-social-core's own ``SOCIAL_AUTH_MEDIAWIKI_*`` settings (key, secret, wiki URL,
-callback) stay social-core's and are read through the backend.
+social-core's ``SOCIAL_AUTH_MEDIAWIKI_*`` settings that mwsso itself needs (the wiki URL, the
+consumer key and secret, the callback, the OAuth 2.0 client and its wiki) are read here too, each
+with its one default (``SOCIAL_DEFAULTS``): ``app_settings.MEDIAWIKI_URL`` and so on. Nothing else
+in mwsso reads them from ``django.conf.settings``; the backends read their own through
+social-core's per-backend ``setting()`` with the same defaults (``backend_setting``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from mwsso import __version__
+from mwsso.protocol.wikiurls import DEFAULT_WIKI_URL
 
 LIBRARY_AGENT = f"mwsso/{__version__}"
 DEFAULT_USER_AGENT = f"{LIBRARY_AGENT} (Django; set MWSSO_USER_AGENT to name your tool and a contact)"
@@ -85,8 +89,38 @@ def user_agent_header(site_agent: str) -> str:
     return f"{site_agent} {LIBRARY_AGENT}"
 
 
+# social-core's settings mwsso reads, and the one default of each ("" = not set). The OAuth 2.0 wiki
+# URL's default is the OAuth 1.0a one (``MEDIAWIKI_OAUTH2_URL``); docs/settings.md lists them all.
+SOCIAL_DEFAULTS: dict[str, str] = {
+    "SOCIAL_AUTH_MEDIAWIKI_URL": DEFAULT_WIKI_URL,
+    "SOCIAL_AUTH_MEDIAWIKI_KEY": "",
+    "SOCIAL_AUTH_MEDIAWIKI_SECRET": "",
+    "SOCIAL_AUTH_MEDIAWIKI_CALLBACK": "oob",
+    "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL": "",
+    "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY": "",
+    "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET": "",
+    "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI": "",
+}
+
+
 def _get(name: str) -> Any:
     return getattr(settings, f"MWSSO_{name}", DEFAULTS[name])
+
+
+def social_setting(name: str, *, default: bool = True) -> str:
+    """``SOCIAL_AUTH_MEDIAWIKI_<name>`` as text; unset or empty gives its default (or "" with ``default=False``)."""
+    full = f"SOCIAL_AUTH_MEDIAWIKI_{name}"
+    value = getattr(settings, full, "") or (SOCIAL_DEFAULTS[full] if default else "")
+    return str(value)
+
+
+def backend_setting(backend: Any, name: str) -> str:
+    """A backend's own ``SOCIAL_AUTH_<BACKEND NAME>_<name>`` with the default of ``social_setting``.
+
+    The backends read through social-core's per-backend ``setting()``, so that a subclass with a name of
+    its own (a second wiki) has settings of its own; the default is still the one of ``SOCIAL_DEFAULTS``.
+    """
+    return str(backend.setting(name) or SOCIAL_DEFAULTS.get(f"SOCIAL_AUTH_MEDIAWIKI_{name}", ""))
 
 
 class AppSettings:
@@ -271,6 +305,48 @@ class AppSettings:
         "Expired timestamp" refusal is blamed on a user's token; the cache stops a probe per failing call.
         """
         return float(_get("SITE_CHECK_CACHE"))
+
+
+    # -- social-core's settings for the wiki (SOCIAL_AUTH_MEDIAWIKI_*) ---------------------------
+    @property
+    def MEDIAWIKI_URL(self) -> str:
+        """The OAuth 1.0a wiki's index.php URL (``SOCIAL_AUTH_MEDIAWIKI_URL``), Meta-Wiki by default."""
+        return social_setting("URL")
+
+    @property
+    def MEDIAWIKI_KEY(self) -> str:
+        """The OAuth 1.0a consumer key (``SOCIAL_AUTH_MEDIAWIKI_KEY``); "" when not set."""
+        return social_setting("KEY")
+
+    @property
+    def MEDIAWIKI_SECRET(self) -> str:
+        """The OAuth 1.0a consumer secret (``SOCIAL_AUTH_MEDIAWIKI_SECRET``); "" when not set."""
+        return social_setting("SECRET")
+
+    @property
+    def MEDIAWIKI_CALLBACK(self) -> str:
+        """``SOCIAL_AUTH_MEDIAWIKI_CALLBACK``: ``oob`` (the registered callback), a URL, or a path."""
+        return social_setting("CALLBACK")
+
+    @property
+    def MEDIAWIKI_OAUTH2_URL(self) -> str:
+        """The OAuth 2.0 client's wiki (``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL``), else the OAuth 1.0a one."""
+        return social_setting("OAUTH2_URL") or self.MEDIAWIKI_URL
+
+    @property
+    def MEDIAWIKI_OAUTH2_KEY(self) -> str:
+        """The OAuth 2.0 client id (``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY``); "" when not set."""
+        return social_setting("OAUTH2_KEY")
+
+    @property
+    def MEDIAWIKI_OAUTH2_SECRET(self) -> str:
+        """The OAuth 2.0 client secret (``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET``); "": a public client."""
+        return social_setting("OAUTH2_SECRET")
+
+    @property
+    def MEDIAWIKI_OAUTH2_REDIRECT_URI(self) -> str:
+        """``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI``; "": none is sent (the registered one applies)."""
+        return social_setting("OAUTH2_REDIRECT_URI")
 
 
 app_settings = AppSettings()

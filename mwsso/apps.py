@@ -12,9 +12,9 @@ class MwssoConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from mwsso import checks, client_secret, url_checks  # noqa: F401  (registers the system checks)
-        from mwsso.sessions import drop_on_user_change
+        from mwsso import checks  # noqa: F401  (its package registers the system checks)
+        from mwsso.socialauth.handshakes import drop_on_user_change
 
-        # One place that ends pending sign-ins when the session's user changes (mwsso.sessions).
-        user_logged_in.connect(drop_on_user_change, dispatch_uid="mwsso.sessions.login")
-        user_logged_out.connect(drop_on_user_change, dispatch_uid="mwsso.sessions.logout")
+        # One place that ends pending sign-ins when the session's user changes (mwsso.socialauth.handshakes).
+        user_logged_in.connect(drop_on_user_change, dispatch_uid="mwsso.handshakes.login")
+        user_logged_out.connect(drop_on_user_change, dispatch_uid="mwsso.handshakes.logout")

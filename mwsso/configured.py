@@ -6,19 +6,17 @@ at once. The backends, the token store and the system checks all ask here.
 
 from __future__ import annotations
 
-from django.conf import settings
-
-from mwsso import oauth2
 from mwsso.app_settings import app_settings
-from mwsso.identity import wiki_key
-from mwsso.wikiurls import DEFAULT_WIKI_URL, wiki_urls
+from mwsso.protocol import oauth2
+from mwsso.protocol.identity import wiki_key
+from mwsso.protocol.wikiurls import DEFAULT_WIKI_URL, wiki_urls
 
 __all__ = ["DEFAULT_WIKI_URL", "configured_oauth2_client", "identify_issuer", "oauth1_wiki_url", "oauth2_wiki_url"]
 
 
 def oauth1_wiki_url() -> str:
     """The OAuth 1.0a wiki's index.php URL as configured (``SOCIAL_AUTH_MEDIAWIKI_URL``, else Meta-Wiki)."""
-    return str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or DEFAULT_WIKI_URL)
+    return app_settings.MEDIAWIKI_URL
 
 
 def identify_issuer(index_url: str) -> str:
@@ -38,11 +36,9 @@ def identify_issuer(index_url: str) -> str:
 
 def configured_oauth2_client() -> oauth2.Client:
     """The site's OAuth 2.0 client (``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY`` / ``_SECRET``; no secret: a public client)."""
-    client_id = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", "") or ""
-    secret = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", "") or ""
-    return oauth2.Client(str(client_id), str(secret))
+    return oauth2.Client(app_settings.MEDIAWIKI_OAUTH2_KEY, app_settings.MEDIAWIKI_OAUTH2_SECRET)
 
 
 def oauth2_wiki_url() -> str:
     """The OAuth 2.0 wiki's index.php URL: ``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL``, else the OAuth 1.0a one."""
-    return str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL", "") or oauth1_wiki_url())
+    return app_settings.MEDIAWIKI_OAUTH2_URL

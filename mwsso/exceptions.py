@@ -1,9 +1,18 @@
-"""mwsso's exceptions: a fixed, user-safe ``message`` each, details for the log in ``detail``.
+"""mwsso's exceptions, one tree: ``except MwssoError`` catches everything mwsso raises.
 
-Login failures subclass social-core's ``AuthException`` so that anything that
-already handles social-auth errors (its middleware, a site's own handler)
-handles ours. No exception ever carries a token, a token secret or the
-consumer secret.
+    MwssoError
+    ├── ProtocolError            a wiki protocol step failed (mwsso.protocol: OAuth1Error, OAuth2Error)
+    ├── InvalidIdentity          the identify JWT or its claims cannot be trusted (mwsso.protocol.claims)
+    ├── ConfigurationError       the site's settings are wrong (InvalidWikiURL, InvalidRate, ImportNotConfigured…)
+    ├── LoginError               a sign-in failed; also social-core's ``AuthException``
+    ├── APIError                 an API call as a user failed (mwsso.api re-exports the whole family)
+    └── TokenError               a stored token cannot be used (TokenUnreadable)
+
+Sign-in failures subclass social-core's ``AuthException`` as well, so that anything that already
+handles social-auth errors (its middleware, a site's own handler) handles ours. Each has a fixed,
+user-safe message; details for the log are in ``detail`` (``info`` for API errors). No exception
+ever carries a token, a token secret or the consumer secret. docs/api.md lists each public class and
+what a caller should do about it; tests/test_exceptions.py keeps the tree single and the names unique.
 """
 
 from __future__ import annotations
@@ -13,8 +22,40 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from social_core.exceptions import AuthException
 
+from mwsso.protocol.claims import InvalidIdentity
+from mwsso.protocol.errors import ConfigurationError, MwssoError, ProtocolError
 
-class LoginError(AuthException):
+__all__ = [
+    "APIError",
+    "AccountNotLinked",
+    "BadResponse",
+    "CallbackRejected",
+    "ConfigurationError",
+    "IdentityRejected",
+    "InvalidIdentity",
+    "LoginError",
+    "LoginRefused",
+    "LoginWikiUnavailable",
+    "MwssoError",
+    "ProtocolError",
+    "SignInExpired",
+    "SignInRequired",
+    "SiteBusy",
+    "TokenError",
+    "TokenInvalid",
+    "TokenUnreadable",
+    "TokenUnusable",
+    "WikiBadResponse",
+    "WikiRefused",
+    "WikiUnavailable",
+]
+
+
+class TokenError(MwssoError):
+    """A stored access token cannot be used as it is (it cannot be read, or is not the kind asked for)."""
+
+
+class LoginError(AuthException, MwssoError):
     """Base of every way a sign-in can fail; ``user_message`` is safe to show."""
 
     user_message = _("The sign-in could not be completed.")
@@ -33,7 +74,7 @@ class LoginError(AuthException):
         return f"{self.user_message} [{self.reason}] {self.detail}".strip()
 
 
-class WikiUnavailable(LoginError):
+class LoginWikiUnavailable(LoginError):
     """The wiki did not answer in time, dropped the connection, or answered with an HTTP error."""
 
     code_name = "wiki_unavailable"
@@ -116,5 +157,67 @@ class SiteBusy(LoginError):
     http_status = 503
 
 
-class TokenUnreadable(Exception):
+class TokenUnreadable(TokenError):
     """A stored access token cannot be decrypted with any configured key."""
+
+
+# -- Calling the wiki's API as a user (mwsso.api; the token store raises these too) -----------------
+class APIError(MwssoError):
+    """The wiki (or the way to it) refused an API call; ``code`` and ``info`` say why."""
+
+    #: What a person can be told; the wiki's own ``info`` is in ``info``.
+    user_message = _("The wiki refused the request.")
+
+    def __init__(self, code: str, info: str = "", *, http_status: int | None = None) -> None:
+        super().__init__(code, info)
+        self.code = code
+        self.info = info
+        self.http_status = http_status
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.info}" if self.info else self.code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, info={self.info!r})"
+
+
+class SignInRequired(APIError):
+    """The user has no usable token for this wiki: only signing in again (a new token) helps."""
+
+    user_message = _("Please sign in again with your wiki account.")
+
+
+class TokenUnusable(SignInRequired):
+    """The stored token cannot be used here: unreadable with the configured keys, or issued to another consumer."""
+
+
+class TokenInvalid(SignInRequired):
+    """The wiki no longer accepts the token (revoked, or invalid); mwsso has marked it so."""
+
+    user_message = _("The wiki no longer accepts this site's access to your account. Please sign in again.")
+
+    def __init__(self, code: str, info: str = "", *, status: str = "invalid", http_status: int | None = None) -> None:
+        super().__init__(code, info, http_status=http_status)
+        #: The ``AccessToken.Status`` the token now has (``revoked`` or ``invalid``).
+        self.status = status
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} (the user must sign in again)"
+
+
+class SignInExpired(TokenInvalid):
+    """An OAuth 2.0 sign-in ran out: the refresh token expired, or a public client may not refresh at all."""
+
+    user_message = _("Your sign-in with the wiki has expired. Please sign in again.")
+
+
+class WikiUnavailable(APIError):
+    """The wiki did not answer, timed out, or answered with an HTTP error (after the allowed retries)."""
+
+    user_message = _("The wiki did not answer. It may be down or overloaded; please try again in a minute.")
+
+
+class BadResponse(APIError):
+    """The wiki answered, but not with the Action API's JSON (a proxy error page, a redirect, garbage)."""
+
+    user_message = _("The wiki sent an answer that could not be understood.")

@@ -4,7 +4,7 @@ Logins and API calls reuse keep-alive connections instead of paying a TCP (and
 TLS) handshake per request. The session is rebuilt after a fork so that
 gunicorn workers never share sockets with their parent. Every request has one
 deadline over connecting, sending and reading the whole answer
-(``MWSSO_HTTP_DEADLINE``, ``mwsso.deadline``), and every answer is read with a
+(``MWSSO_HTTP_DEADLINE``, ``mwsso.protocol.deadline``), and every answer is read with a
 size bound (``MAX_ANSWER_BYTES``), so that a wiki that sends 50 MB, a gzip bomb
 or one byte at a time (of its headers or of its body) cannot hold a worker's
 memory or time.
@@ -22,7 +22,8 @@ import requests
 import urllib3
 
 from mwsso.app_settings import app_settings
-from mwsso.deadline import DeadlineAdapter
+from mwsso.exceptions import MwssoError
+from mwsso.protocol.deadline import DeadlineAdapter
 
 _lock = threading.Lock()
 _session: requests.Session | None = None
@@ -63,11 +64,11 @@ MAX_ANSWER_BYTES = 16 * 1024 * 1024
 _READ_SIZE = 64 * 1024
 
 
-class AnswerTooLarge(requests.exceptions.ContentDecodingError):
+class AnswerTooLarge(MwssoError, requests.exceptions.ContentDecodingError):
     """The wiki's answer is larger than ``MAX_ANSWER_BYTES`` (decoded); it was not read to the end."""
 
 
-class AnswerTooSlow(requests.exceptions.ReadTimeout):
+class AnswerTooSlow(MwssoError, requests.exceptions.ReadTimeout):
     """The wiki's answer did not arrive whole by the request's deadline (each part came just in time)."""
 
 
@@ -94,7 +95,7 @@ def read_bounded(response: requests.Response, **kwargs: Any) -> requests.Respons
     """A response hook: read the body now, at most ``MAX_ANSWER_BYTES`` and by the request's deadline.
 
     requests would read any body to its end. ``read1`` does one socket read per call, each bounded by
-    what is left of the deadline (``mwsso.deadline``), which is checked again after every read.
+    what is left of the deadline (``mwsso.protocol.deadline``), which is checked again after every read.
     """
     raw = response.raw
     if kwargs.get("stream") or not hasattr(raw, "read1"):

@@ -18,14 +18,14 @@ from django.utils.translation import gettext_lazy as _
 
 from mwsso import crypto, signals
 from mwsso.exceptions import TokenUnreadable
-from mwsso.identity import wiki_key
+from mwsso.protocol.identity import wiki_key
 
 
 class WikiIdentity(models.Model):
     """The latest identity a wiki vouched for, refreshed at every login (see ``mwsso.identity_for``)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wiki_identities")
-    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's server and script path (mwsso.identity.wiki_key)."))
+    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's server and script path (mwsso.protocol.identity.wiki_key)."))
     sub = models.CharField(_("central user id"), max_length=64)
     username = models.CharField(_("wiki username"), max_length=255, db_index=True)
     editcount = models.PositiveBigIntegerField(_("edit count"), default=0)
@@ -90,7 +90,7 @@ class AccessToken(models.Model):
         ERROR = "error", _("could not be checked")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wiki_tokens")
-    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's server and script path (mwsso.identity.wiki_key)."))
+    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's server and script path (mwsso.protocol.identity.wiki_key)."))
     wiki_url = models.URLField(_("wiki index.php URL"), max_length=500)
     consumer_key = models.CharField(_("consumer key"), max_length=64)
     oauth_version = models.PositiveSmallIntegerField(_("OAuth version"), default=1, choices=[(1, "1.0a"), (2, "2.0")])

@@ -17,12 +17,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
-from mwsso import crypto, loginstate
+from mwsso import crypto
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import AccountNotLinked, LoginError, TokenUnreadable
-from mwsso.identity import Identity
-from mwsso.logintx import begin_writes
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.protocol.identity import Identity
+from mwsso.socialauth import loginstate
+from mwsso.socialauth.transaction import begin_writes
 from mwsso.tokens.storing import identity_fields
 
 logger = logging.getLogger("mwsso.login")
@@ -193,7 +194,7 @@ def _save_for_user(
 ) -> Any:
     """Write ``values`` into ``user``'s ``model`` row for ``wiki``: one statement on the common paths.
 
-    ``stored`` is the row as loaded with the association (``mwsso.loginstate.stored``): None (no row),
+    ``stored`` is the row as loaded with the association (``mwsso.socialauth.loginstate.stored``): None (no row),
     an instance, or ``MISSING`` (not loaded). No read-before-write and no savepoint but for the rare
     INSERT into a row that was not there.
     """

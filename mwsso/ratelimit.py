@@ -34,6 +34,7 @@ from django.utils.module_loading import import_string
 
 from mwsso import signals
 from mwsso.app_settings import app_settings
+from mwsso.exceptions import ConfigurationError
 
 logger = logging.getLogger("mwsso.ratelimit")
 
@@ -42,7 +43,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*")
 
 
-class InvalidRate(ValueError):
+class InvalidRate(ConfigurationError, ValueError):
     """A rate is not written ``<count>/<period>`` (``10/m``, ``30/5m``, ``100/h``)."""
 
 
@@ -67,7 +68,7 @@ def parse_rate(value: str) -> Rate:
 
 
 @dataclass(frozen=True)
-class Refusal:
+class Limited:
     scope: str
     rate: Rate
     retry_after: int
@@ -160,7 +161,7 @@ def client_ip(request: HttpRequest) -> str:
 UNCOUNTED_STARTS = "mwsso_uncounted_login_starts"
 
 
-def check_login_start(request: HttpRequest, backend: str) -> Refusal | None:
+def check_login_start(request: HttpRequest, backend: str) -> Limited | None:
     """Count this sign-in start against every configured limit; the exceeded one with the longest wait, or None."""
     limits = app_settings.LOGIN_RATE_LIMITS
     address = client_ip(request)
@@ -183,7 +184,7 @@ def check_login_start(request: HttpRequest, backend: str) -> Refusal | None:
         if starts > 1:
             del session[UNCOUNTED_STARTS]  # type: ignore[index]
         if wait is not None and (refusal is None or wait > refusal.retry_after):
-            refusal = Refusal(scope, rate, wait)
+            refusal = Limited(scope, rate, wait)
     if refusal is None and limits.get("session") and session is not None and not idents["session"]:
         # Only for a start that goes on: a refused one must not make the site write a session.
         session[UNCOUNTED_STARTS] = 1

@@ -2,7 +2,7 @@
 
 The namespace is social-auth's (``social``), so ``{% url "social:begin" "mediawiki" %}``
 keeps working for sites that come from social-app-django; sign out with a POST form to
-``{% url "social:logout" %}`` (see mwsso.logout).
+``{% url "social:logout" %}`` (see mwsso.views.logout).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from mwsso import views
-from mwsso.logout import LogoutView
+from mwsso.views.logout import LogoutView
 
 app_name = "social"
 

@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 from mwsso_devwiki.testing import DevWiki, authorize
 
-from mwsso import http, sitecheck
-
 # The local wiki's built-in test consumer: approved, callback prefix http://127.0.0.1:1/complete/mediawiki/ (any port).
+from mwsso import http, site_probe
+
 TEST_CONSUMER_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 TEST_CONSUMER_SECRET = "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3"
 SITE_HOST = "127.0.0.1:8000"
@@ -44,10 +44,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _fresh_site_checks() -> Iterator[None]:
-    """Each test starts without another's cached "does the wiki accept the site?" answer (mwsso.sitecheck)."""
-    sitecheck.clear()
+    """Each test starts without another's cached "does the wiki accept the site?" answer (mwsso.site_probe)."""
+    site_probe.clear()
     yield
-    sitecheck.clear()
+    site_probe.clear()
 
 
 @pytest.fixture(autouse=True)

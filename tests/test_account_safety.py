@@ -15,10 +15,10 @@ from social_django.models import UserSocialAuth
 
 import mwsso
 from mwsso.exceptions import AccountNotLinked
-from mwsso.identity import Identity
 from mwsso.models import AccessToken, WikiIdentity
 from mwsso.pipeline import create_or_update_user
-from mwsso.sessions import drop_pending_handshakes, is_handshake_key
+from mwsso.protocol.identity import Identity
+from mwsso.socialauth.handshakes import drop_pending_handshakes, is_handshake_key
 from mwsso.tokens.verify import verify_token
 from tests.conftest import callback_path, start_login
 

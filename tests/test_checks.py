@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core import checks
 
 from mwsso.app_settings import DEFAULT_USER_AGENT
-from mwsso.checks import check_consumer, check_settings, check_token_keys
+from mwsso.checks.config import check_consumer, check_settings, check_token_keys
 
 
 def test_configured_test_settings_pass():

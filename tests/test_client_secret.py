@@ -11,8 +11,8 @@ import logging
 import pytest
 from django.core import checks
 
-from mwsso.checks import check_oauth2_client
-from mwsso.client_secret import check_oauth2_secret
+from mwsso.checks.client_secret import check_oauth2_secret
+from mwsso.checks.config import check_oauth2_client
 from tests.oauth2_support import *  # noqa: F403
 from tests.oauth2_support import CONFIDENTIAL, PUBLIC, o2_login
 from tests.test_misconfigured_site import MISCONFIGURED

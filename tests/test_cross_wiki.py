@@ -20,9 +20,9 @@ from mwsso_devwiki.testing import DevWiki, running_devwiki
 from social_django.models import UserSocialAuth
 
 from mwsso import api, http
-from mwsso.checks import check_wiki_keys
-from mwsso.identity import wiki_key
+from mwsso.checks.config import check_wiki_keys
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.protocol.identity import wiki_key
 from mwsso.tokens import verify_token
 from tests.conftest import use_test_consumer, wiki_login
 from tests.oauth2_support import CONFIDENTIAL, FaultyProxy, o2_login

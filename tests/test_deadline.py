@@ -1,4 +1,4 @@
-"""One deadline over each whole request to a wiki: connect, TLS, headers and body (``mwsso.deadline``).
+"""One deadline over each whole request to a wiki: connect, TLS, headers and body (``mwsso.protocol.deadline``).
 
 The attack: a wiki that sends the status line and then one header byte a second. Each byte arrives
 within the read timeout, so a timeout per socket read never fires and the worker is held for as long
@@ -273,7 +273,7 @@ def test_how_long_a_request_may_take(settings, timeout, deadline, seconds):
     [(None, []), (2.5, []), (30, []), (0, ["mwsso.E007"]), ("10", ["mwsso.E007"]), (True, ["mwsso.E007"])],
 )
 def test_the_deadline_setting_is_checked(settings, value, ids):
-    from mwsso.checks import check_http_deadline
+    from mwsso.checks.config import check_http_deadline
 
     settings.MWSSO_HTTP_DEADLINE = value
     assert [message.id for message in check_http_deadline()] == ids

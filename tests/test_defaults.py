@@ -17,7 +17,7 @@ from mwsso_devwiki.state.seed import BUILTIN_CONSUMERS, DEMO_CONSUMER_KEY
 
 from mwsso import __version__, http
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings, user_agent_header
-from mwsso.checks import (
+from mwsso.checks.config import (
     LOCAL_WIKI_ANY_PORT_CONSUMERS,
     LOCAL_WIKI_CALLBACK,
     check_callback,

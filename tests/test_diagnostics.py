@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import requests
 
-from mwsso import oauth1 as protocol
 from mwsso.diagnostics import Result, exit_status, oauth1, oauth2, registration, wiki
 from mwsso.diagnostics.consumerpage import ConsumerPage, parse
 from mwsso.diagnostics.target import OAuth2Client, Target
-from mwsso.wikiurls import wiki_urls
+from mwsso.protocol import oauth1 as oauth1_protocol
+from mwsso.protocol.wikiurls import wiki_urls
 from tests import recorded
 
 RESPONSES = recorded.load("mediawiki-1.39-oauth-responses.json")
@@ -26,10 +26,10 @@ def response(status: int, body: str, content_type: str = "application/json", **h
     return answer
 
 
-def recorded_initiate(name: str) -> protocol.ProtocolError:
+def recorded_initiate(name: str) -> oauth1_protocol.OAuth1Error:
     entry = RESPONSES[name]
-    with pytest.raises(protocol.ProtocolError) as caught:
-        protocol.parse_token_response(response(entry["status"], entry["body"], entry["content_type"]), "initiate")
+    with pytest.raises(oauth1_protocol.OAuth1Error) as caught:
+        oauth1_protocol.parse_token_response(response(entry["status"], entry["body"], entry["content_type"]), "initiate")
     return caught.value
 
 
@@ -60,7 +60,7 @@ def test_unknown_consumer_and_wrong_secret_have_their_own_verdicts():
 
 
 def test_a_request_token_means_the_consumer_works():
-    assert oauth1.consumer_result(protocol.TokenPair("k" * 32, "s" * 32)).status == "pass"
+    assert oauth1.consumer_result(oauth1_protocol.TokenPair("k" * 32, "s" * 32)).status == "pass"
 
 
 def test_a_refused_callback_names_the_registration_that_accepts_it():

@@ -38,8 +38,8 @@ from social_django.models import UserSocialAuth
 
 from mwsso import http
 from mwsso.backends import MAX_PENDING_LOGINS
-from mwsso.identity import Identity, InvalidIdentity, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.protocol.identity import Identity, InvalidIdentity, verify_identify_jwt
 from mwsso.tokens import verify_token
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, use_test_consumer
 
@@ -567,7 +567,7 @@ def test_a_request_token_of_another_consumer(login, devwiki, site_client, caplog
     from mwsso_devwiki.state.seed import PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET
     from mwsso_devwiki.testing import authorize
 
-    from mwsso import oauth1
+    from mwsso.protocol import oauth1
 
     # Someone starts a sign-in with another consumer and brings its callback to our site.
     other = oauth1.Consumer(PRIVATE_CONSUMER_KEY, PRIVATE_CONSUMER_SECRET)

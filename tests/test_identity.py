@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import jwt
 import pytest
 
-from mwsso.identity import InvalidIdentity, issuer_of, verify_identify_jwt
+from mwsso.protocol.identity import InvalidIdentity, issuer_of, verify_identify_jwt
 from tests import recorded
 
 KEY = "5e341c2d26271efadeac348a0f6bcebb"

@@ -25,9 +25,9 @@ from social_django.models import UserSocialAuth
 
 from mwsso import api
 from mwsso.app_settings import DEFAULT_PIPELINE
-from mwsso.checks import check_stock_plain_tokens
-from mwsso.identity import wiki_key
+from mwsso.checks.config import check_stock_plain_tokens
 from mwsso.models import AccessToken
+from mwsso.protocol.identity import wiki_key
 from mwsso.tokens import import_social_tokens
 from mwsso.tokens.importing import stock_credentials
 from tests.conftest import SITE_HOST, TEST_CONSUMER_SECRET, callback_path

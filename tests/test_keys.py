@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from mwsso import api, crypto
-from mwsso.checks import check_token_key_dependence
+from mwsso.checks.config import check_token_key_dependence
 from mwsso.models import AccessToken
 from mwsso.tokens import key_usage, rotate_keys
 

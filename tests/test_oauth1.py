@@ -8,9 +8,9 @@ import pytest
 import requests
 from mwsso_devwiki.testing import authorize
 
-from mwsso.oauth1 import (
+from mwsso.protocol.oauth1 import (
     Consumer,
-    ProtocolError,
+    OAuth1Error,
     authorize_url,
     exchange,
     identify,
@@ -61,7 +61,7 @@ def test_json_access_token():
     ],
 )
 def test_json_refusals_keep_the_wikis_key_and_plain_message(case, code, words):
-    with pytest.raises(ProtocolError) as caught:
+    with pytest.raises(OAuth1Error) as caught:
         parse_token_response(recorded(case), "token")
     assert caught.value.kind == "refused" and caught.value.wiki_code == code
     assert words in caught.value.message and "<" not in caught.value.message
@@ -69,7 +69,7 @@ def test_json_refusals_keep_the_wikis_key_and_plain_message(case, code, words):
 
 @pytest.mark.parametrize("case", ["1b", "2b", "3b"])
 def test_plain_text_refusals(case):
-    with pytest.raises(ProtocolError) as caught:
+    with pytest.raises(OAuth1Error) as caught:
         parse_token_response(recorded(case), "token")
     assert caught.value.kind == "refused"
     assert "&lt;" not in caught.value.message and "<a" not in caught.value.message
@@ -81,7 +81,7 @@ def test_identify_jwt_and_refusals():
     good.status_code, good._content = 200, b"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIzIn0.c2lnbmF0dXJl\n"
     assert parse_identify_response(good) == good._content.decode().strip()
     for case, code in [("5c", "mwoauthdatastore-access-token-not-found"), ("5h", "mwoauth-oauth-exception"), ("6a", "mwoauthdatastore-access-token-not-found")]:
-        with pytest.raises(ProtocolError) as caught:
+        with pytest.raises(OAuth1Error) as caught:
             parse_identify_response(recorded(case))
         assert caught.value.wiki_code == code
 
@@ -91,7 +91,7 @@ def test_unexpected_bodies_are_bad_responses(body):
     response = requests.Response()
     response.status_code = 200
     response._content = body
-    with pytest.raises(ProtocolError) as caught:
+    with pytest.raises(OAuth1Error) as caught:
         parse_token_response(response, "initiate")
     assert caught.value.kind == "bad_response"
 

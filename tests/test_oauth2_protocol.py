@@ -1,4 +1,4 @@
-"""OAuth 2.0 protocol steps (mwsso.oauth2) and the profile check, pure, against the recorded real-wiki answers."""
+"""OAuth 2.0 protocol steps (mwsso.protocol.oauth2) and the profile check, pure, against the recorded real-wiki answers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from mwsso import oauth2
-from mwsso.identity import InvalidIdentity, identity_from_profile
+from mwsso.protocol import oauth2
+from mwsso.protocol.identity import InvalidIdentity, identity_from_profile
 from tests import recorded
 
 R139 = recorded.load("mediawiki-1.39-oauth-responses.json")
@@ -100,7 +100,7 @@ def test_recorded_token_answers_parse():
 )
 def test_every_recorded_token_refusal_is_typed(case, code, hint):
     answer = R139[case]
-    with pytest.raises(oauth2.ProtocolError) as caught:
+    with pytest.raises(oauth2.OAuth2Error) as caught:
         oauth2.parse_token_answer(answer["status"], body(answer), "refresh")
     err = caught.value
     assert (err.kind, err.wiki_code, err.hint, err.http_status) == ("refused", code, hint, answer["status"])
@@ -109,7 +109,7 @@ def test_every_recorded_token_refusal_is_typed(case, code, hint):
 
 def test_a_415_for_a_json_body_is_not_the_tokens_fault():
     answer = F143["access_token_json_body"]["refresh_token_json"]
-    with pytest.raises(oauth2.ProtocolError) as caught:
+    with pytest.raises(oauth2.OAuth2Error) as caught:
         oauth2.parse_token_answer(answer["status"], body(answer), "refresh")
     assert caught.value.wiki_code == "rest-unsupported-content-type"
     assert not oauth2.refusal_means_sign_in(caught.value)
@@ -117,7 +117,7 @@ def test_a_415_for_a_json_body_is_not_the_tokens_fault():
 
 def test_public_client_refresh_without_secret_is_invalid_client_on_1_43():
     answer = F143["oauth2_public_pkce_alice"]["refresh"]["refresh_without_secret"]
-    with pytest.raises(oauth2.ProtocolError) as caught:
+    with pytest.raises(oauth2.OAuth2Error) as caught:
         oauth2.parse_token_answer(answer["status"], body(answer), "refresh")
     assert caught.value.wiki_code == "invalid_client"
 
@@ -141,7 +141,7 @@ def test_public_client_refresh_without_secret_is_invalid_client_on_1_43():
     ],
 )
 def test_garbage_token_answers_are_bad_responses_or_unavailable(status, raw, kind):
-    with pytest.raises(oauth2.ProtocolError) as caught:
+    with pytest.raises(oauth2.OAuth2Error) as caught:
         oauth2.parse_token_answer(status, raw)
     assert caught.value.kind == kind
 
@@ -160,7 +160,7 @@ def test_garbage_token_answers_are_bad_responses_or_unavailable(status, raw, kin
 )
 def test_recorded_profile_refusals(case, kind):
     answer = R139[case]
-    with pytest.raises(oauth2.ProtocolError) as caught:
+    with pytest.raises(oauth2.OAuth2Error) as caught:
         oauth2.parse_profile_answer(answer["status"], body(answer))
     assert caught.value.kind == kind
     if kind == "refused":
@@ -169,7 +169,7 @@ def test_recorded_profile_refusals(case, kind):
 
 def test_1_43_profile_without_authorization_is_a_401_refusal():
     answer = F143["profile_bad_authorization"]["no_authorization"]
-    with pytest.raises(oauth2.ProtocolError) as caught:
+    with pytest.raises(oauth2.OAuth2Error) as caught:
         oauth2.parse_profile_answer(answer["status"], body(answer))
     assert caught.value.wiki_code == "access_denied"
 

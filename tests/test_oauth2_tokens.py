@@ -15,7 +15,7 @@ from django.utils import timezone
 from social_django.models import UserSocialAuth
 
 from mwsso import api
-from mwsso.checks import check_oauth2_client
+from mwsso.checks.config import check_oauth2_client
 from mwsso.models import AccessToken
 from mwsso.tokens import export_rows, purge_tokens, rotate_keys
 from tests.oauth2_support import *  # noqa: F403

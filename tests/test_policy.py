@@ -12,10 +12,11 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import checks
 from django.test.utils import isolate_apps
 
-from mwsso import policy, rules
-from mwsso.checks import check_policy_settings, user_model_policy_checks
-from mwsso.identity import Identity
-from mwsso.rules import Policy, Refusal
+from mwsso import policy
+from mwsso.checks.config import check_policy_settings, user_model_policy_checks
+from mwsso.policy import rules
+from mwsso.policy.rules import Denial, Policy
+from mwsso.protocol.identity import Identity
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 WIKI = "https://en.wikipedia.org"
@@ -47,7 +48,7 @@ def test_wiki_name_is_the_host():
 
 
 def test_blocked_user_is_refused_by_default_naming_the_wiki():
-    assert rules.blocked(identity(blocked=True)) == Refusal("blocked", "Your account is blocked on en.wikipedia.org.")
+    assert rules.blocked(identity(blocked=True)) == Denial("blocked", "Your account is blocked on en.wikipedia.org.")
     assert rules.blocked(identity(blocked=True), "deny") is not None
 
 
@@ -60,7 +61,7 @@ def test_unblocked_user_passes_the_block_rule():
 
 
 def test_min_editcount_names_the_threshold_and_the_count():
-    assert rules.min_editcount(identity(editcount=12), 100) == Refusal(
+    assert rules.min_editcount(identity(editcount=12), 100) == Denial(
         "min_editcount", "You need at least 100 edits on en.wikipedia.org; you have 12."
     )
     assert (
@@ -79,7 +80,7 @@ def test_account_age_boundary_with_a_fake_clock():
     registered = NOW - timedelta(days=30)
     assert rules.min_account_age(identity(registered=registered), 30, NOW) is None
     young = rules.min_account_age(identity(registered=registered + timedelta(seconds=1)), 30, NOW)
-    assert young == Refusal(
+    assert young == Denial(
         "min_account_age", "Your account on en.wikipedia.org must be at least 30 days old; it is 29 days old."
     )
 
@@ -117,7 +118,7 @@ def test_required_grants_lists_only_the_missing_ones():
     assert rules.required_grants(identity(), ["editpage"]) is None
     assert rules.required_grants(identity(), []) is None
     refusal = rules.required_grants(identity(), ["editpage", "createeditmovepage", "uploadfile"])
-    assert refusal == Refusal(
+    assert refusal == Denial(
         "required_grants",
         "This site needs permissions you have not granted it on en.wikipedia.org: createeditmovepage, uploadfile.",
     )
@@ -131,8 +132,8 @@ def test_required_grants_refuse_a_wiki_that_lists_no_grants():
 
 
 def test_default_policy_lets_an_ordinary_user_in():
-    assert rules.refusals(identity(), Policy(), NOW) == []
-    assert rules.refusals(identity(editcount=0, confirmed_email=False, registered=NOW, grants=()), Policy(), NOW) == []
+    assert rules.denials(identity(), Policy(), NOW) == []
+    assert rules.denials(identity(editcount=0, confirmed_email=False, registered=NOW, grants=()), Policy(), NOW) == []
 
 
 def test_every_unmet_rule_is_reported_in_order():
@@ -140,25 +141,25 @@ def test_every_unmet_rule_is_reported_in_order():
         min_editcount=100, min_account_age_days=30, require_confirmed_email=True, required_grants=("editpage",)
     )
     newbie = identity(editcount=0, confirmed_email=False, registered=NOW - timedelta(hours=1), grants=("basic",))
-    found = rules.refusals(newbie, strict, NOW)
+    found = rules.denials(newbie, strict, NOW)
     assert [r.rule for r in found] == ["min_editcount", "min_account_age", "confirmed_email", "required_grants"]
-    assert rules.refusal_message(found) == " ".join(r.message for r in found)
+    assert rules.denial_message(found) == " ".join(r.message for r in found)
 
 
 def test_only_the_unmet_rules_are_reported():
     strict = Policy(min_editcount=100, min_account_age_days=30, require_confirmed_email=True)
-    found = rules.refusals(identity(editcount=5), strict, NOW)
+    found = rules.denials(identity(editcount=5), strict, NOW)
     assert found == [rules.min_editcount(identity(editcount=5), 100)]
 
 
 def test_a_block_is_reported_alone():
     strict = Policy(min_editcount=100, require_confirmed_email=True)
-    found = rules.refusals(identity(blocked=True, editcount=0, confirmed_email=False), strict, NOW)
+    found = rules.denials(identity(blocked=True, editcount=0, confirmed_email=False), strict, NOW)
     assert [r.rule for r in found] == ["blocked"]
 
 
 def test_allowed_blocked_user_still_meets_the_other_rules():
-    found = rules.refusals(identity(blocked=True, editcount=3), Policy(blocked_users="allow", min_editcount=10), NOW)
+    found = rules.denials(identity(blocked=True, editcount=3), Policy(blocked_users="allow", min_editcount=10), NOW)
     assert [r.rule for r in found] == ["min_editcount"]
 
 
@@ -199,24 +200,24 @@ def test_current_policy_reads_the_settings(settings):
 
 
 def test_refusal_reason_from_settings(settings):
-    assert policy.refusal_reason(identity(blocked=True), NOW) == "Your account is blocked on en.wikipedia.org."
-    assert policy.refusal_reason(identity(), NOW) is None
+    assert policy.denial_reason(identity(blocked=True), NOW) == "Your account is blocked on en.wikipedia.org."
+    assert policy.denial_reason(identity(), NOW) is None
     settings.MWSSO_MIN_EDITCOUNT = 2000
-    assert policy.refusal_reason(identity(), NOW) == "You need at least 2000 edits on en.wikipedia.org; you have 1234."
+    assert policy.denial_reason(identity(), NOW) == "You need at least 2000 edits on en.wikipedia.org; you have 1234."
 
 
 def test_hook_refuses_with_its_reason(settings):
     settings.MWSSO_ELIGIBILITY_CHECK = "tests.test_policy.refuse_bob"
     bob = identity(username="Bob", sub="4")
-    assert policy.refusals(bob, NOW) == [Refusal("eligibility_check", "Bob may not use this tool.")]
-    assert policy.refusals(identity(), NOW) == []
+    assert policy.denials(bob, NOW) == [Denial("eligibility_check", "Bob may not use this tool.")]
+    assert policy.denials(identity(), NOW) == []
     assert HOOK_CALLS == [bob, identity()]
 
 
 def test_hook_runs_only_when_the_built_in_rules_pass(settings):
     settings.MWSSO_ELIGIBILITY_CHECK = "tests.test_policy.refuse_bob"
     settings.MWSSO_MIN_EDITCOUNT = 5000
-    assert [r.rule for r in policy.refusals(identity(username="Bob"), NOW)] == ["min_editcount"]
+    assert [r.rule for r in policy.denials(identity(username="Bob"), NOW)] == ["min_editcount"]
     assert HOOK_CALLS == []
 
 
@@ -224,7 +225,7 @@ def test_hook_runs_only_when_the_built_in_rules_pass(settings):
 def test_a_failing_hook_refuses_and_logs(settings, caplog, path):
     settings.MWSSO_ELIGIBILITY_CHECK = path
     with caplog.at_level(logging.ERROR, logger="mwsso.login"):
-        assert policy.refusals(identity(), NOW) == [policy.HOOK_FAILED]
+        assert policy.denials(identity(), NOW) == [policy.HOOK_FAILED]
     assert "MWSSO_ELIGIBILITY_CHECK failed for wiki user 3" in caplog.text
 
 

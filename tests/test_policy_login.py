@@ -17,8 +17,8 @@ from social_django.models import UserSocialAuth
 
 from mwsso import signals
 from mwsso.backends import MediaWikiOAuth
-from mwsso.identity import Identity
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.protocol.identity import Identity
 from tests.conftest import TEST_CONSUMER_SECRET
 
 pytestmark = pytest.mark.django_db(transaction=False)

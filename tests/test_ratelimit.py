@@ -116,7 +116,7 @@ def test_every_backend_is_limited_together(wiki_settings):
     wiki_settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "2/m"}
     assert start(browser()).status_code == 302
     assert start(browser()).status_code == 302
-    # Any backend's start goes through mwsso.views.begin (the OAuth 2.0 one too), and shares the count.
+    # Any backend's start goes through mwsso.views.signin.begin (the OAuth 2.0 one too), and shares the count.
     assert browser().post("/login/mediawiki-oauth2/").status_code == 429
 
 
@@ -142,7 +142,7 @@ def test_the_defaults(wiki_settings):
 def test_system_checks_of_the_rate_limit_settings(settings):
     from django.core import checks
 
-    from mwsso.checks import check_rate_limit_settings
+    from mwsso.checks.config import check_rate_limit_settings
 
     assert check_rate_limit_settings() == []
     settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "lots", "browser": "1/m"}
@@ -263,7 +263,7 @@ def test_addresses_are_read_in_one_spelling(text, normal):
 
 
 def test_the_ipv6_prefix_setting_is_checked(settings):
-    from mwsso.checks import check_rate_limit_settings
+    from mwsso.checks.config import check_rate_limit_settings
 
     for bad in (129, -1, "64", True):
         settings.MWSSO_RATE_LIMIT_IPV6_PREFIX = bad

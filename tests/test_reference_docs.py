@@ -126,6 +126,34 @@ def test_every_social_auth_setting_mwsso_reads_is_listed():
         assert kind and shown and meaning, name
 
 
+
+def test_social_auth_mediawiki_settings_are_read_in_app_settings_alone():
+    """One reader, one default each: any other module asks ``app_settings`` (or its backend's ``setting()``)."""
+    found = []
+    for path, tree in app_modules():
+        if path == APP / "app_settings.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "getattr" and len(node.args) >= 2:
+                name = node.args[1]
+                text = name.value if isinstance(name, ast.Constant) else ast.unparse(name)
+                if isinstance(text, str) and "SOCIAL_AUTH_MEDIAWIKI" in text:
+                    found.append(f"{path.relative_to(APP)}:{node.lineno}")
+    assert found == []
+
+
+def test_social_auth_defaults_are_the_documented_ones():
+    from mwsso.app_settings import SOCIAL_DEFAULTS
+
+    documented = documented_settings()
+    for name, default in SOCIAL_DEFAULTS.items():
+        shown = documented[name][1]
+        if default:
+            assert shown == f"`{default!r}`".replace("'", '"'), f"{name}: the manual says {shown}, the code {default!r}"
+        else:
+            assert not shown.startswith(("`\"http", "`\"oob")), f"{name}: the manual shows a default, the code has none"
+
+
 # -- system checks -------------------------------------------------------------------------------
 def check_ids_in_code() -> set[str]:
     """Every id the app's registered checks can report (read from the modules that define them)."""

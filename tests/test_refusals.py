@@ -1,4 +1,4 @@
-"""The wiki's refusals as recorded on real wikis, and what each says about a token (mwsso.refusals, mwsso.sitecheck)."""
+"""The wiki's refusals as recorded on real wikis, and what each says about a token (mwsso.protocol.grants, mwsso.site_probe)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import pytest
 import requests
 
-from mwsso import oauth1, refusals
-from mwsso.sitecheck import CAUSE_CLOCK, CAUSE_CONSUMER, CAUSE_SIGNATURE, _diagnose
+from mwsso.protocol import grants, oauth1
+from mwsso.site_probe import CAUSE_CLOCK, CAUSE_CONSUMER, CAUSE_SIGNATURE, _diagnose
 from tests import recorded
 
 RESPONSES = recorded.load("mediawiki-1.39-oauth-responses.json")
@@ -29,47 +29,47 @@ def _special_error(case: dict) -> tuple[str, str]:
     ("name", "reader", "kind"),
     [
         # A bogus or revoked access token: the grant is gone.
-        ("5b api userinfo, BOGUS access token", _api_error, refusals.REVOKED),
-        ("5c identify, BOGUS access token", _special_error, refusals.REVOKED),
+        ("5b api userinfo, BOGUS access token", _api_error, grants.REVOKED),
+        ("5c identify, BOGUS access token", _special_error, grants.REVOKED),
         # Whose fault these are is not said: a wrong token secret and a wrong consumer secret look alike.
-        ("5d api userinfo, valid token key but WRONG token secret (bad signature)", _api_error, refusals.AMBIGUOUS),
-        ("5e identify, valid token but WRONG consumer secret", _special_error, refusals.AMBIGUOUS),
-        ("5f api userinfo, REPLAYED request (same nonce+timestamp)", _api_error, refusals.AMBIGUOUS),
-        ("5g api userinfo, timestamp 1 hour old", _api_error, refusals.AMBIGUOUS),
-        ("5h identify, REPLAYED request (same nonce)", _special_error, refusals.AMBIGUOUS),
-        ("1a initiate, wrong consumer secret (bad signature), format=json", _special_error, refusals.AMBIGUOUS),
+        ("5d api userinfo, valid token key but WRONG token secret (bad signature)", _api_error, grants.AMBIGUOUS),
+        ("5e identify, valid token but WRONG consumer secret", _special_error, grants.AMBIGUOUS),
+        ("5f api userinfo, REPLAYED request (same nonce+timestamp)", _api_error, grants.AMBIGUOUS),
+        ("5g api userinfo, timestamp 1 hour old", _api_error, grants.AMBIGUOUS),
+        ("5h identify, REPLAYED request (same nonce)", _special_error, grants.AMBIGUOUS),
+        ("1a initiate, wrong consumer secret (bad signature), format=json", _special_error, grants.AMBIGUOUS),
     ],
 )
 def test_recorded_refusals(name, reader, kind):
-    assert refusals.classify(*reader(RESPONSES[name])) == kind
+    assert grants.classify(*reader(RESPONSES[name])) == kind
 
 
 def test_the_same_grant_is_gone_on_identify_of_the_second_recording():
-    assert refusals.classify(*_special_error(MORE["identify bogus token"])) == refusals.REVOKED
+    assert grants.classify(*_special_error(MORE["identify bogus token"])) == grants.REVOKED
 
 
 @pytest.mark.parametrize(
     ("code", "kind"),
     [
-        ("mwoauth-invalid-authorization-invalid-user", refusals.USER),
-        ("mwoauth-invalid-authorization-wrong-user", refusals.USER),
-        ("mwoauth-invalid-authorization-blocked-user", refusals.USER),
-        ("mwoauth-invalid-authorization-not-approved", refusals.CONSUMER),
-        ("mwoauth-invalid-authorization-wrong-wiki", refusals.WRONG_WIKI),
-        ("mwoauth-db-readonly", refusals.OTHER),
-        ("readapidenied", refusals.OTHER),
+        ("mwoauth-invalid-authorization-invalid-user", grants.USER),
+        ("mwoauth-invalid-authorization-wrong-user", grants.USER),
+        ("mwoauth-invalid-authorization-blocked-user", grants.USER),
+        ("mwoauth-invalid-authorization-not-approved", grants.CONSUMER),
+        ("mwoauth-invalid-authorization-wrong-wiki", grants.WRONG_WIKI),
+        ("mwoauth-db-readonly", grants.OTHER),
+        ("readapidenied", grants.OTHER),
     ],
 )
 def test_the_extensions_message_keys(code, kind):
-    assert refusals.classify(code, "whatever the text") == kind
+    assert grants.classify(code, "whatever the text") == kind
 
 
-def _probe_refusal(case: dict) -> oauth1.ProtocolError:
+def _probe_refusal(case: dict) -> oauth1.OAuth1Error:
     response = requests.Response()
     response.status_code = case["status"]
     response._content = case["body"].encode()
     response.headers["Content-Type"] = case["content_type"]
-    with pytest.raises(oauth1.ProtocolError) as caught:
+    with pytest.raises(oauth1.OAuth1Error) as caught:
         oauth1.parse_token_response(response, "initiate")
     return caught.value
 
@@ -91,7 +91,7 @@ def test_a_refused_probe_names_the_likely_causes(name, cause):
 
 
 def test_a_probe_refused_for_its_timestamp_blames_the_clock():
-    err = oauth1.ProtocolError(
+    err = oauth1.OAuth1Error(
         "refused", "initiate", "An error occurred in the OAuth protocol: Expired timestamp, yours 1, ours 3601",
         wiki_code="mwoauth-oauth-exception",
     )

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from mwsso_devwiki.testing import running_devwiki
 
-from mwsso import api, signals, sitecheck
+from mwsso import api, signals, site_probe
 from mwsso.api.signing import OAuth1Signer
 from mwsso.models import AccessToken
 from mwsso.tokens import verify_token
@@ -107,7 +107,7 @@ def test_the_log_line_comes_again_after_the_site_was_accepted_in_between(alice, 
         else:
             # Calls that work need no probe; the next probe (any refused signature) finds the site accepted.
             assert userinfo(alice) == "Alice"
-            assert sitecheck.check_site(devwiki.index_url, api.for_user(alice).signer.consumer).ok
+            assert site_probe.check_site(devwiki.index_url, api.for_user(alice).signer.consumer).ok
     assert caplog.text.count(REFUSED_SITE) == 2
 
 

@@ -132,7 +132,7 @@ def test_a_lock_held_past_the_timeout_ends_on_the_try_again_page(start_site, dev
 def test_only_a_locked_database_is_a_busy_site() -> None:
     from django.db import OperationalError
 
-    from mwsso.views import _is_database_locked
+    from mwsso.views.signin import _is_database_locked
 
     assert _is_database_locked(OperationalError("database is locked"))
     assert _is_database_locked(OperationalError("database table is locked: auth_user"))

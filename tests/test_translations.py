@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from mwsso import checks
+from mwsso.checks import config as checks
 from tests.conftest import SITE_HOST, authorize, callback_path, start_login
 
 LOCALE = Path(__file__).resolve().parents[1] / "mwsso" / "locale"
@@ -158,7 +158,7 @@ def test_check_hint_in_german(settings):
 def test_refusals_with_plurals_in_german():
     from datetime import UTC, datetime
 
-    from mwsso import rules
+    from mwsso.policy import rules
     from tests.test_policy import NOW, identity
 
     with translation.override("de"):

@@ -14,7 +14,7 @@ import pytest
 from django.core import checks
 from django.test import Client
 
-from mwsso.url_checks import MWSSO_INCLUDE, STOCK_INCLUDE, check_sign_in_urls
+from mwsso.checks.urls import MWSSO_INCLUDE, STOCK_INCLUDE, check_sign_in_urls
 from tests.conftest import SITE_HOST
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from mwsso.models import AccessToken, WikiIdentity
-from mwsso.protocol import MAX_TEXT, clean, printable
+from mwsso.protocol.common import MAX_TEXT, clean, printable
 from mwsso.tokens import verify_token
 from tests import test_hostile
 from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, callback_path

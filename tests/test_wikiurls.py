@@ -1,8 +1,8 @@
-"""mwsso.wikiurls: every script path and spelling of a configured wiki URL gives the same entry points."""
+"""mwsso.protocol.wikiurls: every script path and spelling of a configured wiki URL gives the same entry points."""
 
 import pytest
 
-from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+from mwsso.protocol.wikiurls import InvalidWikiURL, wiki_urls
 
 CASES = [
     # configured URL, server, script path

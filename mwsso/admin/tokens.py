@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 from mwsso import crypto
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
-from mwsso.rules import wiki_name
+from mwsso.policy.rules import wiki_name
 from mwsso.tokens import all_grants, export_rows, filter_by_grant, manage_grants_url, verify_tokens, with_wiki_username
 
 # Problems listed one by one after "Verify with the wiki"; the rest are only counted.

@@ -20,7 +20,8 @@ from typing import Any
 
 import requests
 
-from mwsso import http, refusals, sitecheck
+from mwsso import http
+from mwsso import site_probe as sitecheck  # the module's old name, kept until this file moves
 from mwsso.api import tokens, wikis
 from mwsso.api.errors import (
     APIError,
@@ -37,12 +38,13 @@ from mwsso.api.errors import (
 )
 from mwsso.api.signing import Signer
 from mwsso.app_settings import app_settings
-from mwsso.identity import wiki_key
 from mwsso.models import AccessToken
-from mwsso.protocol import printable
-from mwsso.protocol import redact as scrub
+from mwsso.protocol import grants as refusals  # the module's old name, kept until this file moves
+from mwsso.protocol.common import printable
+from mwsso.protocol.common import redact as scrub
+from mwsso.protocol.identity import wiki_key
+from mwsso.protocol.wikiurls import wiki_urls
 from mwsso.tokens import verify
-from mwsso.wikiurls import wiki_urls
 
 logger = logging.getLogger("mwsso.api")
 

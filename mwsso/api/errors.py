@@ -10,76 +10,27 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-
-class APIError(Exception):
-    """The wiki (or the way to it) refused an API call; ``code`` and ``info`` say why."""
-
-    #: What a person can be told; the wiki's own ``info`` is in ``info``.
-    user_message = _("The wiki refused the request.")
-
-    def __init__(self, code: str, info: str = "", *, http_status: int | None = None) -> None:
-        super().__init__(code, info)
-        self.code = code
-        self.info = info
-        self.http_status = http_status
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.info}" if self.info else self.code
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, info={self.info!r})"
-
-
-class SignInRequired(APIError):
-    """The user has no usable token for this wiki: only signing in again (a new token) helps."""
-
-    user_message = _("Please sign in again with your wiki account.")
+# The token store raises these too, so they live below both it and the API client; re-exported here and
+# in mwsso.api, where callers import them.
+from mwsso.exceptions import (  # noqa: F401
+    APIError,
+    BadResponse,
+    SignInExpired,
+    SignInRequired,
+    TokenInvalid,
+    TokenUnusable,
+    WikiUnavailable,
+)
 
 
 class NoToken(SignInRequired):
     """The user never signed in with a wiki (or their token was deleted)."""
 
 
-class TokenUnusable(SignInRequired):
-    """The stored token cannot be used here: unreadable with the configured keys, or issued to another consumer."""
-
-
-class TokenInvalid(SignInRequired):
-    """The wiki no longer accepts the token (revoked, or invalid); mwsso has marked it so."""
-
-    user_message = _("The wiki no longer accepts this site's access to your account. Please sign in again.")
-
-    def __init__(self, code: str, info: str = "", *, status: str = "invalid", http_status: int | None = None) -> None:
-        super().__init__(code, info, http_status=http_status)
-        #: The ``AccessToken.Status`` the token now has (``revoked`` or ``invalid``).
-        self.status = status
-
-    def __str__(self) -> str:
-        return f"{super().__str__()} (the user must sign in again)"
-
-
-class SignInExpired(TokenInvalid):
-    """An OAuth 2.0 sign-in ran out: the refresh token expired, or a public client may not refresh at all."""
-
-    user_message = _("Your sign-in with the wiki has expired. Please sign in again.")
-
-
 class NotAllowedWiki(APIError):
     """The target wiki is neither the token's own nor allowed by ``MWSSO_ALLOWED_WIKIS``."""
 
     user_message = _("This site may not act for you on that wiki.")
-
-
-class WikiUnavailable(APIError):
-    """The wiki did not answer, timed out, or answered with an HTTP error (after the allowed retries)."""
-
-    user_message = _("The wiki did not answer. It may be down or overloaded; please try again in a minute.")
-
-
-class BadResponse(APIError):
-    """The wiki answered, but not with the Action API's JSON (a proxy error page, a redirect, garbage)."""
-
-    user_message = _("The wiki sent an answer that could not be understood.")
 
 
 class MaxLagExceeded(APIError):

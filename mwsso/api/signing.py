@@ -14,7 +14,7 @@ from typing import Protocol
 import requests
 
 from mwsso.models import fingerprint
-from mwsso.oauth1 import Consumer, TokenPair, signing_auth
+from mwsso.protocol.oauth1 import Consumer, TokenPair, signing_auth
 
 
 class Signer(Protocol):
@@ -39,7 +39,7 @@ class OAuth1Signer:
 
     @property
     def consumer(self) -> Consumer:
-        """The site's consumer, for a consumer-only probe (``mwsso.sitecheck``) when a signature is refused."""
+        """The site's consumer, for a consumer-only probe (``mwsso.site_probe``) when a signature is refused."""
         return self._consumer
 
     def auth(self) -> requests.auth.AuthBase:

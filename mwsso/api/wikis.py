@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 import idna
 
-from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
+from mwsso.exceptions import MwssoError
+from mwsso.protocol.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # A host name as requests sends it (IDNA applied). Anything else may be read differently by
@@ -30,7 +31,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 _HOST_NAME = re.compile(r"[a-z0-9_.-]+")
 
 
-class InvalidWiki(ValueError):
+class InvalidWiki(MwssoError, ValueError):
     """The wiki was not given as a usable http(s) URL or host name."""
 
 
@@ -98,7 +99,7 @@ def _host(hostname: str) -> str:
 
 
 def home_endpoint(index_url: str) -> Endpoint:
-    """The api.php endpoint of a configured wiki URL (``mwsso.wikiurls`` derives it, for any script path)."""
+    """The api.php endpoint of a configured wiki URL (``mwsso.protocol.wikiurls`` derives it, for any script path)."""
     try:
         return endpoint(wiki_urls(index_url).api)
     except InvalidWikiURL as err:

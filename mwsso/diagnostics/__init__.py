@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
-from mwsso import oauth1 as protocol
-from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+from mwsso.protocol.oauth1 import Consumer
+from mwsso.protocol.wikiurls import InvalidWikiURL, wiki_urls
 
 from . import consumerpage, oauth1, oauth2, wiki
 from .results import Result, _, exit_status
@@ -78,7 +78,7 @@ def _siteinfo_server(session: requests.Session, urls: Any, **options: Any) -> st
 
 
 def _oauth1(target: Target, session: requests.Session, urls: Any, host_mismatch: bool, **options: Any) -> list[Result]:
-    consumer = protocol.Consumer(target.consumer_key, target.consumer_secret)
+    consumer = Consumer(target.consumer_key, target.consumer_secret)
     outcome = oauth1.try_initiate(session, urls, consumer, "oob", **options)
     consumer_check = oauth1.consumer_result(outcome, host_mismatch=host_mismatch)
     usable = consumer_check.status == "pass"

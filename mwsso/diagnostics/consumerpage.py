@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from mwsso.wikiurls import WikiURLs
+from mwsso.protocol.wikiurls import WikiURLs
 
 _STATUS = re.compile(r"\(mwoauthlistconsumers-status-([a-z]+)\)")
 _GRANT = re.compile(r"\(grant-(?!group-)([a-z0-9-]+)\)")

@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from mwsso import oauth1
-from mwsso.wikiurls import WikiURLs
+from mwsso.protocol import oauth1
+from mwsso.protocol.wikiurls import WikiURLs
 
 from .consumerpage import ConsumerPage
 from .results import Result, _, gettext_noop
 
 AUTHONLY_GRANTS = {"mwoauth-authonly", "mwoauth-authonlyprivate"}
-Outcome = oauth1.TokenPair | oauth1.ProtocolError
+Outcome = oauth1.TokenPair | oauth1.OAuth1Error
 
 
 def try_initiate(
@@ -27,11 +27,11 @@ def try_initiate(
     """One signed initiate; the request token it may get is never used (it expires on the wiki in 10 minutes)."""
     try:
         return oauth1.initiate(session, urls.index, consumer, callback, **options)
-    except oauth1.ProtocolError as err:
+    except oauth1.OAuth1Error as err:
         return err
 
 
-def classify(err: oauth1.ProtocolError) -> str:
+def classify(err: oauth1.OAuth1Error) -> str:
     """What an initiate refusal means: unknown_consumer, bad_signature, clock, owner_only, callback, … or other."""
     if err.kind != "refused":
         return err.kind  # unavailable, bad_response

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 import requests
 
 from mwsso import local_wiki
-from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
+from mwsso.protocol.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
 from .consumerpage import ConsumerPage
 from .results import Result, _

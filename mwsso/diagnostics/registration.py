@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from mwsso.wikiurls import wiki_urls
+from mwsso.protocol.wikiurls import wiki_urls
 
 from .results import _
 from .target import Target

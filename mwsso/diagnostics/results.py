@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from mwsso.protocol import printable
+from mwsso.protocol.common import printable
 
 Status = Literal["pass", "warn", "fail", "skip"]
 
@@ -24,7 +24,7 @@ class Result:
         return asdict(self)
 
     def printable(self) -> Result:
-        """This result with every text in it fit for a terminal (``mwsso.protocol.printable``).
+        """This result with every text in it fit for a terminal (``mwsso.protocol.common.printable``).
 
         A summary may quote the wiki, and a wiki's text may carry escape sequences that would retitle
         the operator's terminal, clear it, or print a line of their own.

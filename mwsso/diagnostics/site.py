@@ -7,9 +7,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from mwsso.app_settings import app_settings
+from mwsso.app_settings import app_settings, social_setting
 from mwsso.tokens.clients import site_clients
-from mwsso.wikiurls import DEFAULT_WIKI_URL
 
 from .target import OAuth2Client, Target
 from .wiki import is_loopback
@@ -52,14 +51,10 @@ def _complete_url(base: str, backend: str) -> str:
     return f"{base}{path}" if base else ""
 
 
-def _setting(name: str) -> str:
-    return str(getattr(settings, f"SOCIAL_AUTH_MEDIAWIKI_{name}", "") or "")
-
-
 def target_from_settings(given_site_url: str = "") -> Target:
     base = site_url(given_site_url)
-    wiki_url = _setting("URL") or DEFAULT_WIKI_URL
-    configured = _setting("CALLBACK") or "oob"
+    wiki_url = app_settings.MEDIAWIKI_URL
+    configured = app_settings.MEDIAWIKI_CALLBACK
     if configured == "oob":
         callback, expected = "oob", _complete_url(base, OAUTH1_BACKEND)
     elif configured.startswith("/"):
@@ -67,24 +62,25 @@ def target_from_settings(given_site_url: str = "") -> Target:
     else:
         callback = expected = configured
     oauth2 = None
-    if _setting("OAUTH2_KEY"):
+    if app_settings.MEDIAWIKI_OAUTH2_KEY:
         # SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI is sent only when set (a path made absolute); without it
         # the wiki uses the registered one, which must then be the site's callback.
-        sent = _setting("OAUTH2_REDIRECT_URI")
+        sent = app_settings.MEDIAWIKI_OAUTH2_REDIRECT_URI
         if sent.startswith("/"):
             sent = f"{base}{sent}" if base else ""
         oauth2 = OAuth2Client(
-            wiki_url=_setting("OAUTH2_URL") or wiki_url,
-            client_id=_setting("OAUTH2_KEY"),
-            client_secret=_setting("OAUTH2_SECRET"),
+            wiki_url=app_settings.MEDIAWIKI_OAUTH2_URL,
+            client_id=app_settings.MEDIAWIKI_OAUTH2_KEY,
+            client_secret=app_settings.MEDIAWIKI_OAUTH2_SECRET,
             redirect_uri=sent or _complete_url(base, OAUTH2_BACKEND),
-            sends_redirect_uri=bool(_setting("OAUTH2_REDIRECT_URI")),
+            sends_redirect_uri=bool(app_settings.MEDIAWIKI_OAUTH2_REDIRECT_URI),
             redirect_uri_guessed=not given_site_url and not _sites_domain(),
         )
     elif others := site_clients():
         # No social-auth OAuth 2.0 client: the one another sign-in app registered (mwsso.contrib.allauth's).
         other = others[0]
-        wiki_url = _setting("URL") or other.wiki_url
+        # Without a wiki URL of its own, the site checks the wiki the other app signs in with.
+        wiki_url = social_setting("URL", default=False) or other.wiki_url
         oauth2 = OAuth2Client(
             wiki_url=other.wiki_url,
             client_id=other.client.client_id,
@@ -95,8 +91,8 @@ def target_from_settings(given_site_url: str = "") -> Target:
         )
     return Target(
         wiki_url=wiki_url,
-        consumer_key=_setting("KEY"),
-        consumer_secret=_setting("SECRET"),
+        consumer_key=app_settings.MEDIAWIKI_KEY,
+        consumer_secret=app_settings.MEDIAWIKI_SECRET,
         callback=callback,
         expected_callback=expected,
         site_url=base,

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from mwsso.wikiurls import WikiURLs
+from mwsso.protocol.wikiurls import WikiURLs
 
 from .results import Result, _
 

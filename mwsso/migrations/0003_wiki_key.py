@@ -1,4 +1,4 @@
-"""A stored wiki is named by its server *and* script path (``mwsso.identity.wiki_key``), no longer by its server alone.
+"""A stored wiki is named by its server *and* script path (``mwsso.protocol.identity.wiki_key``), no longer by its server alone.
 
 Two wikis of one server under different script paths (a path-based farm) had one name, so the user with
 central id 3 on one was taken for the user with central id 3 on the other. Each ``AccessToken`` knows its
@@ -25,7 +25,7 @@ ENTRY_POINTS = ("index.php", "api.php", "rest.php", "load.php")
 
 
 def server_of(url: str) -> str | None:
-    """``scheme://host[:port]`` in lower case without a default port (``mwsso.identity.issuer_of``), or None."""
+    """``scheme://host[:port]`` in lower case without a default port (``mwsso.protocol.identity.issuer_of``), or None."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
@@ -41,7 +41,7 @@ def server_of(url: str) -> str | None:
 
 
 def wiki_key(url: str) -> str | None:
-    """The server and the script path of the wiki at ``url`` (``mwsso.identity.wiki_key``), or None."""
+    """The server and the script path of the wiki at ``url`` (``mwsso.protocol.identity.wiki_key``), or None."""
     server = server_of(url)
     if server is None:
         return None
@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
             model_name="accesstoken",
             name="wiki",
             field=models.CharField(
-                help_text="The wiki's server and script path (mwsso.identity.wiki_key).",
+                help_text="The wiki's server and script path (mwsso.protocol.identity.wiki_key).",
                 max_length=255,
                 verbose_name="wiki",
             ),
@@ -124,7 +124,7 @@ class Migration(migrations.Migration):
             model_name="wikiidentity",
             name="wiki",
             field=models.CharField(
-                help_text="The wiki's server and script path (mwsso.identity.wiki_key).",
+                help_text="The wiki's server and script path (mwsso.protocol.identity.wiki_key).",
                 max_length=255,
                 verbose_name="wiki",
             ),

@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mwsso import oauth2
 from mwsso.configured import configured_oauth2_client as social_oauth2_client
+from mwsso.protocol import oauth2
 
 logger = logging.getLogger("mwsso.tokens.clients")
 
@@ -23,7 +23,7 @@ logger = logging.getLogger("mwsso.tokens.clients")
 class SiteClient:
     """An OAuth 2.0 client of this site outside social-auth's settings.
 
-    ``wiki_url`` is the wiki's index.php (any spelling ``mwsso.wikiurls`` reads); ``redirect_path`` the
+    ``wiki_url`` is the wiki's index.php (any spelling ``mwsso.protocol.wikiurls`` reads); ``redirect_path`` the
     site's callback path, sent as ``redirect_uri``; ``source`` says where it is configured (for messages).
     """
 

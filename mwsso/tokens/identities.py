@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from social_django.models import UserSocialAuth
 
-from mwsso.identity import Identity
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.protocol.identity import Identity
 from mwsso.tokens.queries import with_wiki_username
 
 logger = logging.getLogger("mwsso.tokens.verify")

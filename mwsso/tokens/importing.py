@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
-from mwsso.identity import wiki_key
+from mwsso.app_settings import app_settings
+from mwsso.exceptions import ConfigurationError
 from mwsso.models import AccessToken
+from mwsso.protocol.identity import wiki_key
 from mwsso.tokens.verify import configured_consumer
-from mwsso.wikiurls import DEFAULT_WIKI_URL
 
 if TYPE_CHECKING:
     from social_django.models import UserSocialAuth
@@ -37,7 +37,7 @@ FIELD = "access_token"
 IMPORTED_REASON = "imported from social-core's stock backend; not verified yet"
 
 
-class ImportNotConfigured(Exception):
+class ImportNotConfigured(ConfigurationError):
     """The site's consumer or wiki URL is not set, so imported tokens could not be used; nothing was changed."""
 
 
@@ -90,9 +90,9 @@ def import_target() -> dict[str, str]:
     consumer = configured_consumer()
     if not consumer.key or not consumer.secret:
         raise ImportNotConfigured("SOCIAL_AUTH_MEDIAWIKI_KEY and SOCIAL_AUTH_MEDIAWIKI_SECRET must be set")
-    wiki_url = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or DEFAULT_WIKI_URL)
+    wiki_url = app_settings.MEDIAWIKI_URL
     try:
-        # The key a sign-in stores (mwsso.identity.wiki_key), so the next sign-in replaces this row, not adds one.
+        # The key a sign-in stores (mwsso.protocol.identity.wiki_key), so the next sign-in replaces this row, not adds one.
         wiki = wiki_key(wiki_url)
     except ValueError as err:
         raise ImportNotConfigured(f"SOCIAL_AUTH_MEDIAWIKI_URL is not an http(s) URL ({err})") from None

@@ -8,8 +8,9 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
+from mwsso.exceptions import MwssoError
 from mwsso.models import AccessToken, WikiIdentity, wiki_filter
-from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+from mwsso.protocol.wikiurls import InvalidWikiURL, wiki_urls
 
 
 # -- selecting ----------------------------------------------------------------
@@ -61,7 +62,7 @@ def filter_tokens(
     return queryset
 
 
-class AmbiguousUser(ValueError):
+class AmbiguousUser(MwssoError, ValueError):
     """A name that selects no single user: several users' wiki accounts are (or were, before a rename) called so."""
 
     def __init__(self, name: str, usernames: list[str]) -> None:

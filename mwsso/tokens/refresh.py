@@ -29,13 +29,21 @@ from django.db import connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from mwsso import http, oauth2, signals
-from mwsso.api.errors import BadResponse, SignInExpired, SignInRequired, TokenInvalid, TokenUnusable, WikiUnavailable
+from mwsso import http, signals
 from mwsso.app_settings import app_settings
-from mwsso.exceptions import TokenUnreadable
+from mwsso.exceptions import (
+    BadResponse,
+    SignInExpired,
+    SignInRequired,
+    TokenInvalid,
+    TokenUnreadable,
+    TokenUnusable,
+    WikiUnavailable,
+)
 from mwsso.models import AccessToken
+from mwsso.protocol import oauth2
+from mwsso.protocol.wikiurls import InvalidWikiURL
 from mwsso.tokens.clients import oauth2_client_for
-from mwsso.wikiurls import InvalidWikiURL
 
 logger = logging.getLogger("mwsso.api")
 
@@ -102,7 +110,7 @@ def refresh_token(token: AccessToken, *, seen_fingerprint: str | None = None, fo
             fresh = oauth2.refresh(http.get_session(), current.wiki_url, client, refresh, **http.request_options())
         except InvalidWikiURL as err:
             raise TokenUnusable("mwsso-bad-wiki-url", f"access token {current.fingerprint} has no usable wiki URL") from err
-        except oauth2.ProtocolError as err:
+        except oauth2.OAuth2Error as err:
             if oauth2.refusal_means_sign_in(err):
                 # Written under the lock: a worker waiting for it then sees the status and asks nothing.
                 refused = _refused(current, err)
@@ -146,7 +154,7 @@ def _store(token: AccessToken, fresh: oauth2.TokenSet) -> None:
         setattr(token, name, value)
 
 
-def _refused(token: AccessToken, err: oauth2.ProtocolError) -> SignInRequired:
+def _refused(token: AccessToken, err: oauth2.OAuth2Error) -> SignInRequired:
     hint = f" ({err.hint})" if err.hint else ""
     reason = f"refresh refused: {err.wiki_code}: {err.message}{hint}"
     status = Status.REVOKED if "revoked" in err.hint.lower() else Status.INVALID
@@ -161,7 +169,7 @@ def _refused(token: AccessToken, err: oauth2.ProtocolError) -> SignInRequired:
     return TokenInvalid(f"mwsso-refresh-{err.wiki_code}", reason, status=status)
 
 
-def _failed(token: AccessToken, err: oauth2.ProtocolError) -> None:
+def _failed(token: AccessToken, err: oauth2.OAuth2Error) -> None:
     logger.warning(
         "refresh of access token %s of user %s on %s failed (%s); token left as it is",
         token.fingerprint, token.user_id, token.wiki, err,

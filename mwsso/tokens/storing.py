@@ -13,9 +13,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from mwsso import oauth2
-from mwsso.identity import Identity
 from mwsso.models import AccessToken, WikiIdentity
+from mwsso.protocol import oauth2
+from mwsso.protocol.identity import Identity
 
 
 def identity_fields(identity: Identity) -> dict[str, Any]:

@@ -4,7 +4,7 @@ through Special:OAuth/identify, OAuth 2.0 tokens through rest.php/oauth2/resourc
 The one place that decides what the wiki's refusal means for a token, for ``mwsso_tokens verify``,
 the admin's verify action and the API client alike: only "the grant is gone" (revoked) or "this user
 may not use it" (invalid) changes a status. An "Invalid signature" or clock refusal is first checked
-against a consumer-only request (``mwsso.sitecheck``): when the wiki refuses the site itself, the
+against a consumer-only request (``mwsso.site_probe``): when the wiki refuses the site itself, the
 result is a site fault and no token is touched; a token wrongly marked by such a fault earlier is
 restored to valid by the next verify the wiki accepts.
 """
@@ -18,17 +18,17 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from mwsso import http, oauth1, oauth2, refusals, sitecheck
+from mwsso import http, site_probe
 from mwsso.app_settings import app_settings
 from mwsso.configured import identify_issuer
 from mwsso.exceptions import TokenUnreadable
-from mwsso.identity import Identity, InvalidIdentity, identity_from_profile, verify_identify_jwt
 from mwsso.models import AccessToken, WikiIdentity
-from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+from mwsso.protocol import grants, oauth1, oauth2
+from mwsso.protocol.identity import Identity, InvalidIdentity, identity_from_profile, verify_identify_jwt
+from mwsso.protocol.wikiurls import InvalidWikiURL, wiki_urls
 
 logger = logging.getLogger("mwsso.tokens.verify")
 
@@ -47,7 +47,7 @@ class VerifyResult:
     username: str = ""
     grants: tuple[str, ...] | None = None
     checked_at: datetime = field(default_factory=timezone.now)
-    #: Why the wiki refused the site itself (``mwsso.sitecheck`` cause); the token's stored status then stays.
+    #: Why the wiki refused the site itself (``mwsso.site_probe`` cause); the token's stored status then stays.
     site_cause: str = ""
     #: Who the wiki says a valid token belongs to (``mwsso_tokens verify`` stores it for imported tokens).
     identity: Identity | None = field(default=None, repr=False, compare=False)
@@ -59,18 +59,16 @@ class VerifyResult:
 
 def configured_consumer() -> oauth1.Consumer:
     """The site's consumer (social-core's ``SOCIAL_AUTH_MEDIAWIKI_KEY`` / ``_SECRET``)."""
-    key = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", "") or ""
-    secret = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_SECRET", "") or ""
-    return oauth1.Consumer(str(key), str(secret))
+    return oauth1.Consumer(app_settings.MEDIAWIKI_KEY, app_settings.MEDIAWIKI_SECRET)
 
 
 def is_revocation(wiki_code: str, message: str = "") -> bool:
     """Whether a refusal says the grant is gone (revoked by the user, or never issued)."""
-    return refusals.classify(wiki_code, message) == refusals.REVOKED
+    return grants.classify(wiki_code, message) == grants.REVOKED
 
 
 def index_url_of(token: AccessToken) -> str:
-    """The token's wiki's index.php, for any script path (``mwsso.wikiurls``)."""
+    """The token's wiki's index.php, for any script path (``mwsso.protocol.wikiurls``)."""
     try:
         return wiki_urls(token.wiki_url).index
     except InvalidWikiURL:
@@ -88,20 +86,20 @@ def judge_refusal(index_url: str, consumer: oauth1.Consumer, code: str, message:
     the wiki accepts the same consumer at the same URL signing alone (then the token's secret is wrong).
     """
     shown = f"{code}: {message}" if code else message
-    kind = refusals.classify(code, message)
-    if kind == refusals.REVOKED:
+    kind = grants.classify(code, message)
+    if kind == grants.REVOKED:
         return Status.REVOKED, shown, ""
-    if kind == refusals.USER:
+    if kind == grants.USER:
         return Status.INVALID, shown, ""
-    if kind == refusals.CONSUMER:
-        check = sitecheck.SiteCheck(
-            False, sitecheck.CAUSE_CONSUMER, f"the wiki does not accept consumer {consumer.key} (not approved)", shown
+    if kind == grants.CONSUMER:
+        check = site_probe.SiteCheck(
+            False, site_probe.CAUSE_CONSUMER, f"the wiki does not accept consumer {consumer.key} (not approved)", shown
         )
-        sitecheck.report(index_url, check)
+        site_probe.report(index_url, check)
         return Status.ERROR, f"{shown}; not the token's fault: {check.message}", check.cause
-    if kind != refusals.AMBIGUOUS:
+    if kind != grants.AMBIGUOUS:
         return Status.ERROR, shown, ""
-    check = sitecheck.check_site(index_url, consumer)
+    check = site_probe.check_site(index_url, consumer)
     if not check.ok and check.conclusive:
         return Status.ERROR, f"{shown}; not the token's fault: {check.message}", check.cause
     if not check.ok or "invalid signature" not in message.lower():
@@ -144,7 +142,7 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
     index_url = index_url_of(token)
     try:
         jwt, nonce = oauth1.identify(http.get_session(), index_url, consumer, access, **http.request_options())
-    except oauth1.ProtocolError as err:
+    except oauth1.OAuth1Error as err:
         if err.kind != "refused":
             code = f"{err.wiki_code}: " if err.wiki_code else ""
             return result(Status.ERROR, f"{code}{err.message}")
@@ -178,7 +176,7 @@ def _check_oauth2_token(token: AccessToken, access_token: str, expected_sub: str
 
     try:
         profile = oauth2.fetch_profile(http.get_session(), token.wiki_url, access_token, **http.request_options())
-    except oauth2.ProtocolError as err:
+    except oauth2.OAuth2Error as err:
         hint = f" ({err.hint})" if err.hint else ""
         if err.kind == "refused" and "revoked" in err.hint.lower():
             return result(Status.REVOKED, f"{err.wiki_code}: {err.message}{hint}")

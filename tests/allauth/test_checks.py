@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core import checks
 from django.test.utils import override_settings
 
-from mwsso import checks as core_checks
 from mwsso.app_settings import DEFAULT_USER_AGENT
+from mwsso.checks import config as core_checks
 from mwsso.contrib.allauth.checks import check_clients_and_plain_tokens, check_installation
 from tests.allauth.settings import INSTALLED_APPS
 

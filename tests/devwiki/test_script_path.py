@@ -8,7 +8,7 @@ from mwsso_devwiki.state.config import ConfigError, load_config
 from mwsso_devwiki.state.store import Store
 from mwsso_devwiki.testing import running_devwiki
 
-from mwsso.oauth1 import Consumer, TokenPair, signing_auth
+from mwsso.protocol.oauth1 import Consumer, TokenPair, signing_auth
 
 KEY, SECRET = "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3"
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
 from mwsso.contrib.allauth import conf
-from mwsso.wikiurls import InvalidWikiURL
+from mwsso.protocol.wikiurls import InvalidWikiURL
 
 ALLAUTH_PROVIDER_APP = "allauth.socialaccount.providers.mediawiki"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from allauth.socialaccount.adapter import get_adapter
 from django.urls import NoReverseMatch, reverse
 
-from mwsso import oauth2
 from mwsso.contrib.allauth import conf
+from mwsso.protocol import oauth2
+from mwsso.protocol.wikiurls import InvalidWikiURL
 from mwsso.tokens.clients import SiteClient
-from mwsso.wikiurls import InvalidWikiURL
 
 SOURCE = "SOCIALACCOUNT_PROVIDERS['mediawiki'] or a SocialApp"
 

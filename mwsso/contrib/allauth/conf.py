@@ -14,8 +14,8 @@ from typing import Any
 
 from django.conf import settings
 
-from mwsso.identity import wiki_key as key_of_wiki
-from mwsso.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
+from mwsso.protocol.identity import wiki_key as key_of_wiki
+from mwsso.protocol.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 
 PROVIDER_ID = "mediawiki"
 DEFAULT_REST_API = "https://meta.wikimedia.org/w/rest.php"

@@ -7,7 +7,7 @@
   of the site already signs in with (here or through social-auth), ends on a page that says so.
 - ``drop_pending_handshakes`` (Django's ``user_logged_in`` / ``user_logged_out``): a handshake started
   before the session's user changed cannot be finished after it, as on the social-auth side
-  (``mwsso.sessions``): otherwise whoever started a "connect" in someone's browser before they signed
+  (``mwsso.socialauth.handshakes``): otherwise whoever started a "connect" in someone's browser before they signed
   in could link their own wiki account to that person's user.
 - ``store_after_signup`` (allauth's ``user_signed_up``): the token of a sign-in that waited for the
   signup form (``pending``) goes to the user the form created.

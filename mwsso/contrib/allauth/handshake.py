@@ -13,21 +13,23 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from mwsso import callbacks, http, oauth2
+from mwsso import http
 from mwsso.contrib.allauth import conf
 from mwsso.exceptions import (
     CallbackRejected,
     IdentityRejected,
     LoginError,
+    LoginWikiUnavailable,
     WikiBadResponse,
     WikiRefused,
-    WikiUnavailable,
 )
-from mwsso.identity import Identity, InvalidIdentity, identity_from_profile
-from mwsso.protocol import redact
-from mwsso.wikiurls import InvalidWikiURL
+from mwsso.protocol import oauth2
+from mwsso.protocol.common import redact
+from mwsso.protocol.identity import Identity, InvalidIdentity, identity_from_profile
+from mwsso.protocol.wikiurls import InvalidWikiURL
+from mwsso.socialauth import callbacks
 
-_FAILURES: dict[str, type[LoginError]] = {"unavailable": WikiUnavailable, "bad_response": WikiBadResponse}
+_FAILURES: dict[str, type[LoginError]] = {"unavailable": LoginWikiUnavailable, "bad_response": WikiBadResponse}
 _STAGES = {"token": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
@@ -48,7 +50,7 @@ def from_callback(request: HttpRequest, provider: Any) -> WikiSignIn:
 
     This browser's pending sign-in is checked (and used up) before anything else in the callback is
     read: anyone can write a link to the callback, so its ``error`` counts only for a sign-in this
-    browser started, and is told in mwsso's own words (``mwsso.callbacks.failure_for``), never the URL's.
+    browser started, and is told in mwsso's own words (``mwsso.socialauth.callbacks.failure_for``), never the URL's.
     """
     state = _this_browsers_state(request, provider)
     error = oauth2.callback_error(dict(request.GET.items()))
@@ -121,7 +123,7 @@ def _drop_pending_states(request: HttpRequest, provider_id: str) -> int:
 def _ask(step: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return step(*args, **kwargs)
-    except oauth2.ProtocolError as err:
+    except oauth2.OAuth2Error as err:
         stage = _STAGES.get(err.step, "unknown")
         hint = f" ({err.hint})" if err.hint else ""
         if err.kind == "refused":

@@ -23,9 +23,9 @@ from django.db.models import QuerySet
 
 from mwsso.contrib.allauth import conf
 from mwsso.models import AccessToken
+from mwsso.protocol.wikiurls import InvalidWikiURL
 from mwsso.tokens import ImportNotConfigured, ImportResult
 from mwsso.tokens.importing import import_in_batches, save_imported
-from mwsso.wikiurls import InvalidWikiURL
 
 logger = logging.getLogger("mwsso.allauth.importing")
 

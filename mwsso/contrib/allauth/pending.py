@@ -15,10 +15,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from mwsso import crypto, oauth2
+from mwsso import crypto
 from mwsso.contrib.allauth import conf
 from mwsso.contrib.allauth.handshake import WikiSignIn
-from mwsso.identity import InvalidIdentity, identity_from_profile
+from mwsso.protocol import oauth2
+from mwsso.protocol.identity import InvalidIdentity, identity_from_profile
 
 logger = logging.getLogger("mwsso.login")
 

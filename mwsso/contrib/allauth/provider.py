@@ -2,7 +2,7 @@
 
 Same id and uid (the profile's ``sub``, the wiki's central user id) as
 ``allauth.socialaccount.providers.mediawiki``, so that a site's ``SocialAccount`` rows carry over and
-renames on the wiki keep the account. The authorize URL is ``mwsso.oauth2``'s with PKCE S256 always;
+renames on the wiki keep the account. The authorize URL is ``mwsso.protocol.oauth2``'s with PKCE S256 always;
 allauth's ``AUTH_PARAMS`` are not sent (no parameter may replace the redirect URI or the challenge).
 """
 
@@ -19,12 +19,12 @@ from allauth.utils import build_absolute_uri
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
-from mwsso import oauth2
 from mwsso.contrib.allauth import conf
 from mwsso.contrib.allauth.errors import render_error
 from mwsso.contrib.allauth.views import MediaWikiOAuth2Adapter
 from mwsso.exceptions import LoginError
-from mwsso.wikiurls import InvalidWikiURL
+from mwsso.protocol import oauth2
+from mwsso.protocol.wikiurls import InvalidWikiURL
 
 
 class MediaWikiAccount(ProviderAccount):
@@ -53,14 +53,14 @@ class MediaWikiProvider(OAuth2Provider):
             "email": data.get("email"),
             "realname": data.get("realname"),
             "username": data.get("username"),
-            "wiki": data.get("wiki"),  # the wiki key (mwsso.identity.wiki_key): server and script path
+            "wiki": data.get("wiki"),  # the wiki key (mwsso.protocol.identity.wiki_key): server and script path
         }
 
     def extract_common_fields(self, data: Mapping[str, Any]) -> dict[str, Any]:
         return {"email": data.get("email"), "username": data.get("username"), "name": data.get("realname")}
 
     def extract_email_addresses(self, data: Mapping[str, Any]) -> list[EmailAddress]:
-        # mwsso.identity keeps an address only when the wiki confirmed it.
+        # mwsso.protocol.identity keeps an address only when the wiki confirmed it.
         address = data.get("email")
         return [EmailAddress(email=address, verified=True, primary=True)] if address else []
 

@@ -25,11 +25,12 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from mwsso import policy, rules, signals
+from mwsso import policy, signals
 from mwsso.contrib.allauth import pending
 from mwsso.contrib.allauth.errors import render_error
 from mwsso.contrib.allauth.handshake import WikiSignIn
 from mwsso.exceptions import LoginError, LoginRefused
+from mwsso.policy import rules
 from mwsso.tokens.storing import save_identity, save_oauth2_token
 
 logger = logging.getLogger("mwsso.login")
@@ -98,10 +99,10 @@ def _keep_for_linked_user(request: HttpRequest, provider: Any, account: Any, sig
 
 def _refused(request: HttpRequest, provider: Any, signin: WikiSignIn) -> LoginRefused | None:
     identity = signin.identity
-    found = policy.refusals(identity)
+    found = policy.denials(identity)
     if not found:
         return None
-    reason = rules.refusal_message(found)
+    reason = rules.denial_message(found)
     signals.login_refused.send(sender=type(provider), identity=identity, reason=reason)
     user = request.user
     if (

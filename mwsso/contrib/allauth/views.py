@@ -22,7 +22,7 @@ from mwsso.exceptions import LoginError
 
 
 class MediaWikiOAuth2Adapter(OAuth2Adapter):
-    """allauth's view plumbing; every URL of the wiki comes from ``conf`` and ``mwsso.wikiurls``."""
+    """allauth's view plumbing; every URL of the wiki comes from ``conf`` and ``mwsso.protocol.wikiurls``."""
 
     provider_id = conf.PROVIDER_ID
 

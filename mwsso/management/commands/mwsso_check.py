@@ -18,7 +18,7 @@ from mwsso import diagnostics, http
 from mwsso.app_settings import DEFAULT_USER_AGENT
 from mwsso.diagnostics import registration
 from mwsso.diagnostics.site import target_from_settings
-from mwsso.protocol import printable
+from mwsso.protocol.common import printable
 
 MARKS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 

@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 from mwsso import crypto
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
-from mwsso.protocol import printable
+from mwsso.protocol.common import printable
 from mwsso.tokens import (
     AmbiguousUser,
     ImportNotConfigured,

@@ -1,4 +1,8 @@
-"""Who may sign in and what they become: pipeline steps over the identity the wiki vouched for.
+"""The site's access policy: who may sign in and what they become, as pipeline steps over the identity the wiki vouched for.
+
+One word per meaning: a rule the person does not meet is a ``Denial`` (``mwsso.policy.rules``); what the
+wiki says about a grant (revoked, refused) is ``mwsso.protocol.grants``'s; the exception a denied sign-in
+raises is ``mwsso.exceptions.LoginRefused``.
 
 Steps (see ``mwsso.app_settings.DEFAULT_PIPELINE``; each can be moved, dropped or replaced):
 
@@ -6,7 +10,7 @@ Steps (see ``mwsso.app_settings.DEFAULT_PIPELINE``; each can be moved, dropped o
   that fails a rule (``MWSSO_BLOCKED_USERS``, ``MWSSO_MIN_EDITCOUNT``,
   ``MWSSO_MIN_ACCOUNT_AGE_DAYS``, ``MWSSO_REQUIRE_CONFIRMED_EMAIL``,
   ``MWSSO_REQUIRED_GRANTS``, ``MWSSO_ELIGIBILITY_CHECK``). The rules themselves
-  are pure functions in ``mwsso.rules``.
+  are pure functions in ``mwsso.policy.rules``.
 - ``sync_groups`` makes Django group membership and ``is_staff``/``is_superuser``
   follow the user's wiki groups (``MWSSO_GROUP_MAP``, ``MWSSO_STAFF_GROUPS``,
   ``MWSSO_SUPERUSER_GROUPS``).
@@ -28,17 +32,18 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext, gettext_noop
 
-from mwsso import rules, signals
+from mwsso import signals
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import LoginRefused
-from mwsso.identity import Identity
-from mwsso.logintx import begin_writes
-from mwsso.rules import Refusal
+from mwsso.policy import rules
+from mwsso.policy.rules import Denial
+from mwsso.protocol.identity import Identity
+from mwsso.socialauth.transaction import begin_writes
 
 logger = logging.getLogger("mwsso.login")
 
-# Marked here, translated when refused (a Refusal's message is plain text in the person's language).
-HOOK_FAILED = Refusal(
+# Marked here, translated when refused (a Denial's message is plain text in the person's language).
+HOOK_FAILED = Denial(
     "eligibility_check_failed",
     gettext_noop("This site could not check whether your account may sign in. Please try again later."),
 )
@@ -61,7 +66,7 @@ def eligibility_check() -> Callable[[Identity], str | None] | None:
     return import_string(path) if path else None
 
 
-def _run_hook(identity: Identity) -> Refusal | None:
+def _run_hook(identity: Identity) -> Denial | None:
     try:
         check = eligibility_check()
         if check is None:
@@ -74,31 +79,31 @@ def _run_hook(identity: Identity) -> Refusal | None:
     except Exception:
         # A broken hook must not let everyone in: refuse, and tell the operator in the log.
         logger.exception("MWSSO_ELIGIBILITY_CHECK failed for wiki user %s (%s)", identity.sub, identity.username)
-        return Refusal(HOOK_FAILED.rule, gettext(HOOK_FAILED.message))
-    return Refusal("eligibility_check", result.strip())
+        return Denial(HOOK_FAILED.rule, gettext(HOOK_FAILED.message))
+    return Denial("eligibility_check", result.strip())
 
 
-def refusals(identity: Identity, now: datetime | None = None) -> list[Refusal]:
+def denials(identity: Identity, now: datetime | None = None) -> list[Denial]:
     """Every unmet rule for ``identity``; the site's hook runs only when the built-in rules pass."""
-    found = rules.refusals(identity, current_policy(), now or datetime.now(UTC))
+    found = rules.denials(identity, current_policy(), now or datetime.now(UTC))
     if found:
         return found
     hook = _run_hook(identity)
     return [hook] if hook is not None else []
 
 
-def refusal_reason(identity: Identity, now: datetime | None = None) -> str | None:
+def denial_reason(identity: Identity, now: datetime | None = None) -> str | None:
     """The unmet rules in plain words, or None when the identity may sign in."""
-    found = refusals(identity, now)
-    return rules.refusal_message(found) if found else None
+    found = denials(identity, now)
+    return rules.denial_message(found) if found else None
 
 
 def check_access_policy(backend: Any, identity: Identity, **kwargs: Any) -> None:
     """Pipeline step: refuse the login (``LoginRefused``) when a rule is unmet; runs before any user exists."""
-    found = refusals(identity)
+    found = denials(identity)
     if not found:
         return
-    reason = rules.refusal_message(found)
+    reason = rules.denial_message(found)
     codes = ", ".join(refusal.rule for refusal in found)
     logger.warning(
         "login refused for wiki user %s (%s) on %s: %s", identity.sub, identity.username, identity.issuer, codes

@@ -11,6 +11,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from mwsso.protocol.errors import MwssoError
+
 MAX_INT = 2**63 - 1
 MAX_USERNAME = 255  # MediaWiki's $wgMaxNameChars
 MAX_EMAIL = 254  # Django's EmailField
@@ -19,7 +21,7 @@ MAX_EMAIL = 254  # Django's EmailField
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-class InvalidIdentity(Exception):
+class InvalidIdentity(MwssoError):
     """The identify response cannot be trusted; ``reason`` names the failed check."""
 
     def __init__(self, reason: str, message: str) -> None:

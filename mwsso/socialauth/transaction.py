@@ -5,7 +5,7 @@ failure rolls back ("nothing half-written"); only the reads before the first wri
 The transaction begins:
 
 - when an mwsso step is about to write (``begin_writes(backend)``), or a storage write is about to
-  happen through ``mwsso.loginstate.LoginStateStorage`` (social-core's ``social_user`` migrating a
+  happen through ``mwsso.socialauth.loginstate.LoginStateStorage`` (social-core's ``social_user`` migrating a
   legacy association, ``associate_user`` creating one);
 - before any pipeline step not listed in ``DEFERRING_STEPS``: a site's own step, or social-core's
   ``user_details`` / ``load_extra_data``, may write in ways mwsso cannot see, so they run inside

@@ -5,7 +5,7 @@ browser that opens it is refused as such (``CallbackRejected``) before anything 
 the pending sign-in it names is used up whatever follows (a wrong verifier the wiki refuses, an error);
 and what a callback says about an error is told in mwsso's own words, never in the callback's.
 
-The session entries are social-core's (``mwsso.sessions`` names them too): BaseOAuth1's list of
+The session entries are social-core's (``mwsso.socialauth.handshakes`` names them too): BaseOAuth1's list of
 pending request tokens, BaseOAuth2's per-state transactions with their index and nonces.
 """
 
@@ -17,8 +17,8 @@ from urllib.parse import parse_qs
 
 from social_core.exceptions import AuthCanceled, AuthException
 
-from mwsso import oauth1, oauth2
-from mwsso.exceptions import CallbackRejected, WikiRefused, WikiUnavailable
+from mwsso.exceptions import CallbackRejected, LoginWikiUnavailable, WikiRefused
+from mwsso.protocol import oauth1, oauth2
 
 # -- OAuth 1.0a ------------------------------------------------------------------------------
 
@@ -34,7 +34,7 @@ def take_request_token(backend: Any) -> oauth1.TokenPair:
     """The pending request token the callback names, removed from the session so that it is used once.
 
     Whatever the callback then brings (a wrong verifier, a refusal), that handshake is over: the error
-    page keeps the session's change (``mwsso.views.login_error``).
+    page keeps the session's change (``mwsso.views.signin.login_error``).
     """
     pending = pending_request_tokens(backend)
     if not pending:
@@ -104,10 +104,10 @@ def _drop_pending_states(backend: Any) -> int:
 
 
 def failure_for(backend: Any, error: str) -> AuthException:
-    """What a callback's error code (``mwsso.oauth2.callback_error``) means, in mwsso's own words."""
+    """What a callback's error code (``mwsso.protocol.oauth2.callback_error``) means, in mwsso's own words."""
     detail = f"callback: the wiki's redirect carries error={error}"
     if oauth2.is_cancel(error):
         return AuthCanceled(backend, stage="callback")
     if error in ("server_error", "temporarily_unavailable"):
-        return WikiUnavailable(backend, detail, reason=f"callback_{error}", stage="callback")
+        return LoginWikiUnavailable(backend, detail, reason=f"callback_{error}", stage="callback")
     return WikiRefused(backend, detail, wiki_code=error, stage="callback")

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from mwsso import oauth2
+from mwsso.app_settings import app_settings
+from mwsso.backends.client_secret import problem as unusable_secret
 from mwsso.diagnostics.oauth1 import classify as classify_initiate
 from mwsso.exceptions import IdentityRejected, LoginError, WikiRefused
+from mwsso.protocol import oauth2
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -90,10 +91,9 @@ def diagnose(err: Exception, request: HttpRequest) -> Misconfiguration | None:
               "the wiki sends (its $wgCanonicalServer)."),
             {"detail": err.detail},
         )
-    if err.reason == "unusable_client_secret":  # mwsso.client_secret, at the sign-in start
-        from mwsso.client_secret import problem
-
-        return problem()
+    if err.reason == "unusable_client_secret":  # mwsso.backends.client_secret, at the sign-in start
+        found = unusable_secret()
+        return Misconfiguration(*found) if found is not None else None
     cause = err.__cause__
     if not isinstance(err, WikiRefused) or cause is None:
         return None
@@ -102,7 +102,7 @@ def diagnose(err: Exception, request: HttpRequest) -> Misconfiguration | None:
         if kind == "callback":
             return _refused_callback(err, request)
         return _INITIATE.get(kind)
-    if isinstance(cause, oauth2.ProtocolError) and cause.step in ("token", "refresh") and cause.wiki_code == "invalid_client":
+    if isinstance(cause, oauth2.OAuth2Error) and cause.step in ("token", "refresh") and cause.wiki_code == "invalid_client":
         return _refused_oauth2_client()
     return None
 
@@ -134,7 +134,7 @@ def _refused_callback(err: WikiRefused, request: HttpRequest) -> Misconfiguratio
 
 
 def _refused_oauth2_client() -> Misconfiguration:
-    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", ""):
+    if not app_settings.MEDIAWIKI_OAUTH2_SECRET:
         return Misconfiguration(
             _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is empty, so this site signs in as a public client, and the wiki "
               "refuses that client (invalid_client): it is a confidential client."),
@@ -162,4 +162,4 @@ def _sent_callback(backend: Any) -> str:
 
 
 def _is_local_wiki() -> bool:
-    return urlsplit(str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "")).hostname in LOOPBACK
+    return urlsplit(app_settings.MEDIAWIKI_URL).hostname in LOOPBACK

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from posixpath import dirname
 from urllib.parse import urlsplit
 
+from mwsso.protocol.errors import ConfigurationError
+
 ENTRY_POINTS = ("index.php", "api.php", "rest.php", "load.php")
 # The wiki a site signs in with when its settings name none (social-core's and django-allauth's default).
 DEFAULT_WIKI_URL = "https://meta.wikimedia.org/w/index.php"
 
 
-class InvalidWikiURL(ValueError):
+class InvalidWikiURL(ConfigurationError, ValueError):
     """The configured wiki URL is not an absolute http(s) URL."""
 
 

@@ -1,10 +1,10 @@
 """MediaWiki's OAuth 2.0 (Extension:OAuth's rest.php routes) as plain functions (no Django).
 
-Every URL comes from ``mwsso.wikiurls``. Token requests are always form-encoded (REL1_43 and newer
+Every URL comes from ``mwsso.protocol.wikiurls``. Token requests are always form-encoded (REL1_43 and newer
 answer a JSON body with 415). A confidential client authenticates with its secret in the form body;
 a public client sends none at sign-in (PKCE proves it is the same browser) and, since every wiki
 seen refuses a public client's refresh without the secret the wiki shows for it, cannot refresh
-without one. Each step returns parsed values or raises ``ProtocolError``: the wiki was unreachable
+without one. Each step returns parsed values or raises ``OAuth2Error``: the wiki was unreachable
 (``unavailable``), refused with its own ``error`` (``refused``), or answered something the protocol
 does not send (``bad_response``). Nothing here puts a token or secret in a message.
 """
@@ -22,8 +22,9 @@ from urllib.parse import urlencode
 
 import requests
 
-from mwsso.protocol import MAX_CODE, clean, redacting, transport_errors
-from mwsso.wikiurls import wiki_urls
+from mwsso.protocol.common import MAX_CODE, clean, redacting, transport_errors
+from mwsso.protocol.errors import ProtocolError
+from mwsso.protocol.wikiurls import wiki_urls
 
 Step = Literal["token", "refresh", "profile", "callback"]
 
@@ -86,7 +87,7 @@ class TokenSet:
     __str__ = __repr__
 
 
-class ProtocolError(Exception):
+class OAuth2Error(ProtocolError):
     """An OAuth 2.0 step failed; ``kind`` is unavailable, refused or bad_response.
 
     ``wiki_code`` is the wiki's ``error`` (``invalid_request``, ``invalid_client``, ``access_denied``…),
@@ -96,17 +97,9 @@ class ProtocolError(Exception):
     def __init__(
         self, kind: str, step: str, message: str, *, wiki_code: str = "", hint: str = "", http_status: int | None = None
     ) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.step = step
-        self.message = message
-        self.wiki_code = wiki_code
+        super().__init__(kind, step, message, wiki_code=wiki_code)
         self.hint = hint
         self.http_status = http_status
-
-    def __str__(self) -> str:
-        code = f" ({self.wiki_code})" if self.wiki_code else ""
-        return f"{self.step}: {self.kind}{code}: {self.message}"
 
 
 # -- PKCE and the authorize URL ----------------------------------------------------------
@@ -210,7 +203,7 @@ def _token_request(
     headers = {**(kw.pop("headers", None) or {}), "Accept": "application/json"}
     # data= (a dict) is always sent as application/x-www-form-urlencoded: never JSON.
     response = _send(session, "POST", url, step, data=form, headers=headers, **kw)
-    with redacting(ProtocolError, hidden):
+    with redacting(OAuth2Error, hidden):
         return parse_token_answer(response.status_code, response.content, step, hidden)
 
 
@@ -225,18 +218,18 @@ def parse_token_answer(status: int, body: bytes, step: str = "token", hidden: tu
     access = data.get("access_token")
     token_type = data.get("token_type")
     if not _is_token(access):
-        raise ProtocolError("bad_response", step, "the token answer has no access_token", http_status=status)
+        raise OAuth2Error("bad_response", step, "the token answer has no access_token", http_status=status)
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
-        raise ProtocolError("bad_response", step, f"the token type is {token_type!r}, not Bearer", http_status=status)
+        raise OAuth2Error("bad_response", step, f"the token type is {token_type!r}, not Bearer", http_status=status)
     refresh_token = data.get("refresh_token", "")
     if refresh_token in (None, ""):
         refresh_token = ""
     elif not _is_token(refresh_token):
-        raise ProtocolError("bad_response", step, "the token answer's refresh_token is not a token", http_status=status)
+        raise OAuth2Error("bad_response", step, "the token answer's refresh_token is not a token", http_status=status)
     expires_in = data.get("expires_in")
     if expires_in is not None:
         if isinstance(expires_in, bool) or not isinstance(expires_in, int) or not 0 < expires_in < 10**9:
-            raise ProtocolError("bad_response", step, "the token answer's expires_in is not a lifetime", http_status=status)
+            raise OAuth2Error("bad_response", step, "the token answer's expires_in is not a lifetime", http_status=status)
     return TokenSet(access, refresh_token, expires_in, "Bearer")
 
 
@@ -246,7 +239,7 @@ def fetch_profile(session: requests.Session, wiki_url: str, access_token: str, *
     url = wiki_urls(wiki_url).rest_route(PROFILE_ROUTE)
     headers = {**(kw.pop("headers", None) or {}), "Authorization": f"Bearer {access_token}"}
     response = _send(session, "GET", url, "profile", headers=headers, **kw)
-    with redacting(ProtocolError, (access_token,)):
+    with redacting(OAuth2Error, (access_token,)):
         return parse_profile_answer(response.status_code, response.content, (access_token,))
 
 
@@ -260,10 +253,10 @@ def parse_profile_answer(status: int, body: bytes, hidden: tuple[str, ...] = ())
 
 # -- helpers ----------------------------------------------------------------------------
 def _send(session: requests.Session, method: str, url: str, step: str, **kw: Any) -> requests.Response:
-    with transport_errors(ProtocolError, step):
+    with transport_errors(OAuth2Error, step):
         response = session.request(method, url, allow_redirects=False, **kw)
     if response.is_redirect:
-        raise ProtocolError(
+        raise OAuth2Error(
             "bad_response", step, "the wiki redirected the request; set the wiki URL to its own index.php URL",
             http_status=response.status_code,
         )  # fmt: skip
@@ -279,26 +272,26 @@ def _json_object(status: int, body: bytes, step: str) -> dict[str, Any]:
     if isinstance(data, dict):
         return data
     if status >= 500 or status == 429:
-        raise ProtocolError("unavailable", step, f"the wiki answered HTTP {status}", http_status=status)
-    raise ProtocolError("bad_response", step, f"the answer (HTTP {status}, {len(body)} bytes) is not a JSON object", http_status=status)
+        raise OAuth2Error("unavailable", step, f"the wiki answered HTTP {status}", http_status=status)
+    raise OAuth2Error("bad_response", step, f"the answer (HTTP {status}, {len(body)} bytes) is not a JSON object", http_status=status)
 
 
-def _refusal(status: int, data: dict[str, Any], step: str, hidden: tuple[str, ...] = ()) -> ProtocolError:
+def _refusal(status: int, data: dict[str, Any], step: str, hidden: tuple[str, ...] = ()) -> OAuth2Error:
     code = data.get("error") if isinstance(data.get("error"), str) else data.get("errorKey")
     if status >= 500 or status == 429 or not isinstance(code, str) or not code:
         # 1.39's profile answers 500 without an Authorization header; any 5xx is the wiki's trouble.
         kind = "unavailable" if status >= 500 or status == 429 else "bad_response"
-        return ProtocolError(kind, step, f"the wiki answered HTTP {status}", http_status=status)
+        return OAuth2Error(kind, step, f"the wiki answered HTTP {status}", http_status=status)
     message = clean(str(data.get("error_description") or data.get("message") or code), hidden)
     hint = clean(data["hint"], hidden) if isinstance(data.get("hint"), str) else ""
-    return ProtocolError("refused", step, message, wiki_code=clean(code, hidden, MAX_CODE), hint=hint, http_status=status)
+    return OAuth2Error("refused", step, message, wiki_code=clean(code, hidden, MAX_CODE), hint=hint, http_status=status)
 
 
 def _is_token(value: Any) -> bool:
     return isinstance(value, str) and _TOKEN_CHARS.fullmatch(value) is not None
 
 
-def refusal_means_sign_in(error: ProtocolError) -> bool:
+def refusal_means_sign_in(error: OAuth2Error) -> bool:
     """Whether a refused refresh is the wiki's word that this refresh token is gone (expired, revoked, wrong client).
 
     ``invalid_request``/``invalid_grant`` (the refresh token is invalid, expired or revoked) and

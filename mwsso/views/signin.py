@@ -23,9 +23,10 @@ from social_core.exceptions import AuthCanceled, AuthConfigurationError, SocialA
 from social_django import views as social_views
 from social_django.utils import psa
 
-from mwsso import misconfiguration, policy, ratelimit
+from mwsso import policy, ratelimit
 from mwsso.exceptions import LoginError, LoginRefused, SiteBusy
-from mwsso.misconfiguration import Misconfiguration
+from mwsso.views import misconfiguration
+from mwsso.views.misconfiguration import Misconfiguration
 
 logger = logging.getLogger("mwsso.login")
 

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 import jwt
 from jwt.api_jws import PyJWS
 
-from mwsso import claims as read
-from mwsso.claims import InvalidIdentity
-from mwsso.wikiurls import wiki_urls
+from mwsso.protocol import claims as read
+from mwsso.protocol.claims import InvalidIdentity
+from mwsso.protocol.wikiurls import wiki_urls
 
 __all__ = [
     "ALGORITHM",

@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
-from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+from mwsso.protocol.wikiurls import InvalidWikiURL, wiki_urls
 
 BACKEND_PATH = "mwsso.backends.MediaWikiOAuth"
 
@@ -28,8 +28,8 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if not _backend_enabled():
         return []
     errors: list[checks.CheckMessage] = []
-    for name in ("SOCIAL_AUTH_MEDIAWIKI_KEY", "SOCIAL_AUTH_MEDIAWIKI_SECRET"):
-        if not getattr(settings, name, ""):
+    for name, value in (("SOCIAL_AUTH_MEDIAWIKI_KEY", app_settings.MEDIAWIKI_KEY), ("SOCIAL_AUTH_MEDIAWIKI_SECRET", app_settings.MEDIAWIKI_SECRET)):
+        if not value:
             errors.append(
                 checks.Error(
                     _("%(name)s is not set.") % {"name": name},
@@ -37,7 +37,7 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="mwsso.E001",
                 )
             )
-    url = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "https://meta.wikimedia.org/w/index.php")
+    url = app_settings.MEDIAWIKI_URL
     try:
         wiki_urls(url)
         usable = url.split("?", 1)[0].rstrip("/").endswith("/index.php")
@@ -61,7 +61,7 @@ OAUTH2_BACKEND_PATH = "mwsso.backends.MediaWikiOAuth2"
 def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     if OAUTH2_BACKEND_PATH not in getattr(settings, "AUTHENTICATION_BACKENDS", []):
         return []
-    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", ""):
+    if not app_settings.MEDIAWIKI_OAUTH2_KEY:
         return [
             checks.Error(
                 _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY is not set."),
@@ -70,7 +70,7 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
             )
         ]
     from mwsso.backends import oauth2_wiki_url
-    from mwsso.wikiurls import InvalidWikiURL, wiki_urls
+    from mwsso.protocol.wikiurls import InvalidWikiURL, wiki_urls
 
     try:
         wiki_urls(oauth2_wiki_url())
@@ -82,10 +82,10 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 id="mwsso.E051",
             )
         ]
-    from mwsso.client_secret import problem as unusable_secret
+    from mwsso.backends.client_secret import problem as unusable_secret
 
     # Not when mwsso.E053 says the empty secret is surely wrong (a confidential client of the local wiki).
-    if not getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", "") and unusable_secret() is None:
+    if not app_settings.MEDIAWIKI_OAUTH2_SECRET and unusable_secret() is None:
         return [
             checks.Warning(
                 _(
@@ -135,7 +135,7 @@ def _named_apart(url: str) -> tuple[tuple[str, str], ...]:
 @checks.register(checks.Tags.security)
 def check_wiki_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Two configured wikis that mwsso would key alike: one's users would sign in as the other's with the same id."""
-    from mwsso.identity import wiki_key
+    from mwsso.protocol.identity import wiki_key
 
     errors: list[checks.CheckMessage] = []
     for (first, first_url), (second, second_url) in combinations(configured_wikis(), 2):
@@ -283,9 +283,9 @@ def check_callback(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     """"oob" sends the browser to the registered callback, which for the local wiki's consumers is on port 1."""
     if not _backend_enabled():
         return []
-    callback = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_CALLBACK", "oob") or "oob")
-    key = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_KEY", ""))
-    wiki_host = urlsplit(str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or "")).hostname or ""
+    callback = app_settings.MEDIAWIKI_CALLBACK
+    key = app_settings.MEDIAWIKI_KEY
+    wiki_host = urlsplit(app_settings.MEDIAWIKI_URL).hostname or ""
     local_wiki = wiki_host in ("127.0.0.1", "localhost", "::1")
     if callback != "oob" or not local_wiki or key not in LOCAL_WIKI_ANY_PORT_CONSUMERS:
         return []

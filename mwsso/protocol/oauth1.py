@@ -1,7 +1,7 @@
 """MediaWiki's OAuth 1.0a handshake as plain functions (no Django).
 
 Each step takes the shared ``requests.Session`` and returns parsed values or
-raises a ``ProtocolError`` saying what went wrong: the wiki was unreachable,
+raises a ``OAuth1Error`` saying what went wrong: the wiki was unreachable,
 the wiki refused (with its own error key and message), or the wiki answered
 something that is not what the protocol says it sends.
 """
@@ -19,8 +19,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from requests_oauthlib import OAuth1
 
-from mwsso.protocol import MAX_CODE, clean, redacting, transport_errors
-from mwsso.protocol import redact as redact  # re-exported: callers redact with the protocol they speak
+from mwsso.protocol.common import MAX_CODE, clean, redacting, transport_errors
+from mwsso.protocol.common import redact as redact  # re-exported: callers redact with the protocol they speak
+from mwsso.protocol.errors import ProtocolError
 
 Step = Literal["initiate", "token", "identify"]
 
@@ -45,23 +46,12 @@ class TokenPair:
         return f"TokenPair(key={self.key[:6]!r}…)"
 
 
-class ProtocolError(Exception):
-    """A step of the handshake failed; ``kind`` is unavailable, refused or bad_response."""
-
-    def __init__(self, kind: str, step: str, message: str, *, wiki_code: str = "") -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.step = step
-        self.message = message
-        self.wiki_code = wiki_code
-
-    def __str__(self) -> str:
-        code = f" ({self.wiki_code})" if self.wiki_code else ""
-        return f"{self.step}: {self.kind}{code}: {self.message}"
+class OAuth1Error(ProtocolError):
+    """A step of the OAuth 1.0a handshake failed; ``kind`` is unavailable, refused or bad_response."""
 
 
 def _redacted(*hidden: str) -> contextlib.AbstractContextManager[None]:
-    return redacting(ProtocolError, hidden)
+    return redacting(OAuth1Error, hidden)
 
 
 def signing_auth(consumer: Consumer, token: TokenPair | None = None, **extra: Any) -> OAuth1:
@@ -128,27 +118,27 @@ def parse_identify_response(response: requests.Response, hidden: tuple[str, ...]
     if body.startswith("{"):
         raise _refusal(body, "identify", hidden)
     if not re.fullmatch(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*", body):
-        raise ProtocolError("bad_response", "identify", f"the answer is not a JWT ({_describe(response)})")
+        raise OAuth1Error("bad_response", "identify", f"the answer is not a JWT ({_describe(response)})")
     return body
 
 
 def _send(session: requests.Session, method: str, index_url: str, step: str, auth: OAuth1, **kw: Any) -> requests.Response:
     params = special_page_params(step)
-    with transport_errors(ProtocolError, step):
+    with transport_errors(OAuth1Error, step):
         response = session.request(method, index_url, params=params, auth=auth, allow_redirects=False, **kw)
     if response.status_code >= 500 or response.status_code == 429:
-        raise ProtocolError("unavailable", step, f"the wiki answered HTTP {response.status_code}")
+        raise OAuth1Error("unavailable", step, f"the wiki answered HTTP {response.status_code}")
     if response.is_redirect:
         # A signed request cannot follow a redirect (the signature covers the URL): say where to point instead.
         target = urlsplit(response.headers.get("Location", ""))
         where = f"{target.scheme}://{target.netloc}{target.path}" if target.netloc else "another address"
-        raise ProtocolError(
+        raise OAuth1Error(
             "bad_response",
             step,
             f"the wiki redirected to {where}; set SOCIAL_AUTH_MEDIAWIKI_URL to the wiki's own index.php URL",
         )
     if response.status_code != 200:
-        raise ProtocolError("bad_response", step, f"the wiki answered HTTP {response.status_code}")
+        raise OAuth1Error("bad_response", step, f"the wiki answered HTTP {response.status_code}")
     return response
 
 
@@ -156,7 +146,7 @@ def _text(response: requests.Response, step: str) -> str:
     try:
         return response.content.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ProtocolError("bad_response", step, "the answer is not UTF-8 text") from err
+        raise OAuth1Error("bad_response", step, "the answer is not UTF-8 text") from err
 
 
 def parse_token_response(response: requests.Response, step: str, hidden: tuple[str, ...] = ()) -> TokenPair:
@@ -169,18 +159,18 @@ def parse_token_response(response: requests.Response, step: str, hidden: tuple[s
         try:
             data = json.loads(body)
         except (ValueError, RecursionError) as err:  # RecursionError: nesting deeper than the parser goes
-            raise ProtocolError("bad_response", step, f"the answer is not valid JSON ({_describe(response)})") from err
+            raise OAuth1Error("bad_response", step, f"the answer is not valid JSON ({_describe(response)})") from err
         if isinstance(data, dict) and "error" in data:
             raise _refusal(body, step, hidden)
         key, secret = (data.get("key"), data.get("secret")) if isinstance(data, dict) else (None, None)
     elif body.startswith("Error:"):
-        raise ProtocolError("refused", step, clean(body[len("Error:") :], hidden))
+        raise OAuth1Error("refused", step, clean(body[len("Error:") :], hidden))
     else:
         fields = parse_qs(body, keep_blank_values=False)
         key = (fields.get("oauth_token") or [None])[0]
         secret = (fields.get("oauth_token_secret") or [None])[0]
     if not _is_token(key) or not _is_token(secret):
-        raise ProtocolError("bad_response", step, f"the answer has no token ({_describe(response)})")
+        raise OAuth1Error("bad_response", step, f"the answer has no token ({_describe(response)})")
     return TokenPair(key, secret)
 
 
@@ -188,15 +178,15 @@ def _is_token(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._~\-]{1,255}", value) is not None
 
 
-def _refusal(body: str, step: str, hidden: tuple[str, ...] = ()) -> ProtocolError:
+def _refusal(body: str, step: str, hidden: tuple[str, ...] = ()) -> OAuth1Error:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
-        return ProtocolError("bad_response", step, "the answer is not valid JSON")
+        return OAuth1Error("bad_response", step, "the answer is not valid JSON")
     if not isinstance(data, dict) or not isinstance(data.get("error"), str):
-        return ProtocolError("bad_response", step, "the answer is JSON without an error or a token")
+        return OAuth1Error("bad_response", step, "the answer is JSON without an error or a token")
     message = clean(str(data.get("message") or data["error"]), hidden)
-    return ProtocolError("refused", step, message, wiki_code=clean(data["error"], hidden, MAX_CODE))
+    return OAuth1Error("refused", step, message, wiki_code=clean(data["error"], hidden, MAX_CODE))
 
 
 def _describe(response: requests.Response) -> str:

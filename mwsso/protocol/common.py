@@ -1,6 +1,6 @@
-"""What ``mwsso.oauth1`` and ``mwsso.oauth2`` share: the wiki's words made safe to show, and a request that got no answer.
+"""What ``mwsso.protocol.oauth1`` and ``mwsso.protocol.oauth2`` share: the wiki's words made safe to show, and a request that got no answer.
 
-Pure (no Django). ``transport_errors`` raises the calling protocol's own ``ProtocolError`` class.
+Pure (no Django). ``transport_errors`` raises the calling protocol's own ``ProtocolError`` subclass (``mwsso.protocol.errors``).
 
 Wiki text on its way to a page, a log, an exception or a terminal: the secrets are redacted from the
 raw text first (plain, percent-encoded and HTML-escaped, and a secret's start that a cut left at the
@@ -92,7 +92,7 @@ def _cut(text: str, limit: int) -> str:
 
 @contextlib.contextmanager
 def redacting(error: type[Exception], hidden: Iterable[str]) -> Iterator[None]:
-    """An ``error`` (a protocol's ``ProtocolError``) raised inside, with ``hidden`` redacted from every text it carries.
+    """An ``error`` (a protocol's ``ProtocolError`` subclass) raised inside, with ``hidden`` redacted from every text it carries.
 
     The last line of defence: a message built from the wiki's answer (a repr of an odd value) may hold a secret.
     """

@@ -57,7 +57,7 @@ class _SocialAuthWithState:
     def __getattr__(self, name: str) -> Any:
         return getattr(UserSocialAuth, name)
 
-    # The storage's writes begin the sign-in's transaction first (mwsso.logintx).
+    # The storage's writes begin the sign-in's transaction first (mwsso.socialauth.transaction).
     def create_social_auth(self, *args: Any, **kwargs: Any) -> Any:
         self.writes.begin()
         return UserSocialAuth.create_social_auth(*args, **kwargs)

@@ -2,7 +2,7 @@
 
 No settings or models here (only Django's gettext, so that a refusal reads in
 the person's language): each rule takes the identity, its threshold and (for the age
-rule) the clock as arguments, and returns a ``Refusal`` or None, so every rule
+rule) the clock as arguments, and returns a ``Denial`` or None, so every rule
 can be tested alone with a fake clock. ``mwsso.policy`` reads the settings and
 runs these inside the social-auth pipeline.
 """
@@ -17,13 +17,13 @@ from urllib.parse import urlsplit
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mwsso.identity import Identity
+from mwsso.protocol.identity import Identity
 
 BLOCKED_USERS_CHOICES = ("deny", "allow")
 
 
 @dataclass(frozen=True)
-class Refusal:
+class Denial:
     """One unmet rule: ``rule`` is a stable code (for logs and tests), ``message`` is for the person."""
 
     rule: str
@@ -50,13 +50,13 @@ def _days(count: int) -> str:
     return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
 
 
-def blocked(identity: Identity, blocked_users: str = "deny") -> Refusal | None:
+def blocked(identity: Identity, blocked_users: str = "deny") -> Denial | None:
     if identity.blocked and blocked_users != "allow":
-        return Refusal("blocked", _("Your account is blocked on %(wiki)s.") % {"wiki": wiki_name(identity.issuer)})
+        return Denial("blocked", _("Your account is blocked on %(wiki)s.") % {"wiki": wiki_name(identity.issuer)})
     return None
 
 
-def min_editcount(identity: Identity, minimum: int) -> Refusal | None:
+def min_editcount(identity: Identity, minimum: int) -> Denial | None:
     if identity.editcount >= minimum:
         return None
     message = ngettext(
@@ -64,12 +64,12 @@ def min_editcount(identity: Identity, minimum: int) -> Refusal | None:
         "You need at least %(minimum)d edits on %(wiki)s; you have %(count)d.",
         minimum,
     )
-    return Refusal(
+    return Denial(
         "min_editcount", message % {"minimum": minimum, "wiki": wiki_name(identity.issuer), "count": identity.editcount}
     )
 
 
-def min_account_age(identity: Identity, days: int, now: datetime) -> Refusal | None:
+def min_account_age(identity: Identity, days: int, now: datetime) -> Denial | None:
     # Accounts older than 2005 have no registration date: they are as old as accounts get.
     if days <= 0 or identity.registered is None:
         return None
@@ -79,28 +79,28 @@ def min_account_age(identity: Identity, days: int, now: datetime) -> Refusal | N
     whole_days = max(age.days, 0)
     current = _("less than a day") if whole_days == 0 else _days(whole_days)
     message = _("Your account on %(wiki)s must be at least %(required)s old; it is %(current)s old.")
-    return Refusal(
+    return Denial(
         "min_account_age", message % {"wiki": wiki_name(identity.issuer), "required": _days(days), "current": current}
     )
 
 
-def confirmed_email(identity: Identity, required: bool) -> Refusal | None:
+def confirmed_email(identity: Identity, required: bool) -> Denial | None:
     if not required or identity.confirmed_email:
         return None
     message = _("You need a confirmed email address on %(wiki)s (set one in your preferences there and confirm it).")
-    return Refusal("confirmed_email", message % {"wiki": wiki_name(identity.issuer)})
+    return Denial("confirmed_email", message % {"wiki": wiki_name(identity.issuer)})
 
 
-def required_grants(identity: Identity, grants: Iterable[str]) -> Refusal | None:
+def required_grants(identity: Identity, grants: Iterable[str]) -> Denial | None:
     # A wiki too old to list grants in identify lists none: the rule then refuses (fail closed).
     missing = [grant for grant in grants if grant not in identity.grants]
     if not missing:
         return None
     message = _("This site needs permissions you have not granted it on %(wiki)s: %(grants)s.")
-    return Refusal("required_grants", message % {"wiki": wiki_name(identity.issuer), "grants": ", ".join(missing)})
+    return Denial("required_grants", message % {"wiki": wiki_name(identity.issuer), "grants": ", ".join(missing)})
 
 
-def refusals(identity: Identity, policy: Policy, now: datetime) -> list[Refusal]:
+def denials(identity: Identity, policy: Policy, now: datetime) -> list[Denial]:
     """Every unmet built-in rule, in a fixed order; empty when the identity may sign in.
 
     A block is reported alone: the other rules do not matter while it lasts.
@@ -117,6 +117,6 @@ def refusals(identity: Identity, policy: Policy, now: datetime) -> list[Refusal]
     return [refusal for refusal in found if refusal is not None]
 
 
-def refusal_message(found: Iterable[Refusal]) -> str:
-    """The refusals as one text for the error page (each message is a full sentence)."""
+def denial_message(found: Iterable[Denial]) -> str:
+    """The denials as one text for the error page (each message is a full sentence)."""
     return " ".join(refusal.message for refusal in found)

@@ -4,7 +4,7 @@ Only the wiki's statement that the grant is gone, or that the user may not use i
 about the token. "Invalid signature", "Expired timestamp" and "Nonce already used" are not:
 a wrong consumer secret, a URL that is not the wiki's own ($wgServer host, script path), a
 server clock off by minutes or a signing bug of ours give the same answer for every token.
-Those are ``AMBIGUOUS`` and must be told apart (``mwsso.sitecheck``) before a token is blamed.
+Those are ``AMBIGUOUS`` and must be told apart (``mwsso.site_probe``) before a token is blamed.
 """
 
 from __future__ import annotations

@@ -18,37 +18,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 from mwsso import local_wiki
+from mwsso.app_settings import app_settings
 from mwsso.exceptions import LoginError
-from mwsso.misconfiguration import Misconfiguration
 
-OAUTH2_BACKEND_PATH = "mwsso.backends.MediaWikiOAuth2"
+#: What is wrong, as the misconfiguration page and check mwsso.E053 say it: (problem, fix, parameters).
+Problem = tuple[Any, Any, dict[str, Any]]
+
 REASON = "unusable_client_secret"
 _FIX = _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client application secret shown at registration, "
          "exactly, without spaces.")
 
 
-def problem() -> Misconfiguration | None:
+def problem() -> Problem | None:
     """What is wrong with ``SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET`` for sure, or None."""
-    secret = getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", "") or ""
-    client_id = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", "") or "")
-    if not isinstance(secret, str):
-        return None  # E050's and the wiki's to say; not a string is not this check's case
+    secret = app_settings.MEDIAWIKI_OAUTH2_SECRET
+    client_id = app_settings.MEDIAWIKI_OAUTH2_KEY
     if secret and not secret.strip():
-        return Misconfiguration(_("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is blank (white space only)."), _FIX)
+        return (_("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is blank (white space only)."), _FIX, {})
     if secret != secret.strip():
-        return Misconfiguration(
-            _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET starts or ends with white space, which no client secret has."), _FIX
+        return (
+            _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET starts or ends with white space, which no client secret has."),
+            _FIX,
+            {},
         )
-    wiki_url = str(getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL", "") or "") or str(
-        getattr(settings, "SOCIAL_AUTH_MEDIAWIKI_URL", "") or ""
-    )
+    wiki_url = app_settings.MEDIAWIKI_OAUTH2_URL
     if not secret and client_id in local_wiki.CONFIDENTIAL_OAUTH2_CLIENTS and local_wiki.is_local(wiki_url):
-        return Misconfiguration(
+        return (
             _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is empty, but the local wiki's client %(client_id)s is confidential: "
               "the wiki would refuse the sign-in after the consent page."),
             _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to that client's secret (docs/devwiki.md lists it; the README's "
@@ -64,15 +62,3 @@ def refuse_unusable_secret(backend: Any) -> None:
     if found is not None:
         # The log line gets the problem in English from the error page's handler (never the secret itself).
         raise LoginError(backend, "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET cannot be right", reason=REASON, stage="begin")
-
-
-@checks.register(checks.Tags.security)
-def check_oauth2_secret(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """mwsso.E053: the OAuth 2.0 client secret cannot be right (blank, padded, or missing for a confidential client)."""
-    if OAUTH2_BACKEND_PATH not in getattr(settings, "AUTHENTICATION_BACKENDS", []):
-        return []
-    found = problem()
-    if found is None:
-        return []
-    text, fix = found.describe()
-    return [checks.Error(text, hint=fix, id="mwsso.E053")]

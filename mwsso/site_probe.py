@@ -17,11 +17,12 @@ import threading
 import time
 from dataclasses import dataclass
 
-from mwsso import http, oauth1
+from mwsso import http
 from mwsso.app_settings import app_settings
-from mwsso.refusals import is_clock_refusal
+from mwsso.protocol import oauth1
+from mwsso.protocol.grants import is_clock_refusal
 
-logger = logging.getLogger("mwsso.sitecheck")
+logger = logging.getLogger("mwsso.sitecheck")  # the logger keeps its name: sites configure it
 
 CAUSE_SIGNATURE = "signature"
 CAUSE_CLOCK = "clock"
@@ -61,12 +62,12 @@ def probe(index_url: str, consumer: oauth1.Consumer) -> SiteCheck:
     """Sign Special:OAuth/initiate (``oob``) with the consumer alone and read the answer (no cache)."""
     try:
         oauth1.initiate(http.get_session(), index_url, consumer, "oob", **http.request_options())
-    except oauth1.ProtocolError as err:
+    except oauth1.OAuth1Error as err:
         return _diagnose(index_url, consumer.key, err)
     return SiteCheck(ok=True)
 
 
-def _diagnose(index_url: str, consumer_key: str, err: oauth1.ProtocolError) -> SiteCheck:
+def _diagnose(index_url: str, consumer_key: str, err: oauth1.OAuth1Error) -> SiteCheck:
     # err.message is already scrubbed of the consumer secret (oauth1._redacted).
     text = f"{err.wiki_code}: {err.message}" if err.wiki_code else err.message
     if err.kind == "unavailable":
