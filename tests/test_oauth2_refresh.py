@@ -254,12 +254,15 @@ def _processes_call(o2wiki: DevWiki, tmp_path: Path, via: str) -> list[dict]:
     return _calls_at_once(user_id, env)
 
 
-def _stored_by_a_worker(o2wiki: DevWiki, env: dict[str, str], via: str, client: tuple[str, str] = CONFIDENTIAL) -> int:
-    """Alice's expired token stored by a worker process in its own database (``env``'s); her user id."""
+def _stored_by_a_worker(
+    o2wiki: DevWiki, env: dict[str, str], via: str, client: tuple[str, str] = CONFIDENTIAL, others: tuple[str, ...] = ()
+) -> int:
+    """Alice's expired token (and ``others``' tokens) stored by a worker process in its own database (``env``'s); her user id."""
     pair = issue(o2wiki, client)
     args = {
         "username": "Alice", "wiki": o2wiki.server_url, "wiki_url": f"{via}/w/index.php", "client_id": client[0],
         "expires_in": -10, "access_token": pair["access_token"], "refresh_token": pair["refresh_token"],
+        "others": list(others),
     }  # fmt: skip
     setup = _worker("setup", args, env)
     out, err = setup.communicate(timeout=120)

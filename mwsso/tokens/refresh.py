@@ -70,6 +70,9 @@ UNBOUNDED_CLAIM = 300.0
 FIRST_POLL = 0.01
 LAST_POLL = 0.1
 
+# How a waiting worker pauses (a module attribute, so tests can count the pauses).
+_sleep = time.sleep
+
 _RELEASED = {"refresh_claim": "", "refresh_claimed_until": None}
 
 
@@ -152,7 +155,7 @@ def refresh_token(token: AccessToken, *, seen_fingerprint: str | None = None, fo
                 "mwsso-refresh-busy",
                 f"refresh: another worker's refresh of access token {current.fingerprint} did not finish in {lasts:.0f} s",
             )
-        time.sleep(pause)
+        _sleep(pause)
         pause = min(pause * 2, LAST_POLL)
 
 
