@@ -52,7 +52,7 @@ def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
             status=token.status,
         )
     if token_refresh.needs_refresh(token):
-        # OAuth 2.0: the access token expires within MWSSO_REFRESH_MARGIN; refresh it (once, under a lock) first.
+        # OAuth 2.0: the access token expires within MWSSO_REFRESH_MARGIN; refresh it (once across workers: mwsso.tokens.refresh) first.
         token = token_refresh.refresh_token(token)
     return Client(target.api_url, tokens.signer_for(token), token=token, **client_kw)
 
