@@ -58,26 +58,56 @@ def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
 
 
 # The user's tokens, the wiki of their latest sign-in first (its identity was refreshed last), then the newest:
-# one query on the (user, wiki) unique indexes of both tables. Raw SQL, built once per database vendor: this
-# runs before every API call, and compiling the same ORM query (a correlated subquery, NULLS LAST) each time
-# cost more CPU than the call itself. NULLs last is spelled out: MariaDB and MySQL have no NULLS LAST.
-_TOKENS_SQL: dict[str, str] = {}
+# one query on the (user, wiki) unique indexes of both tables. This runs before every API call, and compiling
+# an ORM query (a correlated subquery, NULLS LAST) or even a RawQuerySet's column mapping cost several times
+# the query itself; so the SQL, the field names and the database's value converters are prepared once per
+# database alias, and each row becomes a model instance as Django's own compiler makes one (``from_db``).
+# NULLs last is spelled out: MariaDB and MySQL have no NULLS LAST.
+_Prepared = tuple[str, list[str], list[tuple[int, list[Any], Any]]]
+_PREPARED: dict[str, _Prepared] = {}
+
+
+def _prepare(using: str) -> _Prepared:
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    fields = AccessToken._meta.concrete_fields
+    token, identity = quote(AccessToken._meta.db_table), quote(WikiIdentity._meta.db_table)
+    columns = ", ".join(f"t.{quote(field.column)}" for field in fields)
+    # Only the models' own table and column names are formatted in (quoted); the user's pk is a parameter.
+    sql = (
+        f"SELECT {columns} FROM {token} t LEFT OUTER JOIN {identity} i ON i.user_id = t.user_id AND i.wiki = t.wiki "  # noqa: S608
+        "WHERE t.user_id = %s "
+        "ORDER BY CASE WHEN i.refreshed_at IS NULL THEN 1 ELSE 0 END, i.refreshed_at DESC, t.created DESC, t.id DESC"
+    )
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(AccessToken._meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            converters.append((index, found, column))
+    return sql, [field.attname for field in fields], converters
 
 
 def _stored_tokens(user_pk: Any) -> list[AccessToken]:
     using = router.db_for_read(AccessToken)
-    vendor = connections[using].vendor
-    sql = _TOKENS_SQL.get(vendor)
-    if sql is None:
-        quote = connections[using].ops.quote_name
-        token, identity = quote(AccessToken._meta.db_table), quote(WikiIdentity._meta.db_table)
-        # Only the two models' own table names are formatted in (quoted); the user's pk is a parameter.
-        sql = _TOKENS_SQL[vendor] = (
-            f"SELECT t.* FROM {token} t LEFT OUTER JOIN {identity} i ON i.user_id = t.user_id AND i.wiki = t.wiki "  # noqa: S608
-            "WHERE t.user_id = %s "
-            "ORDER BY CASE WHEN i.refreshed_at IS NULL THEN 1 ELSE 0 END, i.refreshed_at DESC, t.created DESC, t.id DESC"
-        )
-    return list(AccessToken.objects.db_manager(using).raw(sql, [user_pk]))
+    prepared = _PREPARED.get(using)
+    if prepared is None:
+        prepared = _PREPARED[using] = _prepare(using)
+    sql, names, converters = prepared
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_pk])
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        values = list(row)
+        for index, functions, column in converters:
+            value = values[index]
+            for function in functions:
+                value = function(value, column, connection)
+            values[index] = value
+        found.append(AccessToken.from_db(using, names, values))
+    return found
 
 
 def _endpoints(token: AccessToken) -> list[wikis.Endpoint]:
