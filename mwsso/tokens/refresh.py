@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import router
+from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
@@ -72,6 +75,12 @@ LAST_POLL = 0.1
 
 # How a waiting worker pauses (a module attribute, so tests can count the pauses).
 _sleep = time.sleep
+
+# SQLite has one writer at a time. Threads of one process that wait for it in SQLite's busy handler sleep
+# 1 to 100 ms between tries, so 64 refreshes at once spend seconds asleep while the database is idle; taking
+# this lock around the claim's and the answer's short UPDATEs (never around a call to the wiki) lets them
+# hand over at once. Other processes still meet SQLite's own lock.
+_sqlite_writer = threading.Lock()
 
 _RELEASED = {"refresh_claim": "", "refresh_claimed_until": None}
 
@@ -159,6 +168,15 @@ def refresh_token(token: AccessToken, *, seen_fingerprint: str | None = None, fo
         pause = min(pause * 2, LAST_POLL)
 
 
+@contextmanager
+def _one_writer(using: str) -> Iterator[None]:
+    if connections[using].vendor != "sqlite":
+        yield
+        return
+    with _sqlite_writer:
+        yield
+
+
 def _claimed(token: AccessToken) -> bool:
     """Whether another worker's claim on the row is still running (an expired one is a crashed worker's)."""
     until = token.refresh_claimed_until
@@ -171,7 +189,8 @@ def _claim(token: AccessToken, seen: str, mine: str, lasts: float, using: str) -
     free = Q(refresh_claim="") | Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lte=now)
     rows = AccessToken.objects.using(using).filter(free, pk=token.pk, fingerprint=seen, status__in=USABLE_STATUSES)
     until = now + timedelta(seconds=lasts)
-    won = rows.update(refresh_claim=mine, refresh_claimed_until=until) == 1
+    with _one_writer(using):
+        won = rows.update(refresh_claim=mine, refresh_claimed_until=until) == 1
     if won:
         token.refresh_claim, token.refresh_claimed_until = mine, until
     return won
@@ -179,7 +198,8 @@ def _claim(token: AccessToken, seen: str, mine: str, lasts: float, using: str) -
 
 def _release(token: AccessToken, mine: str, using: str) -> None:
     """Give the claim up (only this worker's own: an expired one another worker took over is theirs)."""
-    AccessToken.objects.using(using).filter(pk=token.pk, refresh_claim=mine).update(**_RELEASED)
+    with _one_writer(using):
+        AccessToken.objects.using(using).filter(pk=token.pk, refresh_claim=mine).update(**_RELEASED)
     token.refresh_claim, token.refresh_claimed_until = "", None
 
 
@@ -246,7 +266,9 @@ def _store(token: AccessToken, fresh: oauth2.TokenSet, seen: str, mine: str, usi
         **_RELEASED,
     }
     rows = AccessToken.objects.using(using).filter(pk=token.pk, fingerprint=seen, refresh_claim=mine)
-    if rows.update(**values) != 1:
+    with _one_writer(using):
+        written = rows.update(**values) == 1
+    if not written:
         return False
     for name, value in values.items():
         setattr(token, name, value)
