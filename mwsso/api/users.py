@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.db import connections, router
@@ -113,11 +114,17 @@ def _stored_tokens(user_pk: Any) -> list[AccessToken]:
 def _endpoints(token: AccessToken) -> list[wikis.Endpoint]:
     """The token's wiki as the site reaches it (its index.php URL) and as the wiki names itself (its server)."""
     try:
-        found = [wikis.home_endpoint(token.wiki_url)]
+        return list(_endpoints_of(token.wiki_url, token.wiki))
     except wikis.InvalidWiki as err:
         raise TokenUnusable("mwsso-bad-wiki-url", f"access token {token.fingerprint} has no usable wiki URL") from err
+
+
+@lru_cache(maxsize=1024)
+def _endpoints_of(wiki_url: str, wiki: str) -> tuple[wikis.Endpoint, ...]:
+    # Pure parsing of two strings (the same few per site), done before every API call: kept per process.
+    found = [wikis.home_endpoint(wiki_url)]
     try:
-        found.append(wikis.resolve(token.wiki, token.wiki_url))
+        found.append(wikis.resolve(wiki, wiki_url))
     except wikis.InvalidWiki:
         pass
-    return found
+    return tuple(found)
