@@ -236,8 +236,8 @@ def run_oauth2_api(meter: Meter, count: int, style: str) -> dict[str, Any]:
 
 
 def run_oauth2_refresh(meter: Meter, count: int, style: str) -> dict[str, Any]:
-    """One refresh of an expired access token: mwsso's locked refresh (read under lock, token request, write)
-    vs a plain token request with requests (nothing stored, nothing locked)."""
+    """One refresh of an expired access token: mwsso's claimed refresh (read, claim, token request, write)
+    vs a plain token request with requests (nothing stored, nothing claimed)."""
     from datetime import timedelta
 
     import requests

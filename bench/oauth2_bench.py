@@ -1,7 +1,7 @@
 """OAuth 2.0 benchmark: Action API calls with a bearer token, and what one refresh costs, against the local wiki.
 
 Reports bearer calls per second and latency, then the cost of refreshing an expired access
-token on the next call (the locked read, the token request, the write): milliseconds, database
+token on the next call (the read, the committed claim, the token request, the write): milliseconds, database
 queries and round trips to the wiki, measured over ``--refreshes`` refreshes.
 
     .venv/bin/python bench/oauth2_bench.py [--calls 500] [--refreshes 20] [--database-url postgres://...]
@@ -66,7 +66,7 @@ def main() -> None:
     print(f"database queries    : {queries} for for_user() and {args.calls} calls")
     print(f"TCP connections     : {connections} for {args.calls} calls")
     print(f"refresh             : {latency(refresh_times)} over {args.refreshes} refreshes")
-    print(f"refresh queries     : {refresh_queries / args.refreshes:.1f} per refresh ({connection.vendor}, lock included)")
+    print(f"refresh queries     : {refresh_queries / args.refreshes:.1f} per refresh ({connection.vendor}, claim included)")
     print(f"refresh round trips : {round_trips / args.refreshes:.1f} token request(s) per refresh")
 
 

@@ -42,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "USER_AGENT": DEFAULT_USER_AGENT,
     "HTTP_TIMEOUT": 10.0,
     "HTTP_DEADLINE": None,
-    "HTTP_POOL_SIZE": 10,
+    "HTTP_POOL_SIZE": 64,
     # Login
     "AUTHORIZE_PAGE": "authorize",
     "JWT_LEEWAY": 10,
@@ -158,7 +158,12 @@ class AppSettings:
 
     @property
     def HTTP_POOL_SIZE(self) -> int:
-        """Keep-alive connections kept per wiki host by the process-wide HTTP session."""
+        """Keep-alive connections kept per wiki host by the process-wide HTTP session.
+
+        At least the number of threads that call one wiki at once (a threaded server's threads, ``verify``'s
+        concurrency): a thread that finds the pool empty opens a new connection (a TCP and TLS handshake) and,
+        the pool being full when it is done, closes it again.
+        """
         return int(_get("HTTP_POOL_SIZE"))
 
     @property

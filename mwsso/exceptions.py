@@ -221,3 +221,27 @@ class BadResponse(APIError):
     """The wiki answered, but not with the Action API's JSON (a proxy error page, a redirect, garbage)."""
 
     user_message = _("The wiki sent an answer that could not be understood.")
+
+
+class SignatureRejected(APIError):
+    """The wiki refused the request's signature for a reason that is not the token's fault (clock skew, nonce reuse).
+
+    The token is left as it is: a server with a wrong clock must not invalidate every user's token.
+    """
+
+    user_message = _("The request to the wiki could not be authenticated; please try again.")
+
+
+class SiteMisconfigured(SignatureRejected):
+    """The wiki refuses this site's own consumer-signed request too: the site's set-up is wrong, not a token.
+
+    ``cause`` is ``signature`` (consumer secret, or a wiki URL that is not the wiki's ``$wgServer`` host or
+    script path), ``clock``, ``consumer`` (unknown or unapproved consumer), ``url`` or ``refused``; ``info``
+    names what to check and never holds a secret. Every stored token is left as it is.
+    """
+
+    user_message = _("The site cannot reach the wiki as configured right now. Please try again later.")
+
+    def __init__(self, code: str, info: str = "", *, cause: str = "", http_status: int | None = None) -> None:
+        super().__init__(code, info, http_status=http_status)
+        self.cause = cause

@@ -25,7 +25,9 @@ class WikiIdentity(models.Model):
     """The latest identity a wiki vouched for, refreshed at every login (see ``mwsso.identity_for``)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wiki_identities")
-    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's server and script path (mwsso.protocol.identity.wiki_key)."))
+    wiki = models.CharField(
+        _("wiki"), max_length=255, help_text=_("The wiki's server and script path (mwsso.protocol.identity.wiki_key).")
+    )
     sub = models.CharField(_("central user id"), max_length=64)
     username = models.CharField(_("wiki username"), max_length=255, db_index=True)
     editcount = models.PositiveBigIntegerField(_("edit count"), default=0)
@@ -90,7 +92,9 @@ class AccessToken(models.Model):
         ERROR = "error", _("could not be checked")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wiki_tokens")
-    wiki = models.CharField(_("wiki"), max_length=255, help_text=_("The wiki's server and script path (mwsso.protocol.identity.wiki_key)."))
+    wiki = models.CharField(
+        _("wiki"), max_length=255, help_text=_("The wiki's server and script path (mwsso.protocol.identity.wiki_key).")
+    )
     wiki_url = models.URLField(_("wiki index.php URL"), max_length=500)
     consumer_key = models.CharField(_("consumer key"), max_length=64)
     oauth_version = models.PositiveSmallIntegerField(_("OAuth version"), default=1, choices=[(1, "1.0a"), (2, "2.0")])
@@ -105,9 +109,17 @@ class AccessToken(models.Model):
     last_used = models.DateTimeField(_("last used"), null=True, blank=True)
     last_verified = models.DateTimeField(_("last verified"), null=True, blank=True)
     expires_at = models.DateTimeField(
-        _("expires at"), null=True, blank=True, help_text=_("When the OAuth 2.0 access token expires (none for OAuth 1.0a).")
+        _("expires at"),
+        null=True,
+        blank=True,
+        help_text=_("When the OAuth 2.0 access token expires (none for OAuth 1.0a)."),
     )
     refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+    # A refresh in flight (mwsso.tokens.refresh): which worker claimed the row, and until when. The claim is
+    # committed before the call to the wiki, so no lock or transaction is held while the wiki answers; a
+    # crashed worker's claim simply expires.
+    refresh_claim = models.CharField(_("refresh claim"), max_length=32, blank=True, default="", editable=False)
+    refresh_claimed_until = models.DateTimeField(_("refresh claimed until"), null=True, blank=True, editable=False)
 
     # Every field holding ciphertext (written by ``credential_fields``): key rotation re-encrypts each of them.
     # The OAuth 2.0 refresh token is encrypted together with its access token, in ``encrypted``.

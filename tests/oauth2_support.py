@@ -154,6 +154,8 @@ class FaultyProxy:
                 pass
 
         class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # many callers at once (the concurrency tests, bench/refresh_scale.py)
+
             def handle_error(self, request: Any, client_address: Any) -> None:
                 pass  # a client that gave up waiting (the timeout tests) is expected
 

@@ -35,6 +35,13 @@ def main() -> None:
             expires_at=timezone.now() + timedelta(seconds=args["expires_in"]),
             **AccessToken.credential_fields(args["access_token"], "", refresh_token=args["refresh_token"]),
         )  # fmt: skip
+        for name in args.get("others", []):
+            # Other users' tokens (never sent to the wiki): rows for other writes to touch meanwhile.
+            other = get_user_model().objects.create_user(name)
+            AccessToken.objects.create(
+                user=other, wiki=args["wiki"], wiki_url=args["wiki_url"], consumer_key=args["client_id"], oauth_version=2,
+                **AccessToken.credential_fields(f"unused-{name}", "", refresh_token=f"unused-refresh-{name}"),
+            )  # fmt: skip
         print(json.dumps({"user_id": user.pk}))
         return
     user = get_user_model().objects.get(pk=args["user_id"])

@@ -117,10 +117,11 @@ def test_an_oauth2_refresh_ends_by_the_deadline_and_holds_no_lock(short_deadline
         api.for_user(user)
     assert timer.seconds < BOUND
     assert [seen.step for seen in short_deadline.seen] == [""]
-    # The row lock taken for the refresh went with its transaction: another worker gets it at once.
+    # No row lock was held, and the refresh's claim went with its failure: another worker may refresh at once.
     with transaction.atomic():
         locked = AccessToken.objects.select_for_update(nowait=connection.features.has_select_for_update_nowait)
-        assert locked.get(pk=token.pk).status == AccessToken.Status.VALID
+        row = locked.get(pk=token.pk)
+        assert row.status == AccessToken.Status.VALID and (row.refresh_claim, row.refresh_claimed_until) == ("", None)
 
 
 def test_a_slow_but_whole_answer_within_the_deadline_still_works(hostile, settings, site_client):

@@ -50,6 +50,8 @@ def touch(token: AccessToken) -> None:
     """
     now = timezone.now()
     cutoff = now - timedelta(seconds=app_settings.LAST_USED_INTERVAL)
+    if token.status != AccessToken.Status.ERROR and token.last_used is not None and token.last_used >= cutoff:
+        return  # almost every call: nothing to write, and no query built (this runs after every API call)
     rows = AccessToken.objects.filter(pk=token.pk)
     if token.status == AccessToken.Status.ERROR:
         # The last check of this token failed (the wiki was down); this call just proved it works.

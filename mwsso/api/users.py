@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from django.db.models import F, OuterRef, Subquery
+from django.db import connections, router
 
 from mwsso.api import tokens, wikis
 from mwsso.api.client import Client
@@ -27,13 +28,7 @@ def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
     """
     if user is None or not getattr(user, "is_authenticated", False):
         raise NoToken("mwsso-no-token", "anonymous users have no access token")
-    # The wiki of the user's latest sign-in first (its identity was refreshed last).
-    last_login = WikiIdentity.objects.filter(user=OuterRef("user"), wiki=OuterRef("wiki")).values("refreshed_at")[:1]
-    stored = list(
-        AccessToken.objects.filter(user=user)
-        .annotate(last_login=Subquery(last_login))
-        .order_by(F("last_login").desc(nulls_last=True), "-created")
-    )
+    stored = _stored_tokens(user.pk)
     if not stored:
         raise NoToken("mwsso-no-token", f"user {user.pk} has no wiki access token")
     token = stored[0]
@@ -58,19 +53,78 @@ def for_user(user: Any, wiki: str | None = None, **client_kw: Any) -> Client:
             status=token.status,
         )
     if token_refresh.needs_refresh(token):
-        # OAuth 2.0: the access token expires within MWSSO_REFRESH_MARGIN; refresh it (once, under a lock) first.
+        # OAuth 2.0: the access token expires within MWSSO_REFRESH_MARGIN; refresh it (once across workers: mwsso.tokens.refresh) first.
         token = token_refresh.refresh_token(token)
     return Client(target.api_url, tokens.signer_for(token), token=token, **client_kw)
+
+
+# The user's tokens, the wiki of their latest sign-in first (its identity was refreshed last), then the newest:
+# one query on the (user, wiki) unique indexes of both tables. This runs before every API call, and compiling
+# an ORM query (a correlated subquery, NULLS LAST) or even a RawQuerySet's column mapping cost several times
+# the query itself; so the SQL, the field names and the database's value converters are prepared once per
+# database alias, and each row becomes a model instance as Django's own compiler makes one (``from_db``).
+# NULLs last is spelled out: MariaDB and MySQL have no NULLS LAST.
+_Prepared = tuple[str, list[str], list[tuple[int, list[Any], Any]]]
+_PREPARED: dict[str, _Prepared] = {}
+
+
+def _prepare(using: str) -> _Prepared:
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    fields = AccessToken._meta.concrete_fields
+    token, identity = quote(AccessToken._meta.db_table), quote(WikiIdentity._meta.db_table)
+    columns = ", ".join(f"t.{quote(field.column)}" for field in fields)
+    # Only the models' own table and column names are formatted in (quoted); the user's pk is a parameter.
+    sql = (
+        f"SELECT {columns} FROM {token} t LEFT OUTER JOIN {identity} i ON i.user_id = t.user_id AND i.wiki = t.wiki "  # noqa: S608
+        "WHERE t.user_id = %s "
+        "ORDER BY CASE WHEN i.refreshed_at IS NULL THEN 1 ELSE 0 END, i.refreshed_at DESC, t.created DESC, t.id DESC"
+    )
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(AccessToken._meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            converters.append((index, found, column))
+    return sql, [field.attname for field in fields], converters
+
+
+def _stored_tokens(user_pk: Any) -> list[AccessToken]:
+    using = router.db_for_read(AccessToken)
+    prepared = _PREPARED.get(using)
+    if prepared is None:
+        prepared = _PREPARED[using] = _prepare(using)
+    sql, names, converters = prepared
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_pk])
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        values = list(row)
+        for index, functions, column in converters:
+            value = values[index]
+            for function in functions:
+                value = function(value, column, connection)
+            values[index] = value
+        found.append(AccessToken.from_db(using, names, values))
+    return found
 
 
 def _endpoints(token: AccessToken) -> list[wikis.Endpoint]:
     """The token's wiki as the site reaches it (its index.php URL) and as the wiki names itself (its server)."""
     try:
-        found = [wikis.home_endpoint(token.wiki_url)]
+        return list(_endpoints_of(token.wiki_url, token.wiki))
     except wikis.InvalidWiki as err:
         raise TokenUnusable("mwsso-bad-wiki-url", f"access token {token.fingerprint} has no usable wiki URL") from err
+
+
+@lru_cache(maxsize=1024)
+def _endpoints_of(wiki_url: str, wiki: str) -> tuple[wikis.Endpoint, ...]:
+    # Pure parsing of two strings (the same few per site), done before every API call: kept per process.
+    found = [wikis.home_endpoint(wiki_url)]
     try:
-        found.append(wikis.resolve(token.wiki, token.wiki_url))
+        found.append(wikis.resolve(wiki, wiki_url))
     except wikis.InvalidWiki:
         pass
-    return found
+    return tuple(found)

@@ -1,0 +1,371 @@
+"""Scale of OAuth 2.0 refreshes and of the API client (issue 21), each against its reference in the same run.
+
+    .venv/bin/python bench/refresh_scale.py [--tokens 64] [--calls 200] [--database-url postgres://...]
+
+The local wiki runs in a process of its own (so CPU measured here is the site's alone); refreshes go
+through a proxy that delays each token request by ``--delay`` seconds (a wiki that answers in 50 ms).
+The database is a fresh SQLite file (``transaction_mode: IMMEDIATE``, as the demo) unless
+``--database-url`` names another one (a throwaway database: it is migrated and filled).
+
+1. ``--tokens`` refreshes of different users' expired tokens at once (``mwsso.tokens.refresh``) vs as
+   many plain refresh-grant requests to the same wiki: p99 ratio (goal <= 4x).
+2. Another user's token write while a refresh waits on a wiki that answers in 1 s (goal < 200 ms).
+3. CPU per API call (``api.for_user(user).get(...)`` as a view does) vs requests-oauthlib with a
+   hand-kept ``requests.Session`` (goal <= 1.3x), and calls per second at 1, 8 and 32 threads
+   (goal >= 0.8x), with the connections the shared pool opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+USER = "Alice"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Wiki:
+    """The local wiki in its own process, controlled over ``POST /_devwiki/control``."""
+
+    def __init__(self) -> None:
+        import requests
+
+        self.port = free_port()
+        self.server_url = f"http://127.0.0.1:{self.port}"
+        self.index_url = f"{self.server_url}/w/index.php"
+        self.api_url = f"{self.server_url}/w/api.php"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mwsso_devwiki", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self._http = requests.Session()
+        for _ in range(200):
+            try:
+                self._http.get(self.api_url, timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("the local wiki did not start")
+
+    def control(self, action: str, **params: Any) -> dict[str, Any]:
+        answer = self._http.post(f"{self.server_url}/_devwiki/control", json={"action": action, **params}, timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    logging.getLogger("mwsso").setLevel(logging.WARNING)  # one INFO line per refresh would drown the figures
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * 0.99 + 0.5) - 1)]
+
+
+def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads released together; each thread's result (or exception)."""
+    from django.db import connections
+
+    gate = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(number: int) -> None:
+        try:
+            gate.wait(30)
+            results[number] = work(number)
+        except Exception as err:  # shown by the caller
+            results[number] = err
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    return results
+
+
+def timed(work: Callable[[], Any]) -> float:
+    began = time.perf_counter()
+    work()
+    return time.perf_counter() - began
+
+
+def verdict(ok: bool) -> str:
+    return "goal met" if ok else "GOAL NOT MET"
+
+
+# -- 1 and 2: refreshes ---------------------------------------------------------------------------------
+def store_expired_tokens(wiki: Wiki, via: str, count: int, prefix: str) -> list[Any]:
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from mwsso_devwiki.state import seed
+
+    from mwsso.models import AccessToken
+
+    tokens = []
+    for number in range(count):
+        pair = wiki.control("oauth2_issue_token", client_id=seed.DEMO_OAUTH2_CLIENT_ID, user=USER)
+        user = get_user_model().objects.create_user(f"{prefix}{number}")
+        token = AccessToken.objects.create(
+            user=user, wiki=wiki.server_url, wiki_url=f"{via}/w/index.php", consumer_key=seed.DEMO_OAUTH2_CLIENT_ID,
+            oauth_version=2, expires_at=timezone.now() - timedelta(seconds=10),
+            **AccessToken.credential_fields(pair["access_token"], "", refresh_token=pair["refresh_token"]),
+        )  # fmt: skip
+        tokens.append(token)
+    return tokens
+
+
+def bench_refreshes(wiki: Wiki, count: int, delay: float, prefix: str = "refresh") -> dict[str, float]:
+    import requests
+    from mwsso_devwiki.state import seed
+
+    from mwsso import oauth2
+    from mwsso.tokens.refresh import refresh_token
+    from tests.oauth2_support import FaultyProxy
+
+    with FaultyProxy(wiki.server_url) as proxy:
+        proxy.delays["/oauth2/access_token"] = delay
+        # Reference: the same number of refresh-grant requests to the same wiki, no database.
+        pairs = [
+            wiki.control("oauth2_issue_token", client_id=seed.DEMO_OAUTH2_CLIENT_ID, user=USER) for _ in range(count)
+        ]
+        client = oauth2.Client(seed.DEMO_OAUTH2_CLIENT_ID, seed.DEMO_OAUTH2_CLIENT_SECRET)
+        session = requests.Session()
+        session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=count))
+        plain = at_once(
+            count,
+            lambda n: timed(
+                lambda: oauth2.refresh(
+                    session, f"{proxy.url}/w/index.php", client, pairs[n]["refresh_token"], timeout=30
+                )
+            ),
+        )
+        tokens = store_expired_tokens(wiki, proxy.url, count, prefix)
+        before = wiki.control("oauth2_counts")["counts"]["refresh"]
+        ours = at_once(count, lambda n: timed(lambda: refresh_token(tokens[n])))
+        sent = wiki.control("oauth2_counts")["counts"]["refresh"] - before
+        # The same number of callers on one expired token: one refresh, the others wait and re-read.
+        (shared,) = store_expired_tokens(wiki, proxy.url, 1, f"{prefix}-shared")
+        before = wiki.control("oauth2_counts")["counts"]["refresh"]
+        one = at_once(count, lambda n: timed(lambda: refresh_token(shared)))
+        shared_sent = wiki.control("oauth2_counts")["counts"]["refresh"] - before
+    failed = [r for r in plain + ours + one if not isinstance(r, float)]
+    if failed:
+        raise RuntimeError(f"{len(failed)} refreshes failed, first: {failed[0]!r}")
+    return {
+        "p99": p99(ours), "reference_p99": p99(plain), "sent": sent, "shared_p99": p99(one), "shared_sent": shared_sent,
+    }  # fmt: skip
+
+
+def bench_write_during_refresh(wiki: Wiki, slow: float) -> dict[str, float]:
+    from mwsso.models import AccessToken
+    from mwsso.tokens.refresh import refresh_token
+    from tests.oauth2_support import FaultyProxy
+
+    with FaultyProxy(wiki.server_url) as proxy:
+        proxy.delays["/oauth2/access_token"] = slow
+        token, other = store_expired_tokens(wiki, proxy.url, 2, "writer")
+        refresher = threading.Thread(target=lambda: at_once(1, lambda n: refresh_token(token)))
+        refresher.start()
+        deadline = time.monotonic() + 30
+        while not AccessToken.objects.filter(pk=token.pk).exclude(refresh_claim="").exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the refresh never started")
+            time.sleep(0.005)
+        took = timed(lambda: AccessToken.objects.filter(pk=other.pk).update(status_reason="written meanwhile"))
+        during = AccessToken.objects.filter(pk=token.pk).exclude(refresh_claim="").exists()
+        refresher.join(60)
+    return {"write": took, "during": float(during)}
+
+
+# -- 3: the API client ----------------------------------------------------------------------------------
+def bench_api(wiki: Wiki, calls: int, thread_counts: list[int]) -> dict[str, Any]:
+    import requests
+    from django.contrib.auth import get_user_model
+    from requests_oauthlib import OAuth1
+
+    from mwsso import api, http
+    from mwsso.models import AccessToken
+    from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
+
+    issued = wiki.control("issue_token", consumer_key=TEST_CONSUMER_KEY, user=USER)
+    user = get_user_model().objects.create_user("api-user")
+    token = AccessToken(user=user, wiki=wiki.server_url, wiki_url=wiki.index_url, consumer_key=TEST_CONSUMER_KEY)
+    token.set_credentials(issued["key"], issued["secret"])
+    token.save()
+    params = {"action": "query", "meta": "userinfo", "format": "json", "formatversion": "2"}
+    auth = OAuth1(TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, issued["key"], issued["secret"])
+    kept = threading.local()
+
+    def mwsso_call() -> None:
+        # What a view does on each request: find the user's token, make the call.
+        data = api.for_user(user).get(action="query", meta="userinfo")
+        assert data["query"]["userinfo"]["name"] == USER
+
+    def oauthlib_call() -> None:
+        # A session per thread, kept by hand for the life of the process.
+        if not hasattr(kept, "session"):
+            kept.session = requests.Session()
+        answer = kept.session.get(wiki.api_url, params=params, auth=auth, timeout=10)
+        answer.raise_for_status()
+        assert answer.json()["query"]["userinfo"]["name"] == USER
+
+    def cpu_per_call(sides: list[Callable[[], None]], rounds: int = 8) -> list[float]:
+        """Each side's CPU per call (this thread's only): the best of ``rounds`` blocks, the sides taking turns.
+
+        The machine may be shared: the best block is the one least disturbed, and taking turns gives
+        both sides the same disturbances.
+        """
+        for call in sides:
+            for _ in range(20):  # warm-up: connections, caches, last_used written
+                call()
+        best = [float("inf")] * len(sides)
+        block = max(10, calls // rounds)
+        for _ in range(rounds):
+            for number, call in enumerate(sides):
+                began = time.thread_time()
+                for _ in range(block):
+                    call()
+                best[number] = min(best[number], (time.thread_time() - began) / block)
+        return best
+
+    def per_second(call: Callable[[], None], threads: int) -> float:
+        each = max(50, calls // threads)
+        began = time.perf_counter()
+        results = at_once(threads, lambda n: [call() for _ in range(each)])
+        elapsed = time.perf_counter() - began
+        failed = [r for r in results if isinstance(r, Exception)]
+        if failed:
+            raise RuntimeError(f"{len(failed)} threads failed, first: {failed[0]!r}")
+        return threads * each / elapsed
+
+    ours, theirs = cpu_per_call([mwsso_call, oauthlib_call])
+    figures: dict[str, Any] = {"cpu": ours, "reference_cpu": theirs, "throughput": {}}
+    for threads in thread_counts:
+        http.reset_session()
+        ours = per_second(mwsso_call, threads)
+        opened = sum(
+            pool.num_connections
+            for pool in http.get_session().get_adapter(wiki.api_url).poolmanager.pools._container.values()
+        )
+        figures["throughput"][threads] = (ours, per_second(oauthlib_call, threads), opened)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=64, help="refreshes of different tokens at once")
+    parser.add_argument("--delay", type=float, default=0.05, help="seconds the wiki takes to answer a refresh")
+    parser.add_argument("--slow", type=float, default=1.0, help="seconds the slow wiki takes in the write test")
+    parser.add_argument("--calls", type=int, default=400, help="API calls per side for CPU and per thread count")
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="mwsso-bench-") as tmp:
+        setup_django(args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+        from django.conf import settings
+        from django.db import connection, connections
+        from mwsso_devwiki.state import seed
+
+        wiki = Wiki()
+        try:
+            settings.SOCIAL_AUTH_MEDIAWIKI_URL = settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = wiki.index_url
+            from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
+
+            settings.SOCIAL_AUTH_MEDIAWIKI_KEY, settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = (
+                TEST_CONSUMER_KEY,
+                TEST_CONSUMER_SECRET,
+            )
+            settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = seed.DEMO_OAUTH2_CLIENT_ID
+            settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = seed.DEMO_OAUTH2_CLIENT_SECRET
+            refreshes = bench_refreshes(wiki, args.tokens, args.delay)
+            wal = None
+            if connection.vendor == "sqlite":
+                # The same with SQLite's write-ahead log: commits append to it instead of rewriting pages
+                # through a rollback journal (a property of the database file, kept once set).
+                connections.close_all()
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                wal = bench_refreshes(wiki, args.tokens, args.delay, prefix="wal")
+            write = bench_write_during_refresh(wiki, args.slow)
+            apis = bench_api(wiki, args.calls, [1, 8, 32])
+        finally:
+            wiki.stop()
+
+    vendor = connection.vendor
+    ratio = refreshes["p99"] / refreshes["reference_p99"]
+    mode = " (the demo's settings: rollback journal)" if vendor == "sqlite" else ""
+    print(f"Scale: refresh and API client ({vendor}{mode}; the wiki answers refreshes in {args.delay * 1000:.0f} ms)")
+    print(
+        f"{args.tokens} refreshes of different tokens at once : p99 {refreshes['p99'] * 1000:.0f} ms vs "
+        f"{refreshes['reference_p99'] * 1000:.0f} ms for {args.tokens} plain token requests = {ratio:.2f}x "
+        f"(goal <= 4x: {verdict(ratio <= 4)}); {refreshes['sent']:.0f} refresh requests sent"
+    )
+    print(
+        f"{args.tokens} callers on one expired token : p99 {refreshes['shared_p99'] * 1000:.0f} ms, "
+        f"{refreshes['shared_sent']:.0f} refresh request(s) sent (goal: 1)"
+    )
+    if wal is not None:
+        ratio = wal["p99"] / wal["reference_p99"]
+        print(
+            f"the same, SQLite in WAL mode (journal_mode=WAL) : p99 {wal['p99'] * 1000:.0f} ms vs "
+            f"{wal['reference_p99'] * 1000:.0f} ms = {ratio:.2f}x (goal <= 4x: {verdict(ratio <= 4)}); "
+            f"{wal['sent']:.0f} refresh requests sent"
+        )
+    print(
+        f"another user's write during a refresh waiting {args.slow:.0f} s : {write['write'] * 1000:.1f} ms "
+        f"(goal < 200 ms: {verdict(write['write'] < 0.2 and bool(write['during']))}"
+        f"{'' if write['during'] else '; the refresh had ended before the write did'})"
+    )
+    cpu_ratio = apis["cpu"] / apis["reference_cpu"]
+    print(
+        f"CPU per API call (for_user + call) : {apis['cpu'] * 1e6:.0f} us vs {apis['reference_cpu'] * 1e6:.0f} us "
+        f"requests-oauthlib with a kept Session = {cpu_ratio:.2f}x (goal <= 1.3x: {verdict(cpu_ratio <= 1.3)})"
+    )
+    for threads, (ours, theirs, opened) in apis["throughput"].items():
+        print(
+            f"calls/s at {threads:2d} threads : {ours:.0f} vs {theirs:.0f} = {ours / theirs:.2f}x "
+            f"(goal >= 0.8x: {verdict(ours / theirs >= 0.8)}); connections opened {opened} (goal <= {threads}: "
+            f"{verdict(opened <= threads)})"
+        )
+    if args.json:
+        print(json.dumps({"refreshes": refreshes, "wal": wal, "write": write, "api": apis}, default=str))
+
+
+if __name__ == "__main__":
+    main()
