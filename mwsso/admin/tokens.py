@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,8 @@ FORGET_BATCH = 1000
 # The filters' choices are computed at most this often (seconds), never on every page: at 100k tokens a
 # ``SELECT DISTINCT`` over the table on each page was most of its time.
 FILTER_CHOICES_TTL = 300
+# A token's fingerprint (mwsso.models.fingerprint): searched for exactly, and only as a fingerprint.
+FINGERPRINT = re.compile(r"[0-9a-f]{12}")
 # How many of the newest tokens (an index range on ``created``) add their grants to the known ones.
 RECENT_GRANT_SAMPLE = 1000
 
@@ -186,12 +189,12 @@ class AccessTokenAdmin(admin.ModelAdmin):
 
     # Shown in the search box's help; the search itself is get_search_results'.
     search_fields = ("fingerprint",)
-    search_help_text = _("A username (on the site or on the wiki), or a token's exact fingerprint.")
+    search_help_text = _("Part of a username (on the site or on the wiki), or a token's whole fingerprint.")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[AccessToken], search_term: str
     ) -> tuple[QuerySet[AccessToken], bool]:
-        """Each word in the site's username, the wiki username or exactly the fingerprint.
+        """Each word in the site's username or the wiki username; a word of 12 hex digits is a fingerprint.
 
         The wiki username is matched by an ``EXISTS`` on the user's identities, not a join: a join over a
         to-many relation makes Django add ``DISTINCT`` over every column, at every page and count.
@@ -200,6 +203,10 @@ class AccessTokenAdmin(admin.ModelAdmin):
         for word in smart_split(search_term):
             if word.startswith(('"', "'")) and word[0] == word[-1]:
                 word = unescape_string_literal(word)
+            if FINGERPRINT.fullmatch(word):
+                # A fingerprint alone: an index lookup (ORed with the usernames it would scan the table).
+                queryset = queryset.filter(fingerprint=word)
+                continue
             identities = WikiIdentity.objects.filter(user=OuterRef("user_id"), username__icontains=word)
             queryset = queryset.filter(
                 Q(**{f"user__{username}__icontains": word}) | Q(fingerprint=word) | Exists(identities)
