@@ -235,27 +235,34 @@ def test_import_needs_the_consumer_and_changes_nothing_without_it(wiki_settings)
 
 
 @pytest.mark.django_db
-def test_a_row_that_fails_half_way_is_left_whole(wiki_settings, monkeypatch):
-    # Each row moves in one transaction: if the write of its token fails, its plain copy is still there to retry.
-    users = [User.objects.create(username=f"u{i}") for i in range(3)]
+def test_a_batch_that_fails_half_way_is_left_whole(wiki_settings, monkeypatch):
+    # Each batch moves in one transaction: if the removal of its plain copies fails after its tokens were
+    # written, the tokens go too and the plain copies are still there to retry; earlier batches stay done.
+    users = [User.objects.create(username=f"u{i}") for i in range(5)]
     rows = [stock_row(u, str(20 + i), {"oauth_token": f"key-{i}-x", "oauth_token_secret": f"secret-{i}-x"}) for i, u in enumerate(users)]
-    original_save = UserSocialAuth.save
+    manager = type(UserSocialAuth.objects)
+    original_bulk_update = manager.bulk_update
 
-    def fail_on_second(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if self.pk == rows[1].pk:
+    def fail_on_second_batch(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if any(obj.pk == rows[2].pk for obj in objs):
             raise RuntimeError("killed")
-        return original_save(self, *args, **kwargs)
+        return original_bulk_update(self, objs, *args, **kwargs)
 
-    monkeypatch.setattr(UserSocialAuth, "save", fail_on_second)
+    monkeypatch.setattr(manager, "bulk_update", fail_on_second_batch)
     with pytest.raises(RuntimeError):
-        import_social_tokens(batch_size=10)
-    assert "access_token" not in UserSocialAuth.objects.get(pk=rows[0].pk).extra_data
-    assert UserSocialAuth.objects.get(pk=rows[1].pk).extra_data == rows[1].extra_data
-    assert list(AccessToken.objects.values_list("user_id", flat=True)) == [users[0].pk]
+        import_social_tokens(batch_size=2)
+    for row in rows[:2]:
+        assert "access_token" not in UserSocialAuth.objects.get(pk=row.pk).extra_data
+    for row in rows[2:]:
+        assert UserSocialAuth.objects.get(pk=row.pk).extra_data == row.extra_data
+    assert sorted(AccessToken.objects.values_list("user_id", flat=True)) == [users[0].pk, users[1].pk]
     monkeypatch.undo()
-    result = import_social_tokens(batch_size=1)
-    assert (result.found, result.imported) == (2, 2)
-    assert AccessToken.objects.count() == 3
+    result = import_social_tokens(batch_size=2)
+    assert (result.found, result.imported) == (3, 3)
+    assert AccessToken.objects.count() == 5
+    assert {t.user_id: t.get_credentials().secret for t in AccessToken.objects.all()} == {
+        u.pk: f"secret-{i}-x" for i, u in enumerate(users)
+    }
 
 
 @pytest.mark.django_db
