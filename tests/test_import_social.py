@@ -28,7 +28,7 @@ from mwsso.app_settings import DEFAULT_PIPELINE
 from mwsso.checks import check_stock_plain_tokens
 from mwsso.identity import wiki_key
 from mwsso.models import AccessToken
-from mwsso.tokens import import_social_tokens
+from mwsso.tokens import import_social_tokens, importing
 from mwsso.tokens.importing import stock_credentials
 from tests.conftest import SITE_HOST, TEST_CONSUMER_SECRET, callback_path
 from tests.dbdump import database_dump
@@ -240,15 +240,14 @@ def test_a_batch_that_fails_half_way_is_left_whole(wiki_settings, monkeypatch):
     # written, the tokens go too and the plain copies are still there to retry; earlier batches stay done.
     users = [User.objects.create(username=f"u{i}") for i in range(5)]
     rows = [stock_row(u, str(20 + i), {"oauth_token": f"key-{i}-x", "oauth_token_secret": f"secret-{i}-x"}) for i, u in enumerate(users)]
-    manager = type(UserSocialAuth.objects)
-    original_bulk_update = manager.bulk_update
+    original_update = importing.update_by_pk
 
-    def fail_on_second_batch(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if any(obj.pk == rows[2].pk for obj in objs):
+    def fail_on_second_batch(model, values, **kwargs):  # type: ignore[no-untyped-def]
+        if rows[2].pk in values["extra_data"]:
             raise RuntimeError("killed")
-        return original_bulk_update(self, objs, *args, **kwargs)
+        return original_update(model, values, **kwargs)
 
-    monkeypatch.setattr(manager, "bulk_update", fail_on_second_batch)
+    monkeypatch.setattr(importing, "update_by_pk", fail_on_second_batch)
     with pytest.raises(RuntimeError):
         import_social_tokens(batch_size=2)
     for row in rows[:2]:

@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 
 from mwsso.identity import wiki_key
 from mwsso.models import AccessToken
+from mwsso.tokens.bulk import update_by_pk
 from mwsso.tokens.verify import configured_consumer
 from mwsso.wikiurls import DEFAULT_WIKI_URL
 
@@ -166,9 +167,8 @@ def _import_batch(
             new_tokens.append(_stock_token(social.user_id, target, credentials))
     if not dry_run:
         _insert_tokens(new_tokens, target["wiki"])
-        for social, _credentials in movable:
-            social.extra_data = {name: value for name, value in social.extra_data.items() if name != FIELD}
-        UserSocialAuth.objects.bulk_update([social for social, _credentials in movable], ["extra_data"])
+        cleaned = {social.pk: {k: v for k, v in social.extra_data.items() if k != FIELD} for social, _credentials in movable}
+        update_by_pk(UserSocialAuth, {"extra_data": cleaned})
     if would_import is not None:
         would_import.update(token.user_id for token in new_tokens)
     imported = len(new_tokens) if dry_run else sum(token.pk is not None for token in new_tokens)

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Case, Count, Q, QuerySet, TextField, Value, When
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from mwsso import crypto
 from mwsso.exceptions import TokenUnreadable
 from mwsso.models import AccessToken
+from mwsso.tokens.bulk import update_by_pk
 
 logger = logging.getLogger("mwsso.tokens.maintenance")
 
@@ -143,10 +144,7 @@ def rewrite_ciphertexts(old: dict[int, str], new: dict[int, str], key_id: str) -
 
     Returns how many rows changed; a token rewritten meanwhile (a new sign-in) keeps its newer ciphertext.
     """
-    text = TextField()
-    was = Case(*(When(pk=pk, then=Value(value, output_field=text)) for pk, value in old.items()), output_field=text)
-    becomes = Case(*(When(pk=pk, then=Value(value, output_field=text)) for pk, value in new.items()), output_field=text)
-    return AccessToken.objects.filter(pk__in=list(new), encrypted=was).update(encrypted=becomes, key_id=key_id)
+    return update_by_pk(AccessToken, {"encrypted": new}, only_where={"encrypted": old}, constants={"key_id": key_id})
 
 
 @dataclass(frozen=True)
