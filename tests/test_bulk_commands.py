@@ -92,19 +92,19 @@ def test_import_social_dry_run_counts_and_writes_nothing(wiki_settings):
 def test_import_social_keeps_a_token_a_sign_in_stored_during_the_batch(wiki_settings, monkeypatch):
     users = add_stock_rows(5)
     wiki = wiki_key(wiki_settings.SOCIAL_AUTH_MEDIAWIKI_URL)
-    original = importing._stock_token
+    original = importing._stock_token_row
     signed_in: list[int] = []
 
-    def sign_in_meanwhile(user_id, target, credentials):  # type: ignore[no-untyped-def]
+    def sign_in_meanwhile(user_id, credentials):  # type: ignore[no-untyped-def]
         # After the batch saw no token for users[3], that user signs in: their token is newer than the stock one.
         if user_id == users[3].pk and not signed_in:
-            newer = AccessToken(user_id=user_id, wiki=wiki, wiki_url=target["wiki_url"], consumer_key="c", grants=["basic"])
+            newer = AccessToken(user_id=user_id, wiki=wiki, wiki_url="https://x.example/w/index.php", consumer_key="c", grants=["basic"])
             newer.set_credentials("fresh-key", "fresh-secret")
             newer.save()
             signed_in.append(newer.pk)
-        return original(user_id, target, credentials)
+        return original(user_id, credentials)
 
-    monkeypatch.setattr(importing, "_stock_token", sign_in_meanwhile)
+    monkeypatch.setattr(importing, "_stock_token_row", sign_in_meanwhile)
     result = import_social_tokens(batch_size=10)
     assert (result.found, result.imported, result.already_present, result.removed) == (5, 4, 1, 5)
     kept = AccessToken.objects.get(user=users[3])

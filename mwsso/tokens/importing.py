@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from mwsso.identity import wiki_key
 from mwsso.models import AccessToken
-from mwsso.tokens.bulk import update_by_pk
+from mwsso.tokens.bulk import insert_rows, update_by_pk
 from mwsso.tokens.verify import configured_consumer
 from mwsso.wikiurls import DEFAULT_WIKI_URL
 
@@ -140,8 +141,9 @@ def _import_batch(
     batch: list[UserSocialAuth], target: dict[str, str], result: ImportResult, would_import: set[Any] | None
 ) -> None:
     """One batch, inside its transaction: count, write the new tokens, remove the plain copies (None: a dry run)."""
-    dry_run = would_import is not None
     from social_django.models import UserSocialAuth
+
+    dry_run = would_import is not None
 
     movable: list[tuple[UserSocialAuth, tuple[str, str]]] = []
     for social in batch:
@@ -164,43 +166,41 @@ def _import_batch(
     for social, credentials in movable:
         if social.user_id not in taken:
             taken.add(social.user_id)  # a user's second stock row keeps the first one's token
-            new_tokens.append(_stock_token(social.user_id, target, credentials))
+            new_tokens.append(_stock_token_row(social.user_id, credentials))
+    imported = len(new_tokens)
     if not dry_run:
-        _insert_tokens(new_tokens, target["wiki"])
+        imported = _insert_tokens(new_tokens, target)
         cleaned = {social.pk: {k: v for k, v in social.extra_data.items() if k != FIELD} for social, _credentials in movable}
         update_by_pk(UserSocialAuth, {"extra_data": cleaned})
     if would_import is not None:
-        would_import.update(token.user_id for token in new_tokens)
-    imported = len(new_tokens) if dry_run else sum(token.pk is not None for token in new_tokens)
+        would_import.update(token["user_id"] for token in new_tokens)
     result.imported += imported
     result.already_present += len(movable) - imported
     result.removed += len(movable)
 
 
-def _insert_tokens(tokens: list[AccessToken], wiki: str) -> None:
+def _insert_tokens(tokens: list[dict[str, Any]], target: dict[str, str]) -> int:
     """One INSERT for the batch; if a sign-in stored a token for one of these users meanwhile, one by one.
 
-    A token left unsaved (``pk`` None) lost to a sign-in's newer one: it counts as already present.
+    Returns how many were stored: a token that lost to a sign-in's newer one counts as already present.
     """
     if not tokens:
-        return
+        return 0
+    constants = _stock_token_constants(target)
     try:
         with transaction.atomic():
-            AccessToken.objects.bulk_create(tokens)
-            if any(token.pk is None for token in tokens):  # a database that returns no ids (MariaDB before 10.5)
-                saved = dict(AccessToken.objects.filter(wiki=wiki, user_id__in=[t.user_id for t in tokens]).values_list("user_id", "pk"))
-                for token in tokens:
-                    token.pk = saved.get(token.user_id)
-        return
+            return insert_rows(AccessToken, tokens, constants)
     except IntegrityError:
-        for token in tokens:
-            token.pk = None
+        pass
+    stored = 0
     for token in tokens:
         try:
             with transaction.atomic():
-                token.save(force_insert=True)
+                AccessToken(**constants, **token).save(force_insert=True)
+            stored += 1
         except IntegrityError:
-            token.pk = None  # a sign-in stored one meanwhile: it is newer
+            pass  # a sign-in stored one meanwhile: it is newer
+    return stored
 
 
 def _log_result(result: ImportResult, what: str) -> None:
@@ -256,9 +256,14 @@ def save_imported(user_id: Any, wiki: str, new_token: Callable[[], AccessToken],
     result.removed += 1
 
 
-def _stock_token(user_id: Any, target: dict[str, str], credentials: tuple[str, str]) -> AccessToken:
-    token = AccessToken(
-        user_id=user_id, oauth_version=1, grants=[], status=AccessToken.Status.VALID, status_reason=IMPORTED_REASON, **target
-    )
-    token.set_credentials(*credentials)
-    return token
+def _stock_token_row(user_id: Any, credentials: tuple[str, str]) -> dict[str, Any]:
+    """A stock token's own values: its user and its encrypted credentials (the rest: ``_stock_token_constants``)."""
+    return {"user_id": user_id, **AccessToken.credential_fields(*credentials)}
+
+
+def _stock_token_constants(target: dict[str, str]) -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        **target, "oauth_version": 1, "grants": [], "status": AccessToken.Status.VALID,
+        "status_reason": IMPORTED_REASON, "created": now, "updated": now,
+    }  # fmt: skip
