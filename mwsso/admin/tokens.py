@@ -166,7 +166,7 @@ def token_title(token: AccessToken) -> str:
 @admin.register(AccessToken)
 class AccessTokenAdmin(admin.ModelAdmin):
     # Few, narrow columns so that all fit beside the filters at 1280 px; grants, the OAuth version and the
-    # creation date (drill down by it above the list) are filters here and shown on each token's page.
+    # creation date are filters here and shown on each token's page.
     list_display = ("fingerprint", "account", "status", "last_used_short", "last_verified_short")
     list_display_links = ("fingerprint",)
     # No date_hierarchy: its MIN/MAX and DISTINCT date queries scanned the table on every page; the
