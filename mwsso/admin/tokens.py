@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -207,11 +207,12 @@ class AccessTokenAdmin(admin.ModelAdmin):
                 # A fingerprint alone: an index lookup (ORed with the usernames it would scan the table).
                 queryset = queryset.filter(fingerprint=word)
                 continue
-            # The users whose name on the site or on a wiki contains the word: each table scanned once (as
-            # Django's user list scans auth_user), then the tokens by user id, without joining every token.
+            # The users whose name on the site or on a wiki contains the word, as one UNION: each table scanned
+            # once (as Django's user list scans auth_user), then their tokens by user id. (An OR of two IN or
+            # EXISTS subqueries measured 2-5 times slower at 100k tokens on PostgreSQL.)
             on_site = get_user_model().objects.filter(**{f"{username}__icontains": word}).values("pk")
             on_wiki = WikiIdentity.objects.filter(username__icontains=word).values("user_id")
-            queryset = queryset.filter(Q(user_id__in=on_site) | Q(user_id__in=on_wiki))
+            queryset = queryset.filter(user_id__in=on_site.union(on_wiki))
         return queryset, False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccessToken]:
