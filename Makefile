@@ -98,6 +98,7 @@ bench: $(STAMP)
 	$(PY) bench/api_bench.py
 	$(PY) bench/oauth2_bench.py
 	$(PY) bench/refresh_scale.py
+	$(PY) bench/admin_scale.py
 
 clean:
 	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 $(WIKI_STATE) staticfiles artifacts dist build

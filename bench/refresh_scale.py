@@ -153,7 +153,7 @@ def bench_refreshes(wiki: Wiki, count: int, delay: float, prefix: str = "refresh
     import requests
     from mwsso_devwiki.state import seed
 
-    from mwsso import oauth2
+    from mwsso.protocol import oauth2
     from mwsso.tokens.refresh import refresh_token
     from tests.oauth2_support import FaultyProxy
 

@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_KEYS": [],
     "LAST_USED_INTERVAL": 60,
     "VERIFY_CONCURRENCY": 4,
+    "ADMIN_VERIFY_LIMIT": 100,
     "REFRESH_MARGIN": 60,
     # Access policy
     "BLOCKED_USERS": "deny",
@@ -204,6 +205,11 @@ class AppSettings:
     def VERIFY_CONCURRENCY(self) -> int:
         """Identify calls in flight at once when checking stored tokens (admin action, ``mwsso_tokens verify``)."""
         return max(1, int(_get("VERIFY_CONCURRENCY")))
+
+    @property
+    def ADMIN_VERIFY_LIMIT(self) -> int:
+        """Most tokens the admin's "Verify with the wiki" checks in one request; more: ``mwsso_tokens verify``."""
+        return max(1, int(_get("ADMIN_VERIFY_LIMIT")))
 
     @property
     def REFRESH_MARGIN(self) -> int:

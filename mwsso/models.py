@@ -133,7 +133,15 @@ class AccessToken(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "wiki"], name="mwsso_token_unique_user_wiki"),
         ]
-        indexes = [models.Index(fields=["wiki", "status"], name="mwsso_token_wiki_status")]
+        indexes = [
+            models.Index(fields=["wiki", "status"], name="mwsso_token_wiki_status"),
+            # The admin's list: its order (newest first, then pk), the same within a status or a wiki, and
+            # the search's exact fingerprint; each page is then an index range, never a scan and a sort.
+            models.Index(fields=["created", "id"], name="mwsso_token_created"),
+            models.Index(fields=["status", "created"], name="mwsso_token_status_created"),
+            models.Index(fields=["wiki", "created"], name="mwsso_token_wiki_created"),
+            models.Index(fields=["fingerprint"], name="mwsso_token_fingerprint"),
+        ]
 
     def __str__(self) -> str:
         return f"Access token {self.fingerprint} of user {self.user_id} on {self.wiki}"

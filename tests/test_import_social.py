@@ -28,7 +28,7 @@ from mwsso.app_settings import DEFAULT_PIPELINE
 from mwsso.checks.config import check_stock_plain_tokens
 from mwsso.models import AccessToken
 from mwsso.protocol.identity import wiki_key
-from mwsso.tokens import import_social_tokens
+from mwsso.tokens import import_social_tokens, importing
 from mwsso.tokens.importing import stock_credentials
 from tests.conftest import SITE_HOST, TEST_CONSUMER_SECRET, callback_path
 from tests.dbdump import database_dump
@@ -235,27 +235,33 @@ def test_import_needs_the_consumer_and_changes_nothing_without_it(wiki_settings)
 
 
 @pytest.mark.django_db
-def test_a_row_that_fails_half_way_is_left_whole(wiki_settings, monkeypatch):
-    # Each row moves in one transaction: if the write of its token fails, its plain copy is still there to retry.
-    users = [User.objects.create(username=f"u{i}") for i in range(3)]
+def test_a_batch_that_fails_half_way_is_left_whole(wiki_settings, monkeypatch):
+    # Each batch moves in one transaction: if the removal of its plain copies fails after its tokens were
+    # written, the tokens go too and the plain copies are still there to retry; earlier batches stay done.
+    users = [User.objects.create(username=f"u{i}") for i in range(5)]
     rows = [stock_row(u, str(20 + i), {"oauth_token": f"key-{i}-x", "oauth_token_secret": f"secret-{i}-x"}) for i, u in enumerate(users)]
-    original_save = UserSocialAuth.save
+    original_update = importing.update_by_pk
 
-    def fail_on_second(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if self.pk == rows[1].pk:
+    def fail_on_second_batch(model, values, **kwargs):  # type: ignore[no-untyped-def]
+        if rows[2].pk in values["extra_data"]:
             raise RuntimeError("killed")
-        return original_save(self, *args, **kwargs)
+        return original_update(model, values, **kwargs)
 
-    monkeypatch.setattr(UserSocialAuth, "save", fail_on_second)
+    monkeypatch.setattr(importing, "update_by_pk", fail_on_second_batch)
     with pytest.raises(RuntimeError):
-        import_social_tokens(batch_size=10)
-    assert "access_token" not in UserSocialAuth.objects.get(pk=rows[0].pk).extra_data
-    assert UserSocialAuth.objects.get(pk=rows[1].pk).extra_data == rows[1].extra_data
-    assert list(AccessToken.objects.values_list("user_id", flat=True)) == [users[0].pk]
+        import_social_tokens(batch_size=2)
+    for row in rows[:2]:
+        assert "access_token" not in UserSocialAuth.objects.get(pk=row.pk).extra_data
+    for row in rows[2:]:
+        assert UserSocialAuth.objects.get(pk=row.pk).extra_data == row.extra_data
+    assert sorted(AccessToken.objects.values_list("user_id", flat=True)) == [users[0].pk, users[1].pk]
     monkeypatch.undo()
-    result = import_social_tokens(batch_size=1)
-    assert (result.found, result.imported) == (2, 2)
-    assert AccessToken.objects.count() == 3
+    result = import_social_tokens(batch_size=2)
+    assert (result.found, result.imported) == (3, 3)
+    assert AccessToken.objects.count() == 5
+    assert {t.user_id: t.get_credentials().secret for t in AccessToken.objects.all()} == {
+        u.pk: f"secret-{i}-x" for i, u in enumerate(users)
+    }
 
 
 @pytest.mark.django_db

@@ -4,9 +4,9 @@ The stock backend (``social_core.backends.mediawiki.MediaWiki``) stores each
 user's token as ``extra_data["access_token"] = {"oauth_token": …,
 "oauth_token_secret": …}`` beside ``auth_time`` (and whatever
 ``SOCIAL_AUTH_MEDIAWIKI_EXTRA_DATA`` added). ``import_social_tokens`` moves
-each one into an encrypted ``AccessToken`` and removes the plain copy, one row
-per transaction, so it can be killed and rerun at any point: a row is either
-untouched or both imported and cleaned. The wiki and consumer are the current
+each one into an encrypted ``AccessToken`` and removes the plain copy, one batch
+per transaction (a few queries per batch, whatever its size), so it can be killed
+and rerun at any point: a row is either untouched or both imported and cleaned. The wiki and consumer are the current
 settings' (a site keeps its consumer when it switches backends); the grants are
 unknown until the user's next sign-in or ``mwsso_tokens verify``.
 """
@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from mwsso.app_settings import app_settings
 from mwsso.exceptions import ConfigurationError
 from mwsso.models import AccessToken
 from mwsso.protocol.identity import wiki_key
+from mwsso.tokens.bulk import insert_rows, update_by_pk
 from mwsso.tokens.verify import configured_consumer
 
 if TYPE_CHECKING:
@@ -107,22 +109,106 @@ def import_social_tokens(
 ) -> ImportResult:
     """Move every stock plain-text token into an encrypted ``AccessToken`` and remove the plain copy.
 
-    Rows are read ``batch_size`` at a time and each moves in its own small
-    transaction (its association locked, re-read, the token row written and the
-    plain copy removed together). Idempotent: a moved row no longer matches, and
-    a user who already has an mwsso token for the wiki keeps it (it came from a
-    later sign-in) while the plain copy is still removed. With ``dry_run``
-    nothing is written; the counts say what a real run would do.
+    Rows are read ``batch_size`` at a time, and each batch moves in one short
+    transaction with a fixed number of queries: its associations read and locked
+    (one SELECT), which of their users already have a token (one SELECT), the new
+    tokens written (one INSERT) and the plain copies removed (one UPDATE).
+    Idempotent: a moved row no longer matches, and a user who already has an mwsso
+    token for the wiki keeps it (it came from a later sign-in) while the plain copy
+    is still removed. With ``dry_run`` nothing is written or locked; the counts say
+    what a real run would do.
     """
     target = import_target()
-    return import_in_batches(
-        stock_token_rows,
-        lambda pk, result: _import_row(pk, target, result, dry_run),
-        batch_size=batch_size,
-        dry_run=dry_run,
-        progress=progress,
-        what="stock access tokens",
-    )
+    result = ImportResult(dry_run=dry_run)
+    # A dry run writes no token, so it remembers whom it would have given one (a user's later stock row).
+    would_import: set[Any] | None = set() if dry_run else None
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = stock_token_rows().filter(pk__gt=last_pk).order_by("pk").only("pk", "user_id", "extra_data")
+            batch = list((rows if dry_run else rows.select_for_update())[:batch_size])
+            if not batch:
+                break
+            _import_batch(batch, target, result, would_import)
+        last_pk = batch[-1].pk
+        if progress is not None:
+            progress(result)
+    _log_result(result, "stock access tokens")
+    return result
+
+
+def _import_batch(
+    batch: list[UserSocialAuth], target: dict[str, str], result: ImportResult, would_import: set[Any] | None
+) -> None:
+    """One batch, inside its transaction: count, write the new tokens, remove the plain copies (None: a dry run)."""
+    from social_django.models import UserSocialAuth
+
+    dry_run = would_import is not None
+
+    movable: list[tuple[UserSocialAuth, tuple[str, str]]] = []
+    for social in batch:
+        credentials = stock_credentials(social.extra_data)
+        if credentials is None:
+            continue  # only a text match (or cleaned meanwhile)
+        result.found += 1
+        if isinstance(credentials, str):
+            result.malformed += 1
+            logger.warning("UserSocialAuth %s (user %s): %s; left as it is", social.pk, social.user_id, credentials)
+            continue
+        movable.append((social, credentials))
+    if not movable:
+        return
+    users = {social.user_id for social, _credentials in movable}
+    taken = set(AccessToken.objects.filter(wiki=target["wiki"], user_id__in=users).values_list("user_id", flat=True))
+    if would_import is not None:
+        taken |= users & would_import
+    new_tokens = []
+    for social, credentials in movable:
+        if social.user_id not in taken:
+            taken.add(social.user_id)  # a user's second stock row keeps the first one's token
+            new_tokens.append(_stock_token_row(social.user_id, credentials))
+    imported = len(new_tokens)
+    if not dry_run:
+        imported = _insert_tokens(new_tokens, target)
+        cleaned = {social.pk: {k: v for k, v in social.extra_data.items() if k != FIELD} for social, _credentials in movable}
+        update_by_pk(UserSocialAuth, {"extra_data": cleaned})
+    if would_import is not None:
+        would_import.update(token["user_id"] for token in new_tokens)
+    result.imported += imported
+    result.already_present += len(movable) - imported
+    result.removed += len(movable)
+
+
+def _insert_tokens(tokens: list[dict[str, Any]], target: dict[str, str]) -> int:
+    """One INSERT for the batch; if a sign-in stored a token for one of these users meanwhile, one by one.
+
+    Returns how many were stored: a token that lost to a sign-in's newer one counts as already present.
+    """
+    if not tokens:
+        return 0
+    constants = _stock_token_constants(target)
+    try:
+        with transaction.atomic():
+            return insert_rows(AccessToken, tokens, constants)
+    except IntegrityError:
+        pass
+    stored = 0
+    for token in tokens:
+        try:
+            with transaction.atomic():
+                AccessToken(**constants, **token).save(force_insert=True)
+            stored += 1
+        except IntegrityError:
+            pass  # a sign-in stored one meanwhile: it is newer
+    return stored
+
+
+def _log_result(result: ImportResult, what: str) -> None:
+    logger.info(
+        "%simported %s: %s found, %s imported, %s already present, %s removed, %s malformed",
+        "dry run: " if result.dry_run else "", what, result.found, result.imported, result.already_present,
+        result.removed, result.malformed,
+    )  # fmt: skip
 
 
 def import_in_batches(
@@ -147,11 +233,7 @@ def import_in_batches(
         last_pk = pks[-1]
         if progress is not None:
             progress(result)
-    logger.info(
-        "%simported %s: %s found, %s imported, %s already present, %s removed, %s malformed",
-        "dry run: " if dry_run else "", what, result.found, result.imported, result.already_present, result.removed,
-        result.malformed,
-    )  # fmt: skip
+    _log_result(result, what)
     return result
 
 
@@ -174,30 +256,14 @@ def save_imported(user_id: Any, wiki: str, new_token: Callable[[], AccessToken],
     result.removed += 1
 
 
-def _import_row(pk: int, target: dict[str, str], result: ImportResult, dry_run: bool) -> None:
-    from social_django.models import UserSocialAuth
-
-    with transaction.atomic():
-        social = UserSocialAuth.objects.select_for_update().filter(pk=pk).first()
-        if social is None:
-            return  # deleted meanwhile
-        credentials = stock_credentials(social.extra_data)
-        if credentials is None:
-            return  # cleaned meanwhile (a sign-in), or only a text match
-        result.found += 1
-        if isinstance(credentials, str):
-            result.malformed += 1
-            logger.warning("UserSocialAuth %s (user %s): %s; left as it is", pk, social.user_id, credentials)
-            return
-        save_imported(social.user_id, target["wiki"], lambda: _stock_token(social.user_id, target, credentials), result, dry_run)
-        if not dry_run:
-            social.extra_data = {name: value for name, value in social.extra_data.items() if name != FIELD}
-            social.save(update_fields=["extra_data"])
+def _stock_token_row(user_id: Any, credentials: tuple[str, str]) -> dict[str, Any]:
+    """A stock token's own values: its user and its encrypted credentials (the rest: ``_stock_token_constants``)."""
+    return {"user_id": user_id, **AccessToken.credential_fields(*credentials)}
 
 
-def _stock_token(user_id: Any, target: dict[str, str], credentials: tuple[str, str]) -> AccessToken:
-    token = AccessToken(
-        user_id=user_id, oauth_version=1, grants=[], status=AccessToken.Status.VALID, status_reason=IMPORTED_REASON, **target
-    )
-    token.set_credentials(*credentials)
-    return token
+def _stock_token_constants(target: dict[str, str]) -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        **target, "oauth_version": 1, "grants": [], "status": AccessToken.Status.VALID,
+        "status_reason": IMPORTED_REASON, "created": now, "updated": now,
+    }  # fmt: skip

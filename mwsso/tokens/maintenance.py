@@ -15,6 +15,7 @@ from django.utils import timezone
 from mwsso import crypto
 from mwsso.exceptions import TokenUnreadable
 from mwsso.models import AccessToken
+from mwsso.tokens.bulk import update_by_pk
 
 logger = logging.getLogger("mwsso.tokens.maintenance")
 
@@ -99,41 +100,51 @@ def rotate_keys(
     Tokens under a key derived from SECRET_KEY or SECRET_KEY_FALLBACKS are read
     with it and moved too, so that afterwards no token depends on SECRET_KEY.
 
-    Each batch commits on its own; a rerun picks up the tokens whose ``key_id``
-    is not the primary one, so an interrupted rotation just continues. A token
-    is written only if its ciphertext did not change meanwhile, so a concurrent
-    login is never overwritten. An unreadable token stops the run (raising
-    ``RotationStopped``) unless ``skip_unreadable``: it is then left as it is and
-    reported, never deleted.
+    Per batch: one SELECT, the decryption and encryption outside any transaction,
+    then ONE conditional UPDATE (a CASE on the primary key), so a row is locked only
+    for that one statement, never while the batch is being re-encrypted. A rerun
+    picks up the tokens whose ``key_id`` is not the primary one, so an interrupted
+    rotation just continues. A token is written only if its ciphertext did not
+    change meanwhile, so a concurrent login is never overwritten. An unreadable
+    token stops the run before its batch is written (raising ``RotationStopped``)
+    unless ``skip_unreadable``: it is then left as it is and reported, never deleted.
     """
     primary = crypto.primary_key_id()
     result = RotateResult()
     last_pk = 0
     while True:
-        with transaction.atomic():
-            pending = AccessToken.objects.select_for_update().filter(pk__gt=last_pk).exclude(key_id=primary)
-            batch = list(pending.order_by("pk").only("pk", "encrypted", "key_id")[:batch_size])
-            if not batch:
-                break
-            rotated = 0
-            for token in batch:
-                try:
-                    plaintext = crypto.decrypt(token.encrypted)
-                except crypto.InvalidToken:
-                    if not skip_unreadable:
-                        raise RotationStopped(token.pk, token.key_id, result.rotated) from None
-                    result.unreadable.append(token.pk)
-                    continue
-                changed = AccessToken.objects.filter(pk=token.pk, encrypted=token.encrypted)
-                rotated += changed.update(encrypted=crypto.encrypt(plaintext), key_id=primary)
-            last_pk = batch[-1].pk
-        # Counted once committed: a batch rolled back by RotationStopped re-encrypted nothing.
-        result.rotated += rotated
+        pending = AccessToken.objects.filter(pk__gt=last_pk).exclude(key_id=primary).order_by("pk")
+        batch = list(pending.values_list("pk", "encrypted", "key_id")[:batch_size])
+        if not batch:
+            break
+        old: dict[int, str] = {}
+        new: dict[int, str] = {}
+        for pk, encrypted, key_id in batch:
+            try:
+                plaintext = crypto.decrypt(encrypted)
+            except crypto.InvalidToken:
+                if not skip_unreadable:
+                    raise RotationStopped(pk, key_id, result.rotated) from None
+                result.unreadable.append(pk)
+                continue
+            old[pk] = encrypted
+            new[pk] = crypto.encrypt(plaintext)
+        if new:
+            result.rotated += rewrite_ciphertexts(old, new, primary)
+        last_pk = batch[-1][0]
         result.batches += 1
         if progress is not None:
             progress(result)
     logger.info("re-encrypted %s access tokens with key id %s", result.rotated, primary)
     return result
+
+
+def rewrite_ciphertexts(old: dict[int, str], new: dict[int, str], key_id: str) -> int:
+    """Set each token's ciphertext to ``new[pk]`` (and its ``key_id``) where it is still ``old[pk]``: one UPDATE.
+
+    Returns how many rows changed; a token rewritten meanwhile (a new sign-in) keeps its newer ciphertext.
+    """
+    return update_by_pk(AccessToken, {"encrypted": new}, only_where={"encrypted": old}, constants={"key_id": key_id})
 
 
 @dataclass(frozen=True)
