@@ -17,8 +17,8 @@ from django.test import Client
 
 from mwsso.admin import AccessTokenInline, UserWithWikiAdmin, WikiIdentityInline, register_user_admin
 from mwsso.models import AccessToken, WikiIdentity
-from mwsso.protocol.identity import wiki_key
 from mwsso.policy.rules import wiki_name
+from mwsso.protocol.identity import wiki_key
 from mwsso.signals import token_invalidated
 from tests.conftest import SITE_HOST, TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 

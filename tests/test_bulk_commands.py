@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from social_django.models import UserSocialAuth
 
 from mwsso import crypto
-from mwsso.protocol.identity import wiki_key
 from mwsso.models import AccessToken
+from mwsso.protocol.identity import wiki_key
 from mwsso.tokens import import_social_tokens, importing, maintenance, rotate_keys
 from mwsso.tokens.maintenance import rewrite_ciphertexts
 
