@@ -91,6 +91,12 @@ def test_the_wheel_holds_templates_static_files_and_translations(wheel_files):
         assert _source_files(folder) <= wheel_files
 
 
+def test_the_wheel_and_sdist_say_the_app_is_typed(wheel_files, sdist_files, wheel_metadata):
+    # PEP 561: without the marker a site's type checker ignores mwsso's annotations.
+    assert "mwsso/py.typed" in wheel_files and "mwsso/py.typed" in sdist_files
+    assert "Typing :: Typed" in wheel_metadata.get_all("Classifier")
+
+
 def test_the_wheel_holds_no_tests_demo_or_benchmarks(wheel_files):
     assert not [name for name in wheel_files if name.split("/")[0] in ("tests", "project", "bench", "templates")]
 
