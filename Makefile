@@ -22,7 +22,7 @@ PYTHON313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python
 DATABASE_URL_POSTGRES ?= postgres://postgres@127.0.0.1:5432/mwsso
 DATABASE_URL_MARIADB ?= mysql://root@127.0.0.1:3306/mwsso
 
-.PHONY: install install-django6 run test test-postgres test-mariadb test-django6 package lint bench clean
+.PHONY: install install-django6 run test test-postgres test-mariadb test-django6 package lint typecheck format-check bench clean
 
 $(STAMP): requirements.txt pyproject.toml devwiki/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,14 @@ package: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check mwsso devwiki project tests bench
 
+# mypy with django-stubs on mwsso/ ([tool.mypy] in pyproject.toml); to join `make lint` once it is clean.
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+# What `ruff format` would change ([tool.ruff.format]); to join `make lint` once the code is formatted.
+format-check: $(STAMP)
+	$(PY) -m ruff format --check mwsso devwiki project tests bench
+
 # Side by side with social-core's stock backend and requests-oauthlib, then mwsso alone.
 bench: $(STAMP)
 	$(PY) bench/compare.py
@@ -93,4 +101,4 @@ bench: $(STAMP)
 	$(PY) bench/oauth2_bench.py
 
 clean:
-	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 $(WIKI_STATE) staticfiles artifacts dist build
+	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 $(WIKI_STATE) staticfiles artifacts dist build .mypy_cache

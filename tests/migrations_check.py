@@ -22,6 +22,7 @@ def assert_no_missing_migrations(labels: list[str]) -> None:
         call_command("makemigrations", *labels, check=True, dry_run=True, interactive=False, stdout=out, stderr=out)
     except SystemExit as exit_:
         # --check exits 1 when a model changed without its migration; the dry run names it.
-        pytest.fail(f"makemigrations --check found changes (exit {exit_.code}); run manage.py makemigrations:\n"
-                    f"{out.getvalue()}")
+        pytest.fail(
+            f"makemigrations --check found changes (exit {exit_.code}); run manage.py makemigrations:\n{out.getvalue()}"
+        )
     assert "No changes detected" in out.getvalue(), out.getvalue()

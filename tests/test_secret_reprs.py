@@ -40,7 +40,9 @@ HAND_WRITTEN = {
         (OAuth2Client("https://w.example/w/index.php", "client-id", SECRET), [SECRET]),
         (
             Target(
-                "https://w.example/w/index.php", "consumer-key", SECRET,
+                "https://w.example/w/index.php",
+                "consumer-key",
+                SECRET,
                 oauth2=OAuth2Client("https://w.example/w/index.php", "client-id", "other-" + SECRET),
             ),
             [SECRET],
@@ -83,9 +85,8 @@ def _is_dataclass(decorator: ast.expr) -> bool:
 
 def _hides(value: ast.expr | None) -> bool:
     """``field(..., repr=False, ...)``."""
-    return (
-        isinstance(value, ast.Call)
-        and any(k.arg == "repr" and isinstance(k.value, ast.Constant) and k.value.value is False for k in value.keywords)
+    return isinstance(value, ast.Call) and any(
+        k.arg == "repr" and isinstance(k.value, ast.Constant) and k.value.value is False for k in value.keywords
     )
 
 
