@@ -52,11 +52,21 @@ run: $(STAMP)
 	MWSSO_WIKI_URL=$${MWSSO_WIKI_URL:-http://127.0.0.1:$(WIKI_PORT)/w/index.php} DJANGO_DEBUG=$${DJANGO_DEBUG:-1} \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# pytest-xdist workers for the tests that can share the machine; JOBS=0 runs them in one process. The tests
+# spend much of their time waiting on the local wiki over HTTP, so more workers than cores pay (docs/contributing.md).
+JOBS ?= 3
+# Each whole file on one worker: its module fixtures (a wiki, a built package) are made once.
+XDIST = -n $(JOBS) --dist loadfile
+
 # Two pytest runs: the social-auth site's, then a django-allauth site's (mwsso.contrib.allauth), whose settings
-# differ for a whole run (tests/allauth/conftest.py). Exit 5 (PYTEST_ARGS named only the other run's tests) is fine.
+# differ for a whole run (tests/allauth/settings.py). Each in two parts: the tests that can share the machine on
+# $(JOBS) workers, then those that cannot (marked serial, browser or production; tests/conftest.py) one at a time.
+# Exit 5 (PYTEST_ARGS named only the other run's tests, or no serial test) is fine.
 define run_tests
-	$(1) $(PY) -m pytest $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(1) $(PY) -m pytest --ds=tests.allauth.settings $(PYTEST_ARGS) tests/allauth || [ $$? -eq 5 ]
+	$(1) $(PY) -m pytest $(XDIST) --serial=skip $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(1) $(PY) -m pytest --serial=only $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(1) $(PY) -m pytest $(XDIST) --serial=skip --ds=tests.allauth.settings $(PYTEST_ARGS) tests/allauth || [ $$? -eq 5 ]
+	$(1) $(PY) -m pytest --serial=only --ds=tests.allauth.settings $(PYTEST_ARGS) tests/allauth || [ $$? -eq 5 ]
 endef
 
 test: $(STAMP)
