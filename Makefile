@@ -55,8 +55,9 @@ run: $(STAMP)
 # pytest-xdist workers for the tests that can share the machine; JOBS=0 runs them in one process. The tests
 # spend much of their time waiting on the local wiki over HTTP, so more workers than cores pay (docs/contributing.md).
 JOBS ?= 3
-# Each whole file on one worker: its module fixtures (a wiki, a built package) are made once.
-XDIST = -n $(JOBS) --dist loadfile
+# How tests are shared out among the workers (pytest-xdist's --dist).
+DIST ?= loadgroup
+XDIST = -n $(JOBS) --dist $(DIST)
 
 # Two pytest runs: the social-auth site's, then a django-allauth site's (mwsso.contrib.allauth), whose settings
 # differ for a whole run (tests/allauth/settings.py). Each in two parts: the tests that can share the machine on

@@ -24,7 +24,8 @@ import pytest
 
 import mwsso
 
-pytestmark = pytest.mark.package
+# One xdist worker builds the sdists and wheels once for the whole file (make test's --dist loadgroup).
+pytestmark = [pytest.mark.package, pytest.mark.xdist_group("package")]
 
 REPO = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
