@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mwsso.protocol import oauth1, oauth2
 from mwsso.diagnostics.target import OAuth2Client, Target
+from mwsso.protocol import oauth1, oauth2
 
 MWSSO = Path(__file__).resolve().parent.parent / "mwsso"
 SECRET = "s3cret-value-0123456789"
