@@ -22,7 +22,7 @@ PYTHON313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python
 DATABASE_URL_POSTGRES ?= postgres://postgres@127.0.0.1:5432/mwsso
 DATABASE_URL_MARIADB ?= mysql://root@127.0.0.1:3306/mwsso
 
-.PHONY: install install-django6 run test test-postgres test-mariadb test-django6 package lint bench clean
+.PHONY: install install-django6 run test test-postgres test-mariadb test-django6 package lint typecheck format-check bench clean
 
 $(STAMP): requirements.txt pyproject.toml devwiki/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,11 +58,22 @@ run: $(STAMP)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT) & site=$$!; \
 	wait $$site; stop $$?
 
+# pytest-xdist workers for the tests that can share the machine; JOBS=0 runs them in one process. The tests
+# spend much of their time waiting on the local wiki over HTTP, so more workers than cores pay (docs/contributing.md).
+JOBS ?= 3
+# How tests are shared out among the workers (pytest-xdist's --dist).
+DIST ?= loadgroup
+XDIST = -n $(JOBS) --dist $(DIST)
+
 # Two pytest runs: the social-auth site's, then a django-allauth site's (mwsso.contrib.allauth), whose settings
-# differ for a whole run (tests/allauth/conftest.py). Exit 5 (PYTEST_ARGS named only the other run's tests) is fine.
+# differ for a whole run (tests/allauth/settings.py). Each in two parts: the tests that can share the machine on
+# $(JOBS) workers, then those that cannot (marked serial, browser or production; tests/conftest.py) one at a time.
+# Exit 5 (PYTEST_ARGS named only the other run's tests, or no serial test) is fine.
 define run_tests
-	$(1) $(PY) -m pytest $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(1) $(PY) -m pytest --ds=tests.allauth.settings $(PYTEST_ARGS) tests/allauth || [ $$? -eq 5 ]
+	$(1) $(PY) -m pytest $(XDIST) --serial=skip $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(1) $(PY) -m pytest --serial=only $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(1) $(PY) -m pytest $(XDIST) --serial=skip --ds=tests.allauth.settings $(PYTEST_ARGS) tests/allauth || [ $$? -eq 5 ]
+	$(1) $(PY) -m pytest --serial=only --ds=tests.allauth.settings $(PYTEST_ARGS) tests/allauth || [ $$? -eq 5 ]
 endef
 
 test: $(STAMP)
@@ -91,6 +102,14 @@ package: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check mwsso devwiki project tests bench
 
+# mypy with django-stubs on mwsso/ ([tool.mypy] in pyproject.toml); to join `make lint` once it is clean.
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+# What `ruff format` would change ([tool.ruff.format]); to join `make lint` once the code is formatted.
+format-check: $(STAMP)
+	$(PY) -m ruff format --check mwsso devwiki project tests bench
+
 # Side by side with social-core's stock backend and requests-oauthlib, then mwsso alone.
 bench: $(STAMP)
 	$(PY) bench/compare.py
@@ -100,4 +119,4 @@ bench: $(STAMP)
 	$(PY) bench/refresh_scale.py
 
 clean:
-	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 $(WIKI_STATE) staticfiles artifacts dist build
+	rm -rf $(VENV) $(DJANGO6_VENV) db.sqlite3 $(WIKI_STATE) staticfiles artifacts dist build .mypy_cache

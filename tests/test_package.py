@@ -24,7 +24,8 @@ import pytest
 
 import mwsso
 
-pytestmark = pytest.mark.package
+# One xdist worker builds the sdists and wheels once for the whole file (make test's --dist loadgroup).
+pytestmark = [pytest.mark.package, pytest.mark.xdist_group("package")]
 
 REPO = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -89,6 +90,12 @@ def test_the_wheel_holds_templates_static_files_and_translations(wheel_files):
     # The button's CSS and the translations, wherever the checkout has them (whole folders, by the test above).
     for folder in ("mwsso/static", "mwsso/locale"):
         assert _source_files(folder) <= wheel_files
+
+
+def test_the_wheel_and_sdist_say_the_app_is_typed(wheel_files, sdist_files, wheel_metadata):
+    # PEP 561: without the marker a site's type checker ignores mwsso's annotations.
+    assert "mwsso/py.typed" in wheel_files and "mwsso/py.typed" in sdist_files
+    assert "Typing :: Typed" in wheel_metadata.get_all("Classifier")
 
 
 def test_the_wheel_holds_no_tests_demo_or_benchmarks(wheel_files):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -15,14 +15,11 @@ class OAuth2Client:
 
     wiki_url: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     redirect_uri: str = ""
     sends_redirect_uri: bool = False
     #: The redirect URI was built from a site address guessed from ALLOWED_HOSTS (no scheme or port known).
     redirect_uri_guessed: bool = False
-
-    def __repr__(self) -> str:
-        return f"OAuth2Client(wiki_url={self.wiki_url!r}, client_id={self.client_id!r})"
 
 
 @dataclass(frozen=True)
@@ -35,7 +32,7 @@ class Target:
 
     wiki_url: str
     consumer_key: str = ""
-    consumer_secret: str = ""
+    consumer_secret: str = field(default="", repr=False)
     callback: str = "oob"
     expected_callback: str = ""
     site_url: str = ""
@@ -44,6 +41,3 @@ class Target:
     allowed_wikis: tuple[str, ...] = ()
     user_agent: str = ""
     oauth2: OAuth2Client | None = None
-
-    def __repr__(self) -> str:
-        return f"Target(wiki_url={self.wiki_url!r}, consumer_key={self.consumer_key!r})"

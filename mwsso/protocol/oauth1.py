@@ -12,7 +12,7 @@ import contextlib
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -28,22 +28,18 @@ Step = Literal["initiate", "token", "identify"]
 
 @dataclass(frozen=True)
 class Consumer:
-    key: str
-    secret: str
+    """A consumer (an OAuth 1.0a application); its secret never shows in a repr."""
 
-    def __repr__(self) -> str:
-        return f"Consumer(key={self.key!r})"
+    key: str
+    secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)
 class TokenPair:
-    """A request or access token; the secret never shows in a repr."""
+    """A request or access token; neither part shows in a repr (an access token's key is stored encrypted too)."""
 
-    key: str
-    secret: str
-
-    def __repr__(self) -> str:
-        return f"TokenPair(key={self.key[:6]!r}…)"
+    key: str = field(repr=False)
+    secret: str = field(repr=False)
 
 
 class OAuth1Error(ProtocolError):

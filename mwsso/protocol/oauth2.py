@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -50,41 +50,30 @@ class Client:
     """An OAuth 2.0 client: its id and, for a confidential client, its secret ("" for a public one)."""
 
     client_id: str
-    secret: str = ""
+    secret: str = field(default="", repr=False)
 
     @property
     def is_confidential(self) -> bool:
         return bool(self.secret)
-
-    def __repr__(self) -> str:
-        return f"Client(client_id={self.client_id!r}, confidential={self.is_confidential})"
 
 
 @dataclass(frozen=True)
 class PKCEPair:
     """A PKCE code verifier and its S256 challenge."""
 
-    verifier: str
+    verifier: str = field(repr=False)
     challenge: str
     method: str = "S256"
-
-    def __repr__(self) -> str:
-        return f"PKCEPair(challenge={self.challenge!r})"
 
 
 @dataclass(frozen=True)
 class TokenSet:
     """What the token endpoint gave: an access token, maybe a refresh token, and the access token's lifetime."""
 
-    access_token: str
-    refresh_token: str = ""
+    access_token: str = field(repr=False)
+    refresh_token: str = field(default="", repr=False)
     expires_in: int | None = None
     token_type: str = "Bearer"
-
-    def __repr__(self) -> str:
-        return f"TokenSet(expires_in={self.expires_in!r}, refresh={bool(self.refresh_token)})"
-
-    __str__ = __repr__
 
 
 class OAuth2Error(ProtocolError):

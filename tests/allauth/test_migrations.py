@@ -1,0 +1,15 @@
+"""No model change without its migration on a django-allauth site (mwsso and mwsso.contrib.allauth)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.migrations_check import assert_no_missing_migrations, own_app_labels
+
+pytestmark = pytest.mark.django_db
+
+
+def test_makemigrations_check_finds_nothing() -> None:
+    labels = own_app_labels()
+    assert {"mwsso", "mwsso_allauth"} <= set(labels)
+    assert_no_missing_migrations(labels)
