@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from social_core.exceptions import AuthException
 
@@ -58,10 +59,11 @@ class TokenError(MwssoError):
 class LoginError(AuthException, MwssoError):
     """Base of every way a sign-in can fail; ``user_message`` is safe to show."""
 
-    user_message = _("The sign-in could not be completed.")
+    # Texts for the page, lazy or plain (a subclass may have no hint: "").
+    user_message: str | Promise = _("The sign-in could not be completed.")
     http_status = 400
     # What the person can do about it, shown on the error page.
-    retry_hint = _("Please try again.")
+    retry_hint: str | Promise = _("Please try again.")
 
     def __init__(self, backend: Any = None, detail: str = "", *, reason: str = "", stage: str = "unknown") -> None:
         super().__init__(backend, detail, code=self.code_name, stage=stage)  # type: ignore[arg-type]

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-# The token store raises these too, so they live below both it and the API client; re-exported here and
-# in mwsso.api, where callers import them.
-from mwsso.exceptions import (  # noqa: F401
-    APIError,
-    BadResponse,
-    SignatureRejected,
-    SignInExpired,
-    SignInRequired,
-    SiteMisconfigured,
-    TokenInvalid,
-    TokenUnusable,
-    WikiUnavailable,
+# The token store raises these too, so they live below both it and the API client; re-exported here (``X as X``
+# marks the re-export as intended) and in mwsso.api, where callers import them.
+from mwsso.exceptions import (
+    APIError as APIError,
+    BadResponse as BadResponse,
+    SignatureRejected as SignatureRejected,
+    SignInExpired as SignInExpired,
+    SignInRequired as SignInRequired,
+    SiteMisconfigured as SiteMisconfigured,
+    TokenInvalid as TokenInvalid,
+    TokenUnusable as TokenUnusable,
+    WikiUnavailable as WikiUnavailable,
 )
 
 

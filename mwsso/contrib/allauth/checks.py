@@ -6,9 +6,9 @@ from typing import Any
 
 from django.apps import apps
 from django.core import checks
-from django.utils.translation import gettext_lazy as _
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
+from mwsso.checks.text import _
 from mwsso.contrib.allauth import conf
 from mwsso.protocol.wikiurls import InvalidWikiURL
 
