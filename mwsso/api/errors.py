@@ -10,19 +10,39 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-# The token store raises these too, so they live below both it and the API client; re-exported here (``X as X``
-# marks the re-export as intended) and in mwsso.api, where callers import them.
+# The token store raises these too, so they live below both it and the API client; re-exported here and
+# in mwsso.api, where callers import them (``__all__`` says the re-export is meant).
 from mwsso.exceptions import (
-    APIError as APIError,
-    BadResponse as BadResponse,
-    SignatureRejected as SignatureRejected,
-    SignInExpired as SignInExpired,
-    SignInRequired as SignInRequired,
-    SiteMisconfigured as SiteMisconfigured,
-    TokenInvalid as TokenInvalid,
-    TokenUnusable as TokenUnusable,
-    WikiUnavailable as WikiUnavailable,
+    APIError,
+    BadResponse,
+    SignatureRejected,
+    SignInExpired,
+    SignInRequired,
+    SiteMisconfigured,
+    TokenInvalid,
+    TokenUnusable,
+    WikiUnavailable,
 )
+
+__all__ = [
+    "APIError",
+    "AssertUserFailed",
+    "BadResponse",
+    "BadToken",
+    "EditConflict",
+    "MaxLagExceeded",
+    "NoToken",
+    "NotAllowedWiki",
+    "RateLimited",
+    "SignInExpired",
+    "SignInRequired",
+    "SignatureRejected",
+    "SiteMisconfigured",
+    "TokenInvalid",
+    "TokenUnusable",
+    "WikiUnavailable",
+    "error_class",
+]
 
 
 class NoToken(SignInRequired):

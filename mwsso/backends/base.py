@@ -25,7 +25,7 @@ LOGIN_ERRORS: dict[str, type[LoginError]] = {
 }
 
 
-def run_signin(backend: Any, identity: Identity, args: tuple, kwargs: dict[str, Any]) -> Any:
+def run_signin(backend: Any, identity: Identity, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Run the pipeline; all local writes of a login (user, association, identity, token) land together or not at all.
 
     The transaction begins at the first write (``mwsso.socialauth.transaction``): a returning sign-in that changes
