@@ -77,7 +77,7 @@ def fingerprint(token_key: str) -> str:
     return hashlib.sha256(b"mwsso-fingerprint:" + token_key.encode()).hexdigest()[:12]
 
 
-class AccessTokenQuerySet(models.QuerySet):
+class AccessTokenQuerySet(models.QuerySet["AccessToken"]):
     def usable(self) -> AccessTokenQuerySet:
         return self.filter(status__in=USABLE_STATUSES)
 

@@ -277,6 +277,7 @@ class Client:
             # An OAuth 2.0 access token the wiki no longer takes (expired early, rotated by another
             # machine's refresh): refresh once and retry before believing the refusal.
             raise _BearerRefused(code)
+        new_status: str  # a Status value (TextChoices are str) or what tokens.invalidate wrote
         if kind in (refusals.REVOKED, refusals.USER):
             if self.token is None:
                 new_status = AccessToken.Status.REVOKED if kind == refusals.REVOKED else AccessToken.Status.INVALID

@@ -49,7 +49,7 @@ class SignIn:
     login_transaction: transaction.DeferredAtomic | None = None
 
     def do_auth(self, access_token: Any, *args: Any, **kwargs: Any) -> Any:
-        identity = self.user_data(access_token)  # type: ignore[attr-defined]
+        identity = self.user_data(access_token)  # type: ignore[attr-defined]  # a mixin: each backend defines user_data
         self.access_credentials = access_token
         self.identity = identity
         kwargs.update({"response": identity.as_json(), "identity": identity, "backend": self})

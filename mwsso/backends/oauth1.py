@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from django.http import HttpResponse
 from social_core.backends.oauth import BaseOAuth1
 
 from mwsso import http
@@ -21,7 +22,7 @@ from mwsso.protocol.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 from mwsso.socialauth import callbacks
 
 
-class MediaWikiOAuth(SignIn, BaseOAuth1):
+class MediaWikiOAuth(SignIn, BaseOAuth1[HttpResponse]):
     """Sign in with a MediaWiki account (Extension:OAuth, OAuth 1.0a)."""
 
     # The path sites name in AUTHENTICATION_BACKENDS and Django keeps in every signed-in session
@@ -32,7 +33,7 @@ class MediaWikiOAuth(SignIn, BaseOAuth1):
     title = "Wikipedia"
     # social-core's stock MediaWiki backend's key: associations it created are found as they are.
     ID_KEY = "userID"
-    EXTRA_DATA: list = []
+    EXTRA_DATA = []
 
     access_credentials: oauth1.TokenPair | None = None
     # Read by the error view (policy.end_refused_session) to know who a refusal was about.
@@ -102,7 +103,7 @@ class MediaWikiOAuth(SignIn, BaseOAuth1):
         return callbacks.pending_request_tokens(self)
 
     # -- step 3: identify, then the pipeline (do_auth: SignIn) -----------
-    def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:
+    def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:  # type: ignore[override]  # an Identity, not social-core's dict: only SignIn.do_auth (which replaces social-core's) reads it
         consumer = self.consumer()
         token, nonce = self._call(
             oauth1.identify, http.get_session(), self.index_url(), consumer, access_token, **http.request_options()
