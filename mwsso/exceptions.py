@@ -21,7 +21,7 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from social_core.exceptions import AuthException
+from social_core.exceptions import AuthException, ErrorStage
 
 from mwsso.protocol.claims import InvalidIdentity
 from mwsso.protocol.errors import ConfigurationError, MwssoError, ProtocolError
@@ -65,8 +65,8 @@ class LoginError(AuthException, MwssoError):
     # What the person can do about it, shown on the error page.
     retry_hint: str | Promise = _("Please try again.")
 
-    def __init__(self, backend: Any = None, detail: str = "", *, reason: str = "", stage: str = "unknown") -> None:
-        super().__init__(backend, detail, code=self.code_name, stage=stage)  # type: ignore[arg-type]
+    def __init__(self, backend: Any = None, detail: str = "", *, reason: str = "", stage: ErrorStage = "unknown") -> None:
+        super().__init__(backend, detail, code=self.code_name, stage=stage)
         self.reason = reason or self.code_name
         self.detail = detail
 
@@ -93,7 +93,7 @@ class WikiRefused(LoginError):
     http_status = 502
 
     def __init__(
-        self, backend: Any = None, detail: str = "", *, wiki_code: str = "", wiki_message: str = "", stage: str = "unknown"
+        self, backend: Any = None, detail: str = "", *, wiki_code: str = "", wiki_message: str = "", stage: ErrorStage = "unknown"
     ) -> None:
         super().__init__(backend, detail, reason=wiki_code or "wiki_error", stage=stage)
         self.wiki_code = wiki_code

@@ -60,4 +60,4 @@ class SignIn:
 
     async def aget_user(self, user_id: Any) -> Any:
         # request.auser() in an async view asks the session's backend; social-core's have only get_user.
-        return await sync_to_async(self.get_user)(user_id)  # type: ignore[attr-defined]
+        return await sync_to_async(self.get_user)(user_id)  # type: ignore[attr-defined]  # a mixin: social-core's BaseAuth, after it in the MRO, has get_user

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlencode
 
 from django.http import HttpResponse
 from social_core.backends.oauth import BaseOAuth1
+from social_core.exceptions import ErrorStage
 
 from mwsso import http
 from mwsso.app_settings import app_settings, backend_setting
@@ -20,6 +21,9 @@ from mwsso.protocol import oauth1
 from mwsso.protocol.identity import Identity, InvalidIdentity, verify_identify_jwt
 from mwsso.protocol.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 from mwsso.socialauth import callbacks
+
+# A protocol step as social-core's stage of the sign-in (any other step is the identify call).
+_OAUTH1_STAGES: dict[str, ErrorStage] = {"initiate": "begin", "token": "token_exchange"}
 
 
 class MediaWikiOAuth(SignIn, BaseOAuth1[HttpResponse]):
@@ -127,7 +131,7 @@ class MediaWikiOAuth(SignIn, BaseOAuth1[HttpResponse]):
         try:
             return step(*args, **kwargs)
         except oauth1.OAuth1Error as err:
-            stage = {"initiate": "begin", "token": "token_exchange"}.get(err.step, "user_info")
+            stage = _OAUTH1_STAGES.get(err.step, "user_info")
             detail = f"{err.step}: {err.message}"
             if err.kind == "refused":
                 raise WikiRefused(

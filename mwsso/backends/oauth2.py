@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from social_core.backends.oauth import BaseOAuth2PKCE
-from social_core.exceptions import AuthException
+from social_core.exceptions import AuthException, ErrorStage
 
 from mwsso import http
 from mwsso.backends import client_secret
@@ -27,7 +27,7 @@ from mwsso.protocol.wikiurls import InvalidWikiURL
 from mwsso.socialauth import callbacks
 from mwsso.tokens.storing import oauth2_token_fields
 
-_OAUTH2_STAGES = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
+_OAUTH2_STAGES: dict[str, ErrorStage] = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
 class MediaWikiOAuth2(SignIn, BaseOAuth2PKCE[HttpResponse]):

@@ -102,15 +102,15 @@ class _DeadlineConnectionMixin:
         if deadline is not None and deadline <= time.monotonic():
             raise ConnectTimeoutError(self, "the request's deadline passed before it could connect")
         self._clamp_timeout()
-        super().connect()  # type: ignore[misc]
+        super().connect()  # type: ignore[misc]  # a mixin: the urllib3 connection after it in the MRO has this method
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         self._clamp_timeout()
-        super().request(*args, **kwargs)  # type: ignore[misc]
+        super().request(*args, **kwargs)  # type: ignore[misc]  # a mixin: the urllib3 connection after it in the MRO has this method
 
     def getresponse(self) -> Any:
         self._clamp_timeout()
-        return super().getresponse()  # type: ignore[misc]
+        return super().getresponse()  # type: ignore[misc]  # a mixin: the urllib3 connection after it in the MRO has this method
 
 
 class DeadlineHTTPConnection(_DeadlineConnectionMixin, HTTPConnection):

@@ -88,7 +88,7 @@ class LoginStateStorage(DjangoStorage):
     """``DjangoStorage`` for one sign-in to ``wiki``; everything but the association lookup is unchanged."""
 
     def __init__(self, wiki: str, writes: Any) -> None:
-        self.user = _SocialAuthWithState(wiki, writes)  # type: ignore[assignment]
+        self.user = _SocialAuthWithState(wiki, writes)  # type: ignore[assignment]  # stands in for the UserSocialAuth class, delegating the rest to it
 
 
 @contextmanager

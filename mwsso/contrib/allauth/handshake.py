@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from social_core.exceptions import ErrorStage
 
 from mwsso import http
 from mwsso.contrib.allauth import conf
@@ -30,7 +31,7 @@ from mwsso.protocol.wikiurls import InvalidWikiURL
 from mwsso.socialauth import callbacks
 
 _FAILURES: dict[str, type[LoginError]] = {"unavailable": LoginWikiUnavailable, "bad_response": WikiBadResponse}
-_STAGES = {"token": "token_exchange", "profile": "user_info", "callback": "callback"}
+_STAGES: dict[str, ErrorStage] = {"token": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
 @dataclass(frozen=True)
