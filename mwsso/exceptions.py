@@ -179,6 +179,8 @@ class APIError(MwssoError):
     def __str__(self) -> str:
         return f"{self.code}: {self.info}" if self.info else self.code
 
+    # Written by hand: an exception is not a dataclass (its args, pickling and traceback machinery). Not a
+    # secret-hiding repr: code and info hold no secret (info is scrubbed before it gets here).
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, info={self.info!r})"
 
