@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from social_core.exceptions import AuthException
+from social_core.exceptions import AuthException, ErrorStage
 
 from mwsso.protocol.claims import InvalidIdentity
 from mwsso.protocol.errors import ConfigurationError, MwssoError, ProtocolError
@@ -58,13 +59,14 @@ class TokenError(MwssoError):
 class LoginError(AuthException, MwssoError):
     """Base of every way a sign-in can fail; ``user_message`` is safe to show."""
 
-    user_message = _("The sign-in could not be completed.")
+    # Texts for the page, lazy or plain (a subclass may have no hint: "").
+    user_message: str | Promise = _("The sign-in could not be completed.")
     http_status = 400
     # What the person can do about it, shown on the error page.
-    retry_hint = _("Please try again.")
+    retry_hint: str | Promise = _("Please try again.")
 
-    def __init__(self, backend: Any = None, detail: str = "", *, reason: str = "", stage: str = "unknown") -> None:
-        super().__init__(backend, detail, code=self.code_name, stage=stage)  # type: ignore[arg-type]
+    def __init__(self, backend: Any = None, detail: str = "", *, reason: str = "", stage: ErrorStage = "unknown") -> None:
+        super().__init__(backend, detail, code=self.code_name, stage=stage)
         self.reason = reason or self.code_name
         self.detail = detail
 
@@ -91,7 +93,7 @@ class WikiRefused(LoginError):
     http_status = 502
 
     def __init__(
-        self, backend: Any = None, detail: str = "", *, wiki_code: str = "", wiki_message: str = "", stage: str = "unknown"
+        self, backend: Any = None, detail: str = "", *, wiki_code: str = "", wiki_message: str = "", stage: ErrorStage = "unknown"
     ) -> None:
         super().__init__(backend, detail, reason=wiki_code or "wiki_error", stage=stage)
         self.wiki_code = wiki_code
@@ -177,6 +179,8 @@ class APIError(MwssoError):
     def __str__(self) -> str:
         return f"{self.code}: {self.info}" if self.info else self.code
 
+    # Written by hand: an exception is not a dataclass (its args, pickling and traceback machinery). Not a
+    # secret-hiding repr: code and info hold no secret (info is scrubbed before it gets here).
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, info={self.info!r})"
 

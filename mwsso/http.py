@@ -124,7 +124,7 @@ def read_bounded(response: requests.Response, **kwargs: Any) -> requests.Respons
         response.close()
         raise _as_requests_error(err) from err
     response._content = b"".join(chunks)
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests' private flag, not in its stubs; set as Response.content does
     response.close()  # the body was read to its end: the connection goes back to the pool
     return response
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable
@@ -58,18 +59,18 @@ class WikiIdentity(models.Model):
 
 @dataclass(frozen=True)
 class Credentials:
-    """A decrypted access token. Its repr never shows the secret parts."""
+    """A decrypted access token. Its repr shows the OAuth version and the key's fingerprint, never a secret part."""
 
-    key: str
-    secret: str
+    key: str = dataclasses.field(repr=False)
+    secret: str = dataclasses.field(repr=False)
     oauth_version: int = 1
     # OAuth 2.0: the refresh token ("" when the wiki gave none); ``key`` is the access token, ``secret`` "".
-    refresh_token: str = ""
+    refresh_token: str = dataclasses.field(default="", repr=False)
+    # Derived from key (so not compared): what the repr names the token by.
+    fingerprint: str = dataclasses.field(init=False, compare=False)
 
-    def __repr__(self) -> str:
-        return f"Credentials(oauth_version={self.oauth_version}, fingerprint={fingerprint(self.key)!r})"
-
-    __str__ = __repr__
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fingerprint", fingerprint(self.key))  # frozen: set once, as dataclasses do
 
 
 def fingerprint(token_key: str) -> str:
@@ -77,7 +78,7 @@ def fingerprint(token_key: str) -> str:
     return hashlib.sha256(b"mwsso-fingerprint:" + token_key.encode()).hexdigest()[:12]
 
 
-class AccessTokenQuerySet(models.QuerySet):
+class AccessTokenQuerySet(models.QuerySet["AccessToken"]):
     def usable(self) -> AccessTokenQuerySet:
         return self.filter(status__in=USABLE_STATUSES)
 
@@ -146,6 +147,8 @@ class AccessToken(models.Model):
     def __str__(self) -> str:
         return f"Access token {self.fingerprint} of user {self.user_id} on {self.wiki}"
 
+    # Written by hand: a Django model is not a dataclass (field(repr=False) has nothing to attach to), and
+    # Model.__repr__ would use __str__. It names only public columns; the ciphertext never shows.
     def __repr__(self) -> str:
         return f"<AccessToken {self.pk} {self.fingerprint} {self.status}>"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -98,6 +98,7 @@ def _link_other_protocol(backend: Any, uid: str, identity: Identity, user: Any, 
         return None
     extra = backend.extra_data(known.user, uid, kwargs.get("response") or {}, {}, kwargs)
     begin_writes(backend)
+    social: UserSocialAuth | None
     try:
         with transaction.atomic():
             social = UserSocialAuth.objects.create(
@@ -220,7 +221,7 @@ def _save_for_user(
     return model.objects.update_or_create(user=user, wiki=wiki, defaults=values)[0]
 
 
-def _recent(when: Any, others_latest: Any) -> bool:
+def _recent(when: datetime | None, others_latest: datetime | None) -> bool:
     """Whether a timestamp written at a previous sign-in may stand for this one (``MWSSO_SIGNIN_TOUCH_INTERVAL``)."""
     if when is None:
         return False

@@ -181,8 +181,8 @@ def check_login_start(request: HttpRequest, backend: str) -> Limited | None:
         except Exception as err:  # the cache is down (Redis unreachable): sign-in must not break with it
             logger.warning("login start not counted: the rate-limit cache failed (%s)", type(err).__name__)
             return None
-        if starts > 1:
-            del session[UNCOUNTED_STARTS]  # type: ignore[index]
+        if starts > 1 and session is not None:  # (only a session counts more than one start)
+            del session[UNCOUNTED_STARTS]
         if wait is not None and (refusal is None or wait > refusal.retry_after):
             refusal = Limited(scope, rate, wait)
     if refusal is None and limits.get("session") and session is not None and not idents["session"]:

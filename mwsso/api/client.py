@@ -16,6 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -56,8 +57,20 @@ class _BearerRefused(Exception):
     """The wiki refused an OAuth 2.0 access token: refresh once and retry before believing it."""
 
 
+@dataclass(init=False, eq=False)
 class Client:
-    """Action API calls to ``api_url`` signed by ``signer``; ``token`` (if any) gets ``last_used`` and status updates."""
+    """Action API calls to ``api_url`` signed by ``signer``; ``token`` (if any) gets ``last_used`` and status updates.
+
+    A dataclass for its repr only (the constructor is written out: ``sleep`` is a keyword, kept private): the
+    signer and the token show their own reprs (fingerprints), the session's CSRF token is ``repr=False``.
+    """
+
+    api_url: str
+    signer: Signer
+    token: AccessToken | None
+    _sleep: Callable[[float], None] = field(repr=False)
+    _csrf: str | None = field(repr=False)
+    _refreshed: bool = field(repr=False)
 
     def __init__(
         self,
@@ -78,10 +91,6 @@ class Client:
     def index_url(self) -> str:
         """The wiki's index.php beside ``api_url``, for links such as ``?oldid=<revid>``."""
         return wiki_urls(self.api_url).index
-
-    def __repr__(self) -> str:
-        who = f" token={self.token.fingerprint}" if self.token is not None else ""
-        return f"<mwsso.api.Client {self.api_url}{who}>"
 
     # -- calls ------------------------------------------------------------
     def get(self, **params: Any) -> dict[str, Any]:
@@ -277,6 +286,7 @@ class Client:
             # An OAuth 2.0 access token the wiki no longer takes (expired early, rotated by another
             # machine's refresh): refresh once and retry before believing the refusal.
             raise _BearerRefused(code)
+        new_status: str  # a Status value (TextChoices are str) or what tokens.invalidate wrote
         if kind in (refusals.REVOKED, refusals.USER):
             if self.token is None:
                 new_status = AccessToken.Status.REVOKED if kind == refusals.REVOKED else AccessToken.Status.INVALID

@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 # The token store raises these too, so they live below both it and the API client; re-exported here and
-# in mwsso.api, where callers import them.
-from mwsso.exceptions import (  # noqa: F401
+# in mwsso.api, where callers import them (``__all__`` says the re-export is meant).
+from mwsso.exceptions import (
     APIError,
     BadResponse,
     SignatureRejected,
@@ -23,6 +23,26 @@ from mwsso.exceptions import (  # noqa: F401
     TokenUnusable,
     WikiUnavailable,
 )
+
+__all__ = [
+    "APIError",
+    "AssertUserFailed",
+    "BadResponse",
+    "BadToken",
+    "EditConflict",
+    "MaxLagExceeded",
+    "NoToken",
+    "NotAllowedWiki",
+    "RateLimited",
+    "SignInExpired",
+    "SignInRequired",
+    "SignatureRejected",
+    "SiteMisconfigured",
+    "TokenInvalid",
+    "TokenUnusable",
+    "WikiUnavailable",
+    "error_class",
+]
 
 
 class NoToken(SignInRequired):

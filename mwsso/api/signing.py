@@ -9,6 +9,7 @@ their reprs show only a fingerprint.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import requests
@@ -30,59 +31,60 @@ class Signer(Protocol):
         ...
 
 
+@dataclass(eq=False)
 class OAuth1Signer:
-    """OAuth 1.0a HMAC-SHA1 in the Authorization header, with the consumer's and the user's token's secrets."""
+    """OAuth 1.0a HMAC-SHA1 in the Authorization header, with the consumer's and the user's token's secrets.
 
-    def __init__(self, consumer_key: str, consumer_secret: str, token_key: str, token_secret: str) -> None:
-        self._consumer = Consumer(consumer_key, consumer_secret)
-        self._token = TokenPair(token_key, token_secret)
+    The repr shows the consumer key and the token's fingerprint; the secrets (and the token key) are
+    declared ``repr=False``.
+    """
+
+    consumer_key: str
+    consumer_secret: str = field(repr=False)
+    token_key: str = field(repr=False)
+    token_secret: str = field(repr=False)
+    fingerprint: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fingerprint = fingerprint(self.token_key)
 
     @property
     def consumer(self) -> Consumer:
         """The site's consumer, for a consumer-only probe (``mwsso.site_probe``) when a signature is refused."""
-        return self._consumer
+        return Consumer(self.consumer_key, self.consumer_secret)
 
     def auth(self) -> requests.auth.AuthBase:
         # A new object per attempt: each retry gets its own nonce and timestamp.
-        return signing_auth(self._consumer, self._token)
+        return signing_auth(self.consumer, TokenPair(self.token_key, self.token_secret))
 
     @property
     def secrets(self) -> tuple[str, ...]:
         # The token key is not a secret on its own, but nothing we show needs it either.
-        return (self._consumer.secret, self._token.secret, self._token.key)
-
-    def __repr__(self) -> str:
-        return f"<OAuth1Signer consumer={self._consumer.key} token={fingerprint(self._token.key)}>"
-
-    __str__ = __repr__
+        return (self.consumer_secret, self.token_secret, self.token_key)
 
 
+@dataclass(eq=False)
 class _Bearer(requests.auth.AuthBase):
-    def __init__(self, token: str) -> None:
-        self._token = token
+    token: str = field(repr=False)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
+        request.headers["Authorization"] = f"Bearer {self.token}"
         return request
 
-    def __repr__(self) -> str:
-        return "<Bearer>"
 
-
+@dataclass(eq=False)
 class BearerSigner:
-    """OAuth 2: the access token as a bearer token (no per-request signature)."""
+    """OAuth 2: the access token as a bearer token (no per-request signature); the repr shows its fingerprint."""
 
-    def __init__(self, access_token: str) -> None:
-        self._token = access_token
+    access_token: str = field(repr=False)
+    fingerprint: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fingerprint = fingerprint(self.access_token)
 
     def auth(self) -> requests.auth.AuthBase:
-        return _Bearer(self._token)
+        return _Bearer(self.access_token)
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return (self._token,)
-
-    def __repr__(self) -> str:
-        return f"<BearerSigner token={fingerprint(self._token)}>"
-
-    __str__ = __repr__
+        return (self.access_token,)

@@ -25,7 +25,7 @@ LOGIN_ERRORS: dict[str, type[LoginError]] = {
 }
 
 
-def run_signin(backend: Any, identity: Identity, args: tuple, kwargs: dict[str, Any]) -> Any:
+def run_signin(backend: Any, identity: Identity, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Run the pipeline; all local writes of a login (user, association, identity, token) land together or not at all.
 
     The transaction begins at the first write (``mwsso.socialauth.transaction``): a returning sign-in that changes
@@ -49,7 +49,7 @@ class SignIn:
     login_transaction: transaction.DeferredAtomic | None = None
 
     def do_auth(self, access_token: Any, *args: Any, **kwargs: Any) -> Any:
-        identity = self.user_data(access_token)  # type: ignore[attr-defined]
+        identity = self.user_data(access_token)  # type: ignore[attr-defined]  # a mixin: each backend defines user_data
         self.access_credentials = access_token
         self.identity = identity
         kwargs.update({"response": identity.as_json(), "identity": identity, "backend": self})
@@ -60,4 +60,4 @@ class SignIn:
 
     async def aget_user(self, user_id: Any) -> Any:
         # request.auser() in an async view asks the session's backend; social-core's have only get_user.
-        return await sync_to_async(self.get_user)(user_id)  # type: ignore[attr-defined]
+        return await sync_to_async(self.get_user)(user_id)  # type: ignore[attr-defined]  # a mixin: social-core's BaseAuth, after it in the MRO, has get_user

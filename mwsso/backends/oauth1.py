@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from django.http import HttpResponse
 from social_core.backends.oauth import BaseOAuth1
+from social_core.exceptions import ErrorStage
 
 from mwsso import http
 from mwsso.app_settings import app_settings, backend_setting
@@ -20,8 +22,11 @@ from mwsso.protocol.identity import Identity, InvalidIdentity, verify_identify_j
 from mwsso.protocol.wikiurls import InvalidWikiURL, WikiURLs, wiki_urls
 from mwsso.socialauth import callbacks
 
+# A protocol step as social-core's stage of the sign-in (any other step is the identify call).
+_OAUTH1_STAGES: dict[str, ErrorStage] = {"initiate": "begin", "token": "token_exchange"}
 
-class MediaWikiOAuth(SignIn, BaseOAuth1):
+
+class MediaWikiOAuth(SignIn, BaseOAuth1[HttpResponse]):
     """Sign in with a MediaWiki account (Extension:OAuth, OAuth 1.0a)."""
 
     # The path sites name in AUTHENTICATION_BACKENDS and Django keeps in every signed-in session
@@ -32,7 +37,7 @@ class MediaWikiOAuth(SignIn, BaseOAuth1):
     title = "Wikipedia"
     # social-core's stock MediaWiki backend's key: associations it created are found as they are.
     ID_KEY = "userID"
-    EXTRA_DATA: list = []
+    EXTRA_DATA = []
 
     access_credentials: oauth1.TokenPair | None = None
     # Read by the error view (policy.end_refused_session) to know who a refusal was about.
@@ -102,7 +107,7 @@ class MediaWikiOAuth(SignIn, BaseOAuth1):
         return callbacks.pending_request_tokens(self)
 
     # -- step 3: identify, then the pipeline (do_auth: SignIn) -----------
-    def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:
+    def user_data(self, access_token: oauth1.TokenPair, *args: Any, **kwargs: Any) -> Identity:  # type: ignore[override]  # an Identity, not social-core's dict: only SignIn.do_auth (which replaces social-core's) reads it
         consumer = self.consumer()
         token, nonce = self._call(
             oauth1.identify, http.get_session(), self.index_url(), consumer, access_token, **http.request_options()
@@ -126,7 +131,7 @@ class MediaWikiOAuth(SignIn, BaseOAuth1):
         try:
             return step(*args, **kwargs)
         except oauth1.OAuth1Error as err:
-            stage = {"initiate": "begin", "token": "token_exchange"}.get(err.step, "user_info")
+            stage = _OAUTH1_STAGES.get(err.step, "user_info")
             detail = f"{err.step}: {err.message}"
             if err.kind == "refused":
                 raise WikiRefused(

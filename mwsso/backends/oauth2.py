@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from social_core.backends.oauth import BaseOAuth2PKCE
-from social_core.exceptions import AuthException
+from social_core.exceptions import AuthException, ErrorStage
 
 from mwsso import http
 from mwsso.backends import client_secret
@@ -26,10 +27,10 @@ from mwsso.protocol.wikiurls import InvalidWikiURL
 from mwsso.socialauth import callbacks
 from mwsso.tokens.storing import oauth2_token_fields
 
-_OAUTH2_STAGES = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
+_OAUTH2_STAGES: dict[str, ErrorStage] = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
-class MediaWikiOAuth2(SignIn, BaseOAuth2PKCE):
+class MediaWikiOAuth2(SignIn, BaseOAuth2PKCE[HttpResponse]):
     """Sign in with a MediaWiki account over OAuth 2.0 (rest.php/oauth2/*), PKCE S256 always.
 
     State and the PKCE verifier live in social-core's standard per-state session entry
@@ -45,7 +46,7 @@ class MediaWikiOAuth2(SignIn, BaseOAuth2PKCE):
     name = "mediawiki-oauth2"
     title = "Wikipedia"
     ID_KEY = MediaWikiOAuth.ID_KEY
-    EXTRA_DATA: list = []
+    EXTRA_DATA = []
     # The wiki matches redirect_uri exactly: no redirect_state may be appended to it.
     REDIRECT_STATE = False
     STATE_PARAMETER = True
@@ -89,7 +90,7 @@ class MediaWikiOAuth2(SignIn, BaseOAuth2PKCE):
         if state is None:  # pragma: no cover - STATE_PARAMETER is always on
             raise CallbackRejected(self, "no state", reason="no_state", stage="begin")
         verifier = self.create_code_verifier(state)
-        return self._call(
+        url: str = self._call(
             oauth2.authorize_url,
             self.index_url(),
             self.client().client_id,
@@ -98,6 +99,7 @@ class MediaWikiOAuth2(SignIn, BaseOAuth2PKCE):
             redirect_uri=self.configured_redirect_uri(),
             scope=self.configured_scope(),
         )
+        return url
 
     # -- step 2: the callback -------------------------------------------
     def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
@@ -129,7 +131,7 @@ class MediaWikiOAuth2(SignIn, BaseOAuth2PKCE):
         return self.do_auth(tokens, *args, **kwargs)
 
     # -- step 3: the profile, then the pipeline (do_auth: SignIn) --------
-    def user_data(self, access_token: Any, *args: Any, **kwargs: Any) -> Identity:
+    def user_data(self, access_token: Any, *args: Any, **kwargs: Any) -> Identity:  # type: ignore[override]  # an Identity, not social-core's dict: only SignIn.do_auth (which replaces social-core's) reads it
         profile = self._call(
             oauth2.fetch_profile, http.get_session(), self.index_url(), access_token.access_token, **http.request_options()
         )

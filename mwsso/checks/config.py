@@ -11,9 +11,9 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
-from django.utils.translation import gettext_lazy as _
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
+from mwsso.checks.text import _
 from mwsso.protocol.wikiurls import InvalidWikiURL, wiki_urls
 
 BACKEND_PATH = "mwsso.backends.MediaWikiOAuth"

@@ -63,7 +63,8 @@ def _routed(path: str) -> Callable[..., Any] | None:
     if prefix and path.startswith(prefix + "/"):
         path = path[len(prefix) :]
     try:
-        return inspect.unwrap(resolve(path).func)
+        view: Callable[..., Any] = inspect.unwrap(resolve(path).func)  # (typeshed: unwrap returns Any)
+        return view
     except Resolver404:
         return None
 

@@ -71,7 +71,8 @@ def _run_hook(identity: Identity) -> Denial | None:
         check = eligibility_check()
         if check is None:
             return None
-        result = check(identity)
+        # The site's hook may return anything: checked below, whatever its annotation says.
+        result: object = check(identity)
         if result is None:
             return None
         if not isinstance(result, str) or not result.strip():
@@ -128,7 +129,7 @@ def end_refused_session(request: HttpRequest, err: LoginRefused) -> bool:
     user = getattr(request, "user", None)
     backend = getattr(err, "backend", None)
     identity = getattr(backend, "identity", None)
-    if user is None or not user.is_authenticated or identity is None:
+    if user is None or not user.is_authenticated or backend is None or identity is None:
         return False
     linked = UserSocialAuth.objects.filter(user=user, provider=backend.name, uid=identity.sub).exists()
     if not linked:

@@ -85,7 +85,7 @@ def optional_text(claims: dict[str, Any], name: str, max_length: int | None = No
 
 
 def count(claims: dict[str, Any], name: str) -> int:
-    value = claims[name]
+    value: object = claims[name]
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INT:
         raise InvalidIdentity("invalid_claim", f"the identify JWT's {name!r} is not a count")
     return value

@@ -18,9 +18,10 @@ import io
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, ProxyManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -84,7 +85,8 @@ class DeadlineResponse(http.client.HTTPResponse):
 class _DeadlineConnectionMixin:
     """A urllib3 connection that connects, sends and starts reading within the current deadline."""
 
-    response_class = DeadlineResponse
+    # Typed as http.client declares it: a mixin's attribute must match the connection class's exactly.
+    response_class: type[http.client.HTTPResponse] = DeadlineResponse
     timeout: Any
 
     def _clamp_timeout(self) -> None:
@@ -100,15 +102,15 @@ class _DeadlineConnectionMixin:
         if deadline is not None and deadline <= time.monotonic():
             raise ConnectTimeoutError(self, "the request's deadline passed before it could connect")
         self._clamp_timeout()
-        super().connect()  # type: ignore[misc]
+        super().connect()  # type: ignore[misc]  # a mixin: the urllib3 connection after it in the MRO has this method
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         self._clamp_timeout()
-        super().request(*args, **kwargs)  # type: ignore[misc]
+        super().request(*args, **kwargs)  # type: ignore[misc]  # a mixin: the urllib3 connection after it in the MRO has this method
 
     def getresponse(self) -> Any:
         self._clamp_timeout()
-        return super().getresponse()  # type: ignore[misc]
+        return super().getresponse()  # type: ignore[misc]  # a mixin: the urllib3 connection after it in the MRO has this method
 
 
 class DeadlineHTTPConnection(_DeadlineConnectionMixin, HTTPConnection):
@@ -147,15 +149,23 @@ class DeadlineAdapter(HTTPAdapter):
             manager.pool_classes_by_scheme = POOL_CLASSES
         return manager
 
-    def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Any:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         seconds = self._seconds(timeout)
         deadline = None if seconds is None else time.monotonic() + seconds
         outer = current_deadline()
         _sending.deadline = deadline
         try:
-            response = super().send(request, stream=stream, timeout=timeout, **kwargs)
+            response = super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
         finally:
             _sending.deadline = outer
         # mwsso.http.read_bounded reads the body (after this returns) by the same deadline.
-        response.deadline = deadline
+        response.deadline = deadline  # type: ignore[attr-defined]  # our own attribute on requests' Response
         return response

@@ -243,7 +243,8 @@ def _check_issuer(iss: Any, expected_url: str) -> str:
                 actual = issuer_of(iss)
             except ValueError:
                 actual = None
-    if actual is None or actual != expected:
+    # (not a str: actual stays None; said again so that the type checker knows iss is a str below)
+    if actual is None or actual != expected or not isinstance(iss, str):
         raise InvalidIdentity("wrong_issuer", f"the identify JWT was issued by {iss!r}, expected {expected!r}")
     return iss.rstrip("/")
 

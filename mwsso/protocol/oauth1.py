@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
@@ -22,6 +22,10 @@ from requests_oauthlib import OAuth1
 from mwsso.protocol.common import MAX_CODE, clean, redacting, transport_errors
 from mwsso.protocol.common import redact as redact  # re-exported: callers redact with the protocol they speak
 from mwsso.protocol.errors import ProtocolError
+
+if TYPE_CHECKING:
+    # Type checking only (typing.TypeIs is Python 3.13's): a token check narrows the value to str.
+    from typing_extensions import TypeIs
 
 Step = Literal["initiate", "token", "identify"]
 
@@ -163,14 +167,14 @@ def parse_token_response(response: requests.Response, step: str, hidden: tuple[s
         raise OAuth1Error("refused", step, clean(body[len("Error:") :], hidden))
     else:
         fields = parse_qs(body, keep_blank_values=False)
-        key = (fields.get("oauth_token") or [None])[0]
-        secret = (fields.get("oauth_token_secret") or [None])[0]
+        key = next(iter(fields.get("oauth_token", ())), None)
+        secret = next(iter(fields.get("oauth_token_secret", ())), None)
     if not _is_token(key) or not _is_token(secret):
         raise OAuth1Error("bad_response", step, f"the answer has no token ({_describe(response)})")
     return TokenPair(key, secret)
 
 
-def _is_token(value: Any) -> bool:
+def _is_token(value: object) -> TypeIs[str]:
     return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._~\-]{1,255}", value) is not None
 
 

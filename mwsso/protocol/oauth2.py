@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
 import requests
@@ -25,6 +25,10 @@ import requests
 from mwsso.protocol.common import MAX_CODE, clean, redacting, transport_errors
 from mwsso.protocol.errors import ProtocolError
 from mwsso.protocol.wikiurls import wiki_urls
+
+if TYPE_CHECKING:
+    # Type checking only (typing.TypeIs is Python 3.13's): a token check narrows the value to str.
+    from typing_extensions import TypeIs
 
 Step = Literal["token", "refresh", "profile", "callback"]
 
@@ -276,7 +280,7 @@ def _refusal(status: int, data: dict[str, Any], step: str, hidden: tuple[str, ..
     return OAuth2Error("refused", step, message, wiki_code=clean(code, hidden, MAX_CODE), hint=hint, http_status=status)
 
 
-def _is_token(value: Any) -> bool:
+def _is_token(value: object) -> TypeIs[str]:
     return isinstance(value, str) and _TOKEN_CHARS.fullmatch(value) is not None
 
 

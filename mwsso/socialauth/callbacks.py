@@ -71,7 +71,8 @@ def use_up_oauth2_sign_in(backend: Any) -> str | None:
     """
     if backend.get_request_state():
         try:
-            return backend.validate_state()  # social-core's: the session entry and its nonce are used up
+            state: str | None = backend.validate_state()  # social-core's: the session entry and its nonce are used up
+            return state
         except AuthException as err:
             # A forged or replayed state, or a callback in another browser.
             raise CallbackRejected(

@@ -32,8 +32,9 @@ TOKEN_FIELDS = (
 # The newest refreshed_at of the user's identities on other wikis: "the wiki of the latest sign-in"
 # (mwsso.api.for_user, mwsso.identity_for) must stay right even when this wiki's row is unchanged.
 OTHER_WIKIS_LATEST = "mwsso_other_wikis_latest"
-PREFIXES = {WikiIdentity: "mwsso_identity_", AccessToken: "mwsso_token_"}
-FIELDS = {WikiIdentity: IDENTITY_FIELDS, AccessToken: TOKEN_FIELDS}
+StateModel = type[WikiIdentity] | type[AccessToken]
+PREFIXES: dict[StateModel, str] = {WikiIdentity: "mwsso_identity_", AccessToken: "mwsso_token_"}
+FIELDS: dict[StateModel, tuple[str, ...]] = {WikiIdentity: IDENTITY_FIELDS, AccessToken: TOKEN_FIELDS}
 MISSING = object()
 
 
@@ -78,7 +79,7 @@ class _SocialAuthWithState:
             query = query.filter(id_key=id_key)
         for social in query.annotate(**_annotations(self.wiki)):
             if social.provider == provider and social.uid == uid and (id_key is None or social.id_key == id_key):
-                social.mwsso_state_wiki = self.wiki
+                social.mwsso_state_wiki = self.wiki  # type: ignore[attr-defined]  # our marker on the loaded row, read by stored()
                 return social
         return None
 
@@ -87,7 +88,7 @@ class LoginStateStorage(DjangoStorage):
     """``DjangoStorage`` for one sign-in to ``wiki``; everything but the association lookup is unchanged."""
 
     def __init__(self, wiki: str, writes: Any) -> None:
-        self.user = _SocialAuthWithState(wiki, writes)  # type: ignore[assignment]
+        self.user = _SocialAuthWithState(wiki, writes)  # type: ignore[assignment]  # stands in for the UserSocialAuth class, delegating the rest to it
 
 
 @contextmanager
@@ -104,7 +105,7 @@ def login_state(strategy: Any, wiki: str, writes: Any) -> Iterator[bool]:
         strategy._storage = storage
 
 
-def stored(social: Any, model: type, wiki: str) -> Any:
+def stored(social: Any, model: StateModel, wiki: str) -> Any:
     """The stored ``model`` row of ``social``'s user on ``wiki`` as loaded with ``social``:
 
     a model instance (no query), None when the user has no such row, or ``MISSING`` when the state

@@ -66,13 +66,16 @@ def begin_writes(backend: Any) -> None:
         writes.begin()
 
 
-def run_pipeline(backend: Any, pipeline: list[str], pipeline_index: int, args: tuple, kwargs: dict[str, Any]) -> Any:
+def run_pipeline(
+    backend: Any, pipeline: list[str], pipeline_index: object, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     """social-core's ``BaseAuth.run_pipeline`` loop, beginning the transaction before any step that may write unseen."""
     out = kwargs.copy()
     out.setdefault("strategy", backend.strategy)
     out.setdefault("backend", out.pop(backend.name, None) or backend)
     out.pop("request", None)
     out.setdefault("details", {})
+    # As upstream: the index may come back from the session (a resumed partial pipeline), so it is checked.
     if not isinstance(pipeline_index, int) or pipeline_index < 0 or pipeline_index >= len(pipeline):
         pipeline_index = 0
     for idx, name in enumerate(pipeline[pipeline_index:]):

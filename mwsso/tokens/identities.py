@@ -26,7 +26,7 @@ PROVIDERS = ("mediawiki", "mediawiki-oauth2")
 
 def tokens_without_identity(queryset: QuerySet[AccessToken]) -> dict[int, tuple[int, str]]:
     """Token id → (user id, wiki) for the tokens of ``queryset`` whose user has no ``WikiIdentity`` on that wiki."""
-    rows = with_wiki_username(queryset).filter(wiki_username__isnull=True).values_list("pk", "user_id", "wiki")
+    rows = with_wiki_username(queryset).filter(wiki_username__isnull=True).values_list("pk", "user_id", "wiki")  # type: ignore[misc]  # wiki_username is with_wiki_username's annotation, unseen by django-stubs
     return {pk: (user_id, wiki) for pk, user_id, wiki in rows}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -82,7 +83,8 @@ def user_named(name: str) -> int | None:
     field = user_model.USERNAME_FIELD
     for pk, username in user_model.objects.filter(**{field: name}).values_list("pk", field):
         if username == name:
-            return pk
+            # get_user_model() is typed as any model; mwsso's user_id columns (and this function) take int pks.
+            return cast("int", pk)
     owners = {user for user, username in WikiIdentity.objects.filter(username=name).values_list("user_id", "username") if username == name}
     if len(owners) > 1:
         names = user_model.objects.filter(pk__in=owners).values_list(field, flat=True)

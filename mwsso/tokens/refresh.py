@@ -276,7 +276,7 @@ def _store(token: AccessToken, fresh: oauth2.TokenSet, seen: str, mine: str, usi
     return True
 
 
-def _misconfigured(token: AccessToken, err: oauth2.ProtocolError) -> SiteMisconfigured:
+def _misconfigured(token: AccessToken, err: oauth2.OAuth2Error) -> SiteMisconfigured:
     """The wiki refuses this site's client itself (``invalid_client``): the site's set-up, not the user's token."""
     logger.error(
         "refresh of access token %s of user %s on %s: the wiki refuses this site's OAuth 2.0 client "

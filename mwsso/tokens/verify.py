@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
@@ -116,8 +117,8 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
     a token that identifies someone else is invalid.
     """
 
-    def result(status: str, reason: str = "", **kwargs: object) -> VerifyResult:
-        return VerifyResult(token.pk, status, reason[:500], **kwargs)  # type: ignore[arg-type]
+    def result(status: str, reason: str = "", **kwargs: Any) -> VerifyResult:
+        return VerifyResult(token.pk, status, reason[:500], **kwargs)
 
     try:
         credentials = token.get_credentials()
@@ -171,8 +172,8 @@ def check_token(token: AccessToken, *, expected_sub: str | None = None) -> Verif
 def _check_oauth2_token(token: AccessToken, access_token: str, expected_sub: str | None) -> VerifyResult:
     """An OAuth 2.0 token, through rest.php/oauth2/resource/profile (the claims checked as at sign-in)."""
 
-    def result(status: str, reason: str = "", **kwargs: object) -> VerifyResult:
-        return VerifyResult(token.pk, status, reason[:500], **kwargs)  # type: ignore[arg-type]
+    def result(status: str, reason: str = "", **kwargs: Any) -> VerifyResult:
+        return VerifyResult(token.pk, status, reason[:500], **kwargs)
 
     try:
         profile = oauth2.fetch_profile(http.get_session(), token.wiki_url, access_token, **http.request_options())

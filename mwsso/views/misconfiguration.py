@@ -20,7 +20,7 @@ from mwsso.app_settings import app_settings
 from mwsso.backends.client_secret import problem as unusable_secret
 from mwsso.diagnostics.oauth1 import classify as classify_initiate
 from mwsso.exceptions import IdentityRejected, LoginError, WikiRefused
-from mwsso.protocol import oauth2
+from mwsso.protocol import oauth1, oauth2
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -97,8 +97,9 @@ def diagnose(err: Exception, request: HttpRequest) -> Misconfiguration | None:
     cause = err.__cause__
     if not isinstance(err, WikiRefused) or cause is None:
         return None
-    if err.stage == "begin" and getattr(cause, "step", "") == "initiate":
-        kind = classify_initiate(cause)  # type: ignore[arg-type]
+    # (only OAuth 1.0a has an "initiate" step)
+    if err.stage == "begin" and isinstance(cause, oauth1.OAuth1Error) and cause.step == "initiate":
+        kind = classify_initiate(cause)
         if kind == "callback":
             return _refused_callback(err, request)
         return _INITIATE.get(kind)

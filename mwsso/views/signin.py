@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import get_script_prefix
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -78,12 +79,19 @@ def complete(request: HttpRequest, backend: str) -> HttpResponse:
         return login_error(request, backend, SiteBusy(None, f"database: {err}", stage="pipeline"), step="complete")
 
 
-@psa(f"{social_views.NAMESPACE}:complete")
+_View = Callable[[HttpRequest, str], HttpResponse]
+# social-app-django's psa() is unannotated; it wraps a view into one of the same signature (and sets request.backend).
+_psa_complete: Callable[[_View], _View] = psa(f"{social_views.NAMESPACE}:complete")
+
+
+@_psa_complete
 def _complete_as_wiki_account(request: HttpRequest, backend: str) -> HttpResponse:
     # Never request.user (social-auth's complete view passes it): the pipeline would rename and link the
     # signed-in user to whatever wiki account this callback is for. Without it, the pipeline finds the
     # user linked to that wiki account or creates one, and _switching_login signs that user in.
-    return do_complete(request.backend, _switching_login, user=None, redirect_name=REDIRECT_FIELD_NAME, request=request)
+    strategy_backend = request.backend  # type: ignore[attr-defined]  # set by psa(), unknown to HttpRequest's type
+    response: HttpResponse = do_complete(strategy_backend, _switching_login, user=None, redirect_name=REDIRECT_FIELD_NAME, request=request)
+    return response
 
 
 def _switching_login(backend: Any, user: Any, social_user: Any) -> None:
@@ -116,6 +124,7 @@ def _ways_on(request: HttpRequest, *, retry: bool, refused: bool) -> dict[str, A
     A refusal is about the wiki account, so another account may pass; any other failure with a hint is
     worth a retry. The retry goes back to where the person wanted to go (social-auth checks ``next``).
     """
+    retry_label: str | Promise
     if retry:
         retry_label = _("Try again")
     elif refused:

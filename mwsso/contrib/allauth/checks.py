@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.core import checks
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy
 
 from mwsso.app_settings import DEFAULT_USER_AGENT, app_settings
 from mwsso.contrib.allauth import conf
 from mwsso.protocol.wikiurls import InvalidWikiURL
 
 ALLAUTH_PROVIDER_APP = "allauth.socialaccount.providers.mediawiki"
+
+
+def _(message: str) -> str:
+    """``gettext_lazy`` typed as ``str``, as ``mwsso.checks.text._`` (which see).
+
+    Not imported from there: importing ``mwsso.checks`` registers mwsso's own checks and loads its models,
+    which fails on a site without "mwsso" in INSTALLED_APPS, the very mistake E060 is there to report.
+    """
+    return cast(str, gettext_lazy(message))
 
 
 @checks.register()

@@ -9,7 +9,7 @@ page says what the social-auth side says for the same failure. As for any allaut
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import get_adapter
@@ -28,11 +28,12 @@ ERROR_TEMPLATE = "mwsso/allauth/login_error.html"
 
 def auth_error_code(err: Exception) -> str:
     """allauth's name for the kind of failure (what ``on_authentication_error`` receives as ``error``)."""
+    # allauth has no type information: its constants are str.
     if isinstance(err, AuthCanceled):
-        return AuthError.CANCELLED
+        return cast(str, AuthError.CANCELLED)
     if isinstance(err, LoginRefused):
-        return AuthError.DENIED
-    return AuthError.UNKNOWN
+        return cast(str, AuthError.DENIED)
+    return cast(str, AuthError.UNKNOWN)
 
 
 def render_error(request: HttpRequest, provider: Any, err: LoginError | AuthCanceled, *, step: str) -> HttpResponse:
@@ -50,8 +51,8 @@ def render_error(request: HttpRequest, provider: Any, err: LoginError | AuthCanc
             request, provider, error=error, exception=err, extra_context=context
         )
     except ImmediateHttpResponse as answer:
-        return answer.response
-    if error == AuthError.CANCELLED:
+        return cast(HttpResponse, answer.response)  # allauth is untyped: the hook's response
+    if isinstance(err, AuthCanceled):  # (error is AuthError.CANCELLED)
         return HttpResponseRedirect(reverse("socialaccount_login_cancelled"))
     context.update(
         message=err.user_message,

@@ -8,10 +8,11 @@ transaction afterwards, so none is held across a wiki call). Each failure is one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from social_core.exceptions import ErrorStage
 
 from mwsso import http
 from mwsso.contrib.allauth import conf
@@ -30,7 +31,7 @@ from mwsso.protocol.wikiurls import InvalidWikiURL
 from mwsso.socialauth import callbacks
 
 _FAILURES: dict[str, type[LoginError]] = {"unavailable": LoginWikiUnavailable, "bad_response": WikiBadResponse}
-_STAGES = {"token": "token_exchange", "profile": "user_info", "callback": "callback"}
+_STAGES: dict[str, ErrorStage] = {"token": "token_exchange", "profile": "user_info", "callback": "callback"}
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,10 @@ def _this_browsers_state(request: HttpRequest, provider: Any) -> dict[str, Any]:
         if request.GET.get("error") is None:
             raise CallbackRejected(None, "the callback has no state", reason="missing_state", stage="callback")
         return {}
-    if not isinstance(state_id, str) or len(state_id) > 200:
+    if len(state_id) > 200:
         raise CallbackRejected(None, "the callback's state is malformed", reason="state_mismatch", stage="callback")
     try:
-        return provider.unstash_redirect_state(request, state_id)
+        return cast(dict[str, Any], provider.unstash_redirect_state(request, state_id))  # allauth is untyped
     except PermissionDenied as err:
         # Forged, replayed, expired, or from another browser.
         raise CallbackRejected(

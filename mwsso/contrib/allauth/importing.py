@@ -41,7 +41,8 @@ class Target:
 
 def plain_token_rows() -> QuerySet[SocialToken]:
     """allauth's token rows of the ``mediawiki`` provider: every one holds a plain-text token."""
-    return SocialToken.objects.filter(account__provider=conf.PROVIDER_ID)
+    rows: QuerySet[SocialToken] = SocialToken.objects.filter(account__provider=conf.PROVIDER_ID)  # allauth is untyped
+    return rows
 
 
 def import_target() -> Target:

@@ -9,7 +9,7 @@ allauth's ``AUTH_PARAMS`` are not sent (no parameter may replace the redirect UR
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from allauth.account.models import EmailAddress
@@ -27,7 +27,7 @@ from mwsso.protocol import oauth2
 from mwsso.protocol.wikiurls import InvalidWikiURL
 
 
-class MediaWikiAccount(ProviderAccount):
+class MediaWikiAccount(ProviderAccount):  # type: ignore[misc]  # allauth ships no types: its classes are Any
     def get_profile_url(self) -> str | None:
         username = self.account.extra_data.get("username")
         template = conf.userpage_template()
@@ -36,7 +36,7 @@ class MediaWikiAccount(ProviderAccount):
         return template.format(username=quote(username.replace(" ", "_"), safe=""))
 
 
-class MediaWikiProvider(OAuth2Provider):
+class MediaWikiProvider(OAuth2Provider):  # type: ignore[misc]  # allauth ships no types: its classes are Any
     id = conf.PROVIDER_ID
     name = "MediaWiki"
     account_class = MediaWikiAccount
@@ -67,7 +67,7 @@ class MediaWikiProvider(OAuth2Provider):
     # -- the way to the wiki ------------------------------------------------------------------
     def callback_url(self, request: HttpRequest) -> str:
         """The redirect URI: this site's callback, absolute (it must be the registered one, exactly)."""
-        return build_absolute_uri(request, reverse(f"{self.id}_callback"))
+        return cast(str, build_absolute_uri(request, reverse(f"{self.id}_callback")))  # allauth is untyped
 
     def redirect(
         self, request: HttpRequest, process: Any, next_url: str | None = None, data: Any = None, **kwargs: Any

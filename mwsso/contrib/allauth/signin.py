@@ -51,7 +51,7 @@ def complete(request: HttpRequest, provider: Any, signin: WikiSignIn) -> HttpRes
         started = timezone.now()
         try:
             with transaction.atomic():
-                response = complete_social_login(request, login)
+                response: HttpResponse = complete_social_login(request, login)  # allauth is untyped
                 _keep_for_linked_user(request, provider, login.account, signin, started)
             return response
         except IntegrityError as err:

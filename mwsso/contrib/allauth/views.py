@@ -21,7 +21,7 @@ from mwsso.contrib.allauth.errors import render_error
 from mwsso.exceptions import LoginError
 
 
-class MediaWikiOAuth2Adapter(OAuth2Adapter):
+class MediaWikiOAuth2Adapter(OAuth2Adapter):  # type: ignore[misc]  # allauth ships no types: its classes are Any
     """allauth's view plumbing; every URL of the wiki comes from ``conf`` and ``mwsso.protocol.wikiurls``."""
 
     provider_id = conf.PROVIDER_ID
