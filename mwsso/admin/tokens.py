@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -26,6 +26,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -94,12 +95,14 @@ class GrantFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         choices = grant_choices()
-        if self.value() and self.value() not in choices:
-            choices.append(self.value())  # a grant named in the URL stays selectable
+        named = self.value()
+        if named and named not in choices:
+            choices.append(named)  # a grant named in the URL stays selectable
         return [(grant, grant) for grant in choices]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> QuerySet[AccessToken]:
-        return filter_by_grant(queryset, self.value()) if self.value() else queryset
+        named = self.value()
+        return filter_by_grant(queryset, named) if named else queryset
 
 
 class WikiFilter(admin.SimpleListFilter):
@@ -164,7 +167,7 @@ def token_title(token: AccessToken) -> str:
 
 
 @admin.register(AccessToken)
-class AccessTokenAdmin(admin.ModelAdmin):
+class AccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs, not at run time
     # Few, narrow columns so that all fit beside the filters at 1280 px; grants, the OAuth version and the
     # creation date are filters here and shown on each token's page.
     list_display = ("fingerprint", "account", "status", "last_used_short", "last_verified_short")
@@ -222,7 +225,7 @@ class AccessTokenAdmin(admin.ModelAdmin):
 
     def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Django 6.1 passes action_location (and deprecates overrides without it); 5.2 has no such argument.
-        actions = super().get_actions(request) if action_location is None else super().get_actions(request, action_location)
+        actions = super().get_actions(request) if action_location is None else super().get_actions(request, action_location)  # type: ignore[call-arg]  # Django 6.1's signature
         actions.pop("delete_selected", None)  # "Forget selected tokens" replaces it, with the wiki-side hint
         return actions
 
@@ -293,10 +296,12 @@ class AccessTokenAdmin(admin.ModelAdmin):
             raise PermissionDenied
         token = self.get_object(request, unquote(object_id))
         if token is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # Django's own "does not exist" answer for a change page (private, not in django-stubs).
+            redirected: HttpResponse = self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
+            return redirected
         self.verify_with_wiki(request, self.get_queryset(request).filter(pk=token.pk))
         return redirect(
-            reverse(admin_urlname(self.opts, "change"), args=[quote(token.pk)], current_app=self.admin_site.name)
+            reverse(admin_urlname(self.opts, mark_safe("change")), args=[quote(token.pk)], current_app=self.admin_site.name)
         )
 
     @admin.action(permissions=["change"], description=_("Verify with the wiki"))
@@ -353,7 +358,7 @@ class AccessTokenAdmin(admin.ModelAdmin):
                 selection = selection.filter(pk__lte=up_to)
             self._forget_in_batches(request, selection)
             return None
-        per_wiki = {}
+        per_wiki: dict[str, dict[str, Any]] = {}
         for wiki, wiki_url, count in selection.values_list("wiki", "wiki_url").annotate(n=Count("pk")).order_by("wiki"):
             entry = per_wiki.setdefault(wiki, {"wiki": wiki, "name": wiki_name(wiki), "count": 0, "urls": set()})
             entry["count"] += count
@@ -399,7 +404,7 @@ class AccessTokenAdmin(admin.ModelAdmin):
         if count:
             detail = ", ".join(f"{wiki_name(wiki)}: {n}" for wiki, n in sorted(per_wiki.items()))
             LogEntry.objects.create(
-                user_id=request.user.pk,
+                user_id=cast(int, request.user.pk),  # an admin action's user is always signed in
                 content_type=ContentType.objects.get_for_model(AccessToken),
                 object_id=None,
                 object_repr=(ngettext("%(count)d access token", "%(count)d access tokens", count) % {"count": count})[:200],

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from mwsso.models import AccessToken, WikiIdentity
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]  # a base for inlines of two models
     extra = 0
     can_delete = False
 
@@ -57,7 +57,7 @@ class AccessTokenInline(ReadOnlyInline):
         return ", ".join(obj.grants or ())
 
 
-class UserWithWikiAdmin(UserAdmin):
+class UserWithWikiAdmin(UserAdmin):  # type: ignore[type-arg]  # for whatever AUTH_USER_MODEL is
     """Django's ``UserAdmin`` plus the user's wiki identities and access tokens."""
 
     inlines = [*UserAdmin.inlines, WikiIdentityInline, AccessTokenInline]
@@ -79,7 +79,7 @@ def register_user_admin(site: admin.AdminSite | None = None) -> bool:
 
 
 @admin.register(WikiIdentity)
-class WikiIdentityAdmin(admin.ModelAdmin):
+class WikiIdentityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs, not at run time
     list_display = ("username", "wiki", "sub", "user", "editcount", "blocked", "confirmed_email", "refreshed_at")
     list_filter = ("wiki", "blocked", "confirmed_email")
     list_select_related = ("user",)

@@ -66,8 +66,18 @@ def _update(
     pk_column = quote(opts.pk.column)
     cases = " ".join(["WHEN %s THEN %s"] * len(pks))
 
+    def concrete(name: str) -> models.Field[Any, Any]:
+        # Only concrete columns are written here; a relation's reverse side or a generic key is a caller's mistake.
+        field = opts.get_field(name)
+        if not isinstance(field, models.Field):
+            raise TypeError(f"{model.__name__}.{name} is not a column")
+        return field
+
+    def column(name: str) -> str:
+        return quote(str(concrete(name).column))
+
     def prepared(name: str, value: Any) -> Any:
-        return opts.get_field(name).get_db_prep_value(value, connection, prepared=False)
+        return concrete(name).get_db_prep_value(value, connection, prepared=False)
 
     def case(name: str, by_pk: Mapping[Any, Any]) -> tuple[str, list[Any]]:
         params = [x for pk in pks for x in (pk, prepared(name, by_pk[pk]))]
@@ -76,22 +86,22 @@ def _update(
     assignments, params = [], []
     for name, by_pk in values.items():
         sql, case_params = case(name, by_pk)
-        assignments.append(f"{quote(opts.get_field(name).column)} = {sql}")
+        assignments.append(f"{column(name)} = {sql}")
         params += case_params
     for name, value in constants.items():
-        assignments.append(f"{quote(opts.get_field(name).column)} = %s")
+        assignments.append(f"{column(name)} = %s")
         params.append(prepared(name, value))
     conditions = [f"{pk_column} IN ({', '.join(['%s'] * len(pks))})"]
     params += pks
     for name, by_pk in only_where.items():
         sql, case_params = case(name, by_pk)
-        conditions.append(f"{quote(opts.get_field(name).column)} = {sql}")
+        conditions.append(f"{column(name)} = {sql}")
         params += case_params
     # Only quoted identifiers and placeholders go into the text; every value is a parameter.
     statement = f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], constants: Mapping[str, Any]) -> int:

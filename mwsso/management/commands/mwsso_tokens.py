@@ -152,7 +152,7 @@ class Command(BaseCommand):
         username = get_user_model().USERNAME_FIELD
         rows = [
             [
-                str(token.pk), token.fingerprint, str(getattr(token.user, username)), token.wiki_username or "-",
+                str(token.pk), token.fingerprint, str(getattr(token.user, username)), token.wiki_username or "-",  # type: ignore[attr-defined]  # with_wiki_username's annotation, unseen by django-stubs
                 token.wiki, token.get_oauth_version_display(), token.status, _short(", ".join(token.grants or ()), 30),
                 _when(token.created), _when(token.last_used), _when(token.last_verified),
             ]
