@@ -55,16 +55,25 @@ def add_users_with_tokens(start: int, n: int, ciphertext: dict[str, str]) -> Non
     for first in range(start, start + n, 5000):
         count = min(5000, start + n - first)
         users = user_model.objects.bulk_create(
-            [user_model(username=f"u{first + i:07d}", email=f"u{first + i}@example.org", password="!") for i in range(count)]
+            [
+                user_model(username=f"u{first + i:07d}", email=f"u{first + i}@example.org", password="!")
+                for i in range(count)
+            ]
         )
         WikiIdentity.objects.bulk_create(
-            [WikiIdentity(user=u, wiki=WIKIS[i % 3], sub=str(first + i), username=f"Wiki user {first + i}") for i, u in enumerate(users)],
+            [
+                WikiIdentity(user=u, wiki=WIKIS[i % 3], sub=str(first + i), username=f"Wiki user {first + i}")
+                for i, u in enumerate(users)
+            ],
             batch_size=1000,
         )
         AccessToken.objects.bulk_create(
             [
                 AccessToken(
-                    user=u, wiki=WIKIS[i % 3], wiki_url=f"{WIKIS[i % 3]}/index.php", consumer_key="c" * 32,
+                    user=u,
+                    wiki=WIKIS[i % 3],
+                    wiki_url=f"{WIKIS[i % 3]}/index.php",
+                    consumer_key="c" * 32,
                     grants=["basic", "editpage"] if i % 2 else ["basic"],
                     status="valid" if i % 4 else "revoked",
                     **{**ciphertext, "fingerprint": fingerprint(f"key-{first + i}")},
@@ -165,7 +174,9 @@ def bench_admin(n: int, repeat: int) -> list[str]:
         return client.post(tokens, data)
 
     client.get(tokens)
-    lines.append(f"Admin actions with \"select all\" ({n} tokens), peak memory over the idle process (goal < 50 MB at 100k):")
+    lines.append(
+        f'Admin actions with "select all" ({n} tokens), peak memory over the idle process (goal < 50 MB at 100k):'
+    )
     for name, action in [
         ("list page", lambda: client.get(tokens)),
         ("forget: confirmation page", lambda: select_all("forget_tokens")),
@@ -194,12 +205,19 @@ def bench_import(n: int) -> list[str]:
     use_test_consumer(settings, "https://wiki.example.org/w/index.php")
     user_model = get_user_model()
     start = user_model.objects.count()
-    users = user_model.objects.bulk_create([user_model(username=f"i{start + i:07d}", password="!") for i in range(2 * n)])
+    users = user_model.objects.bulk_create(
+        [user_model(username=f"i{start + i:07d}", password="!") for i in range(2 * n)]
+    )
     UserSocialAuth.objects.bulk_create(
         [
             UserSocialAuth(
-                user=u, provider="mediawiki", uid=str(i),
-                extra_data={"auth_time": 1, "access_token": {"oauth_token": f"key-{i}", "oauth_token_secret": f"secret-{i}"}},
+                user=u,
+                provider="mediawiki",
+                uid=str(i),
+                extra_data={
+                    "auth_time": 1,
+                    "access_token": {"oauth_token": f"key-{i}", "oauth_token_secret": f"secret-{i}"},
+                },
             )
             for i, u in enumerate(users)
         ],
@@ -239,7 +257,8 @@ def bench_import(n: int) -> list[str]:
                     cleaned.append([json.dumps(data), pk])
                 placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(values))
                 cursor.execute(
-                    f"INSERT INTO {tokens} ({', '.join(columns)}) VALUES {placeholders}", [v for row in values for v in row]
+                    f"INSERT INTO {tokens} ({', '.join(columns)}) VALUES {placeholders}",
+                    [v for row in values for v in row],
                 )
                 cursor.executemany(f"UPDATE {table} SET extra_data = %s WHERE id = %s", cleaned)
                 last = rows[-1][0]
@@ -325,7 +344,9 @@ def add_tokens_encrypted(n: int) -> None:
     users = user_model.objects.bulk_create([user_model(username=f"r{start + i:07d}", password="!") for i in range(n)])
     tokens = []
     for i, u in enumerate(users):
-        token = AccessToken(user=u, wiki="https://r.example.org/w", wiki_url="https://r.example.org/w/index.php", consumer_key="c")
+        token = AccessToken(
+            user=u, wiki="https://r.example.org/w", wiki_url="https://r.example.org/w/index.php", consumer_key="c"
+        )
         token.set_credentials(f"key-{i}", f"secret-{i}")
         tokens.append(token)
     AccessToken.objects.bulk_create(tokens, batch_size=1000)

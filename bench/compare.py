@@ -93,9 +93,12 @@ def ratio_cells(ours: dict[str, float], theirs: dict[str, float]) -> list[str]:
 
 def table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
     def line(row: list[str]) -> str:
         # The two label columns left-aligned, the figures right-aligned.
-        return "  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+        return "  ".join(
+            cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
 
     lines = [line(row) for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))

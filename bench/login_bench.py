@@ -57,7 +57,9 @@ def main() -> None:
     print(f"queries per login   : min {min(queries)}, max {max(queries)} (first login of a user is the max)")
     per_login = {step: counters.get(step, 0) / args.logins for step in ("initiate", "token", "identify")}
     print(f"wiki round trips    : {per_login} per login (authorize is the browser's)")
-    print(f"TCP connections     : {connections} opened by the site's pooled session for {3 * args.logins} wiki requests")
+    print(
+        f"TCP connections     : {connections} opened by the site's pooled session for {3 * args.logins} wiki requests"
+    )
 
 
 if __name__ == "__main__":

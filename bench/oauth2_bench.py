@@ -66,7 +66,9 @@ def main() -> None:
     print(f"database queries    : {queries} for for_user() and {args.calls} calls")
     print(f"TCP connections     : {connections} for {args.calls} calls")
     print(f"refresh             : {latency(refresh_times)} over {args.refreshes} refreshes")
-    print(f"refresh queries     : {refresh_queries / args.refreshes:.1f} per refresh ({connection.vendor}, claim included)")
+    print(
+        f"refresh queries     : {refresh_queries / args.refreshes:.1f} per refresh ({connection.vendor}, claim included)"
+    )
     print(f"refresh round trips : {round_trips / args.refreshes:.1f} token request(s) per refresh")
 
 

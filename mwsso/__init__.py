@@ -1,4 +1,5 @@
 """mwsso: "Sign in with Wikipedia" for Django, with MediaWiki access tokens kept encrypted."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

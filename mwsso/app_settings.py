@@ -317,7 +317,6 @@ class AppSettings:
         """
         return float(_get("SITE_CHECK_CACHE"))
 
-
     # -- social-core's settings for the wiki (SOCIAL_AUTH_MEDIAWIKI_*) ---------------------------
     @property
     def MEDIAWIKI_URL(self) -> str:

@@ -74,7 +74,9 @@ def _settings_value() -> tuple[tuple[str, ...], str, tuple[str, ...]]:
 def _keys_for(configured: tuple[str, ...], secret_key: str, fallbacks: tuple[str, ...]) -> tuple[TokenKey, ...]:
     candidates = [(f"MWSSO_TOKEN_KEYS[{i}]", CONFIGURED, key) for i, key in enumerate(configured)]
     candidates.append((SECRET_KEY_LABEL, DERIVED, derived_key(secret_key)))
-    candidates += [(f"derived from SECRET_KEY_FALLBACKS[{i}]", DERIVED, derived_key(s)) for i, s in enumerate(fallbacks)]
+    candidates += [
+        (f"derived from SECRET_KEY_FALLBACKS[{i}]", DERIVED, derived_key(s)) for i, s in enumerate(fallbacks)
+    ]
     keys: dict[str, TokenKey] = {}
     for label, source, key in candidates:
         # The same key twice (SECRET_KEY also in its fallbacks) is tried once, under its first name.

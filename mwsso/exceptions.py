@@ -65,7 +65,9 @@ class LoginError(AuthException, MwssoError):
     # What the person can do about it, shown on the error page.
     retry_hint: str | Promise = _("Please try again.")
 
-    def __init__(self, backend: Any = None, detail: str = "", *, reason: str = "", stage: ErrorStage = "unknown") -> None:
+    def __init__(
+        self, backend: Any = None, detail: str = "", *, reason: str = "", stage: ErrorStage = "unknown"
+    ) -> None:
         super().__init__(backend, detail, code=self.code_name, stage=stage)
         self.reason = reason or self.code_name
         self.detail = detail
@@ -93,7 +95,13 @@ class WikiRefused(LoginError):
     http_status = 502
 
     def __init__(
-        self, backend: Any = None, detail: str = "", *, wiki_code: str = "", wiki_message: str = "", stage: ErrorStage = "unknown"
+        self,
+        backend: Any = None,
+        detail: str = "",
+        *,
+        wiki_code: str = "",
+        wiki_message: str = "",
+        stage: ErrorStage = "unknown",
     ) -> None:
         super().__init__(backend, detail, reason=wiki_code or "wiki_error", stage=stage)
         self.wiki_code = wiki_code
@@ -120,7 +128,9 @@ class CallbackRejected(LoginError):
     """The callback is forged, replayed, incomplete, or from another browser session."""
 
     code_name = "callback_rejected"
-    user_message = _("This sign-in link is not valid any more (it was used already, expired, or came from another browser).")
+    user_message = _(
+        "This sign-in link is not valid any more (it was used already, expired, or came from another browser)."
+    )
     retry_hint = _("Please start the sign-in again.")
 
 

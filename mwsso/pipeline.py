@@ -84,7 +84,9 @@ def create_or_update_user(
                 return {"user": social.user, "social": social, "is_new": False, "new_association": False}
             # Otherwise another account took the name meanwhile: try once more with the suffixed name.
     logger.warning("could not create a Django user for wiki user %s (%r)", uid, identity.username)
-    raise LoginError(backend, "the account could not be created; please try again", reason="user_not_created", stage="pipeline")
+    raise LoginError(
+        backend, "the account could not be created; please try again", reason="user_not_created", stage="pipeline"
+    )
 
 
 def _link_other_protocol(backend: Any, uid: str, identity: Identity, user: Any, kwargs: dict[str, Any]) -> Any:
@@ -305,6 +307,4 @@ def store_access_token(
     defaults = {**facts, "last_verified": now, "updated": now}
     if plain is not None:
         defaults.update(AccessToken.credential_fields(plain[0], plain[1]))
-    return {
-        "access_token_record": _save_for_user(backend, AccessToken, user, identity.wiki, defaults, is_new, stored)
-    }
+    return {"access_token_record": _save_for_user(backend, AccessToken, user, identity.wiki, defaults, is_new, stored)}

@@ -206,13 +206,22 @@ def refuse_login_start(request: HttpRequest, backend: str) -> HttpResponse | Non
         return None
     logger.warning(
         "login start rate-limited: backend=%s scope=%s limit=%s retry_after=%ss",
-        backend, refusal.scope, refusal.rate, refusal.retry_after,
+        backend,
+        refusal.scope,
+        refusal.rate,
+        refusal.retry_after,
     )
     signals.login_rate_limited.send(
-        sender=refuse_login_start, request=request, backend=backend, scope=refusal.scope, retry_after=refusal.retry_after
+        sender=refuse_login_start,
+        request=request,
+        backend=backend,
+        scope=refusal.scope,
+        retry_after=refusal.retry_after,
     )
     minutes = max(1, math.ceil(refusal.retry_after / 60))
-    html = render_to_string(TEMPLATE, {"retry_after": refusal.retry_after, "minutes": minutes, "backend": backend}, request)
+    html = render_to_string(
+        TEMPLATE, {"retry_after": refusal.retry_after, "minutes": minutes, "backend": backend}, request
+    )
     response = HttpResponse(html, status=429)
     response["Retry-After"] = str(refusal.retry_after)
     return response

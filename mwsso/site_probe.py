@@ -73,9 +73,7 @@ def _diagnose(index_url: str, consumer_key: str, err: oauth1.OAuth1Error) -> Sit
     if err.kind == "unavailable":
         return SiteCheck(False, CAUSE_UNREACHABLE, f"the wiki at {index_url} could not be reached to check", text)
     if err.kind == "bad_response":
-        return SiteCheck(
-            False, CAUSE_URL, f"{index_url} does not answer as the wiki's index.php ({err.message})", text
-        )
+        return SiteCheck(False, CAUSE_URL, f"{index_url} does not answer as the wiki's index.php ({err.message})", text)
     lowered = text.lower()
     if is_clock_refusal(lowered):
         message = f"the wiki's clock and this server's differ by more than 5 minutes ({err.message}); fix the clock"

@@ -39,7 +39,9 @@ def userinfo_context(user: Any) -> dict[str, Any]:
         data = api.for_user(user).get(action="query", meta="userinfo", uiprop=USERINFO_PROPS)
         userinfo = data["query"]["userinfo"]
         # The template loops over these: anything but a dict of lists would be a 500, not a message.
-        if not isinstance(userinfo, dict) or not all(isinstance(userinfo.get(k, []), list) for k in ("groups", "rights")):
+        if not isinstance(userinfo, dict) or not all(
+            isinstance(userinfo.get(k, []), list) for k in ("groups", "rights")
+        ):
             raise TypeError("userinfo is not the API's shape")
     except api.APIError as err:
         logger.info("userinfo of user %s failed: %s", user.pk, err)

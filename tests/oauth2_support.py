@@ -131,7 +131,12 @@ class FaultyProxy:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
                 base = next((url for prefix, url in proxy.routes.items() if path.startswith(prefix)), proxy.target)
                 answer = requests.request(
-                    self.command, base.rstrip("/") + self.path, data=data, headers=headers, allow_redirects=False, timeout=10
+                    self.command,
+                    base.rstrip("/") + self.path,
+                    data=data,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=10,
                 )
                 kept = ("content-type", "location", "cache-control", "set-cookie")
                 keep = {k: v for k, v in answer.headers.items() if k.lower() in kept}

@@ -89,7 +89,9 @@ def own_terminal(code: str) -> list[tuple[list[str], bool]]:
 def no_background_servers(page: Path) -> None:
     """No shell line of ``page`` starts a server with a trailing ``&`` that Ctrl-C would leave running."""
     shell = re.findall(r"^```sh\n(.*?)^```", page.read_text(), re.M | re.S)
-    backgrounded = [line for block in shell for line in block.splitlines() if line.split("#", 1)[0].rstrip().endswith("&")]
+    backgrounded = [
+        line for block in shell for line in block.splitlines() if line.split("#", 1)[0].rstrip().endswith("&")
+    ]
     assert backgrounded == [], f"{page.name} backgrounds: {backgrounded}"
 
 

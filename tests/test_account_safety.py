@@ -239,7 +239,13 @@ def test_handshake_keys_are_recognised_by_backend_name() -> None:
     assert all(is_handshake_key(key, names) for key in [PENDING, "partial_pipeline_token", *OAUTH2_KEYS])
     assert not any(
         is_handshake_key(key, names)
-        for key in ["_auth_user_id", "next", "mediawiki-oauth2_statement", "other_state", "social_auth_last_login_backend"]
+        for key in [
+            "_auth_user_id",
+            "next",
+            "mediawiki-oauth2_statement",
+            "other_state",
+            "social_auth_last_login_backend",
+        ]
     )
 
 
@@ -262,7 +268,12 @@ def test_the_pipeline_refuses_to_attach_a_wiki_account_to_another_user(linked_to
     if linked_to == "another wiki account":
         other = UserSocialAuth.objects.create(user=local, provider="mediawiki", uid=ALICE_SUB)
     identity = Identity(
-        sub=BOB_SUB, username="Bob", issuer="http://127.0.0.1", editcount=1, confirmed_email=True, blocked=False,
+        sub=BOB_SUB,
+        username="Bob",
+        issuer="http://127.0.0.1",
+        editcount=1,
+        confirmed_email=True,
+        blocked=False,
         registered=None,
     )
     with pytest.raises(AccountNotLinked):

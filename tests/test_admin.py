@@ -80,7 +80,9 @@ def test_changelist_lists_tokens_with_their_columns_and_no_secret(admin_client, 
     )
     assert headings == ["Fingerprint", "Account", "Status", "Last used", "Last verified"]  # created: the drill-down
     assert (
-        "Alice" in html and "Bob" in html and f'<span class="mwsso-wiki">{urlsplit(tokens["Alice"].wiki).netloc}' in html
+        "Alice" in html
+        and "Bob" in html
+        and f'<span class="mwsso-wiki">{urlsplit(tokens["Alice"].wiki).netloc}' in html
     )
     assert "editpage" in html  # grants: a filter (and on each token's page), no longer a column
     assert 'name="action"' in html and "Verify with the wiki" in html and "Forget selected tokens" in html

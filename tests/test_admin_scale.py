@@ -39,7 +39,10 @@ def add_tokens(n: int) -> None:
     AccessToken.objects.bulk_create(
         (
             AccessToken(
-                user=user, wiki=WIKIS[i % 3], wiki_url=f"{WIKIS[i % 3]}/index.php", consumer_key="c" * 32,
+                user=user,
+                wiki=WIKIS[i % 3],
+                wiki_url=f"{WIKIS[i % 3]}/index.php",
+                consumer_key="c" * 32,
                 grants=["basic", "editpage"] if i % 2 else ["basic"],
                 status=AccessToken.Status.VALID if i % 4 else AccessToken.Status.REVOKED,
                 **{**ciphertext, "fingerprint": fingerprint(f"key-{start + i}")},
@@ -167,7 +170,13 @@ def test_forget_all_confirms_with_counts_per_wiki_then_deletes_in_batches_with_o
 
     up_to = html.split('name="up_to" value="')[1].split('"')[0]
     assert int(up_to) == late.pk
-    data = {"action": "forget_tokens", "_selected_action": [str(late.pk)], "select_across": "1", "post": "yes", "up_to": up_to}
+    data = {
+        "action": "forget_tokens",
+        "_selected_action": [str(late.pk)],
+        "select_across": "1",
+        "post": "yes",
+        "up_to": up_to,
+    }
     with CaptureQueriesContext(connection) as captured:
         done = admin_client.post(CHANGELIST + "?status__exact=valid", data)
     assert done.status_code == 302
@@ -214,7 +223,12 @@ def test_select_all_memory_stays_bounded(admin_client, name):
 
 
 # -- PostgreSQL: each page is an index range ------------------------------------
-EXPLAINED = {"list": "", "by status": "?status__exact=revoked", "by wiki": f"?wiki={WIKIS[2]}", "search fingerprint": PAGES["search fingerprint"]}
+EXPLAINED = {
+    "list": "",
+    "by status": "?status__exact=revoked",
+    "by wiki": f"?wiki={WIKIS[2]}",
+    "search fingerprint": PAGES["search fingerprint"],
+}
 
 
 @pytest.mark.parametrize("name", list(EXPLAINED))

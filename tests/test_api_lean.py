@@ -25,7 +25,11 @@ def alice_with_token(devwiki: DevWiki) -> AccessToken:
     user = User.objects.create_user("Alice")
     # Used a moment ago: ``last_used`` is written at most once a minute, so the calls measured write nothing.
     token = AccessToken(
-        user=user, wiki=devwiki.server_url, wiki_url=devwiki.index_url, consumer_key=TEST_CONSUMER_KEY, last_used=timezone.now()
+        user=user,
+        wiki=devwiki.server_url,
+        wiki_url=devwiki.index_url,
+        consumer_key=TEST_CONSUMER_KEY,
+        last_used=timezone.now(),
     )
     token.set_credentials(issued["key"], issued["secret"])
     token.save()
@@ -51,8 +55,12 @@ def test_for_user_picks_the_wiki_of_the_latest_sign_in_in_one_query(wiki_setting
         user=token.user, wiki="https://other.example.org", wiki_url="https://other.example.org/w/index.php",
         consumer_key=TEST_CONSUMER_KEY, **AccessToken.credential_fields("other-key", "other-secret"),
     )  # fmt: skip
-    WikiIdentity.objects.create(user=token.user, wiki=token.wiki, sub="1", username="Alice", refreshed_at=now - timedelta(days=1))
-    identity = WikiIdentity.objects.create(user=token.user, wiki=other.wiki, sub="1", username="Alice", refreshed_at=now)
+    WikiIdentity.objects.create(
+        user=token.user, wiki=token.wiki, sub="1", username="Alice", refreshed_at=now - timedelta(days=1)
+    )
+    identity = WikiIdentity.objects.create(
+        user=token.user, wiki=other.wiki, sub="1", username="Alice", refreshed_at=now
+    )
     with django_assert_num_queries(1):
         assert api.for_user(token.user).token.pk == other.pk  # signed in there last
     identity.refreshed_at = now - timedelta(days=2)

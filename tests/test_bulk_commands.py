@@ -41,8 +41,13 @@ def add_stock_rows(n: int) -> list[Any]:
     users = User.objects.bulk_create([User(username=f"s{start + i:06d}", password="!") for i in range(n)])
     UserSocialAuth.objects.bulk_create(
         UserSocialAuth(
-            user=user, provider="mediawiki", uid=str(start + i),
-            extra_data={"auth_time": 1, "access_token": {"oauth_token": f"k{start + i}", "oauth_token_secret": f"s{start + i}"}},
+            user=user,
+            provider="mediawiki",
+            uid=str(start + i),
+            extra_data={
+                "auth_time": 1,
+                "access_token": {"oauth_token": f"k{start + i}", "oauth_token_secret": f"s{start + i}"},
+            },
         )
         for i, user in enumerate(users)
     )
@@ -68,7 +73,9 @@ def test_import_social_costs_the_same_queries_per_batch_at_n_and_2n_and_reruns_a
     assert AccessToken.objects.count() == 2 * N
     sample = AccessToken.objects.select_related("user").order_by("pk")[N + 7]
     number = int(sample.user.username[1:])
-    assert sample.get_credentials().secret == f"s{number}" and sample.wiki == wiki_key(wiki_settings.SOCIAL_AUTH_MEDIAWIKI_URL)
+    assert sample.get_credentials().secret == f"s{number}" and sample.wiki == wiki_key(
+        wiki_settings.SOCIAL_AUTH_MEDIAWIKI_URL
+    )
     assert not UserSocialAuth.objects.filter(extra_data__has_key="access_token").exists()
 
 
@@ -82,7 +89,10 @@ def test_import_social_dry_run_counts_and_writes_nothing(wiki_settings):
     )  # fmt: skip
     dry = import_social_tokens(batch_size=7, dry_run=True)
     assert (dry.found, dry.imported, dry.already_present, dry.removed) == (31, 30, 1, 31)
-    assert not AccessToken.objects.exists() and UserSocialAuth.objects.filter(extra_data__has_key="access_token").count() == 31
+    assert (
+        not AccessToken.objects.exists()
+        and UserSocialAuth.objects.filter(extra_data__has_key="access_token").count() == 31
+    )
     done = import_social_tokens(batch_size=7)
     assert (done.found, done.imported, done.already_present, done.removed) == (31, 30, 1, 31)
     assert AccessToken.objects.get(user=users[0]).get_credentials().secret == "s0"
@@ -98,7 +108,9 @@ def test_import_social_keeps_a_token_a_sign_in_stored_during_the_batch(wiki_sett
     def sign_in_meanwhile(user_id, credentials):  # type: ignore[no-untyped-def]
         # After the batch saw no token for users[3], that user signs in: their token is newer than the stock one.
         if user_id == users[3].pk and not signed_in:
-            newer = AccessToken(user_id=user_id, wiki=wiki, wiki_url="https://x.example/w/index.php", consumer_key="c", grants=["basic"])
+            newer = AccessToken(
+                user_id=user_id, wiki=wiki, wiki_url="https://x.example/w/index.php", consumer_key="c", grants=["basic"]
+            )
             newer.set_credentials("fresh-key", "fresh-secret")
             newer.save()
             signed_in.append(newer.pk)
@@ -118,7 +130,9 @@ def add_tokens(n: int) -> None:
     users = User.objects.bulk_create([User(username=f"r{start + i:06d}", password="!") for i in range(n)])
     tokens = []
     for i, user in enumerate(users):
-        token = AccessToken(user=user, wiki="https://w.example.org/w", wiki_url="https://w.example.org/w/index.php", consumer_key="c")
+        token = AccessToken(
+            user=user, wiki="https://w.example.org/w", wiki_url="https://w.example.org/w/index.php", consumer_key="c"
+        )
         token.set_credentials(f"key-{start + i}", f"secret-{start + i}")
         tokens.append(token)
     AccessToken.objects.bulk_create(tokens)

@@ -53,7 +53,9 @@ def test_invalid_token_key(settings):
 
 
 def test_token_keys_from_a_comma_separated_string(settings):
-    settings.MWSSO_TOKEN_KEYS = "dGVzdHMtb25seS1rZXktMDAwMDAwMDAwMDAwMDAwMDA=, b2xkLXRlc3Qta2V5LTExMTExMTExMTExMTExMTExMTA="
+    settings.MWSSO_TOKEN_KEYS = (
+        "dGVzdHMtb25seS1rZXktMDAwMDAwMDAwMDAwMDAwMDA=, b2xkLXRlc3Qta2V5LTExMTExMTExMTExMTExMTExMTA="
+    )
     assert check_token_keys() == []
 
 
@@ -70,9 +72,14 @@ def test_bad_choices(settings):
 
 def test_social_django_is_required(settings):
     settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "social_django"]
-    assert checks.Error(
-        "'social_django' must be in INSTALLED_APPS.", hint="mwsso stores the wiki account link with it.", id="mwsso.E006"
-    ) in check_settings()
+    assert (
+        checks.Error(
+            "'social_django' must be in INSTALLED_APPS.",
+            hint="mwsso stores the wiki account link with it.",
+            id="mwsso.E006",
+        )
+        in check_settings()
+    )
 
 
 def test_strict_samesite_session_cookie_would_break_every_callback(settings):

@@ -19,7 +19,11 @@ from tests.test_misconfigured_site import MISCONFIGURED
 
 pytestmark = pytest.mark.django_db
 
-BACKENDS = ["mwsso.backends.MediaWikiOAuth", "mwsso.backends.MediaWikiOAuth2", "django.contrib.auth.backends.ModelBackend"]
+BACKENDS = [
+    "mwsso.backends.MediaWikiOAuth",
+    "mwsso.backends.MediaWikiOAuth2",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 
 def e053(settings) -> list[checks.CheckMessage]:  # type: ignore[no-untyped-def]

@@ -154,7 +154,9 @@ def test_every_time_on_the_profile_says_utc(alice_client):
     token.expires_at = datetime(2026, 3, 4, 7, 8, tzinfo=UTC)
     html = render("profile.html", context, request)
     times = re.findall(r"\d{1,2} \w+ \d{4}, \d{2}:\d{2}(.{0,4})", html)
-    assert len(times) == 5 and all(after.startswith(" UTC") for after in times), times  # refreshed, stored, used, expires, refreshed
+    assert len(times) == 5 and all(after.startswith(" UTC") for after in times), (
+        times
+    )  # refreshed, stored, used, expires, refreshed
     token.last_used = token.refreshed_at = None
     html = render("profile.html", context, request)
     assert 'id="token-last-used">never<' in html and 'id="token-refreshed">not yet<' in html

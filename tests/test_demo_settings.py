@@ -50,13 +50,20 @@ def free_port() -> int:
 
 
 @pytest.mark.production
-@pytest.mark.skipif(not (ROOT / ".venv" / ".installed").exists(), reason="make run needs the .venv that make test builds")
+@pytest.mark.skipif(
+    not (ROOT / ".venv" / ".installed").exists(), reason="make run needs the .venv that make test builds"
+)
 def test_make_run_still_starts_the_demo_and_the_local_wiki(tmp_path: Path) -> None:
     port, wiki_port = free_port(), free_port()
     env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}")
     process = subprocess.Popen(
         ["make", "--no-print-directory", "run", f"PORT={port}", f"WIKI_PORT={wiki_port}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60

@@ -29,7 +29,9 @@ def response(status: int, body: str, content_type: str = "application/json", **h
 def recorded_initiate(name: str) -> oauth1_protocol.OAuth1Error:
     entry = RESPONSES[name]
     with pytest.raises(oauth1_protocol.OAuth1Error) as caught:
-        oauth1_protocol.parse_token_response(response(entry["status"], entry["body"], entry["content_type"]), "initiate")
+        oauth1_protocol.parse_token_response(
+            response(entry["status"], entry["body"], entry["content_type"]), "initiate"
+        )
     return caught.value
 
 
@@ -129,7 +131,9 @@ def test_grants_that_the_wiki_does_not_show_are_not_guessed():
 def test_a_redirect_names_the_url_to_configure():
     moved = response(301, "", "text/html", Location="https://wiki.example/w/index.php?title=Special:OAuth")
     result = wiki.reachable_result(wiki_urls("http://wiki.example/w/index.php"), moved)
-    assert result.status == "fail" and result.fix == 'Set SOCIAL_AUTH_MEDIAWIKI_URL = "https://wiki.example/w/index.php".'
+    assert (
+        result.status == "fail" and result.fix == 'Set SOCIAL_AUTH_MEDIAWIKI_URL = "https://wiki.example/w/index.php".'
+    )
     assert wiki.reachable_result(URLS, response(200, "<html></html>", "text/html")).status == "pass"
     assert wiki.reachable_result(URLS, None, "ConnectionError").status == "fail"
 
@@ -142,7 +146,9 @@ def test_https_unless_loopback():
     assert plain.status == "fail" and "https://wiki.example/w/index.php" in plain.fix
 
 
-@pytest.mark.parametrize(("offset", "status"), [(0, "pass"), (59, "pass"), (-61, "warn"), (299, "warn"), (301, "fail"), (-900, "fail")])
+@pytest.mark.parametrize(
+    ("offset", "status"), [(0, "pass"), (59, "pass"), (-61, "warn"), (299, "warn"), (301, "fail"), (-900, "fail")]
+)
 def test_clock_thresholds(offset, status):
     assert wiki.clock_result(offset).status == status
 
@@ -158,7 +164,9 @@ def test_the_wiki_server_must_be_the_host_the_site_signs_for():
     assert mismatch.status == "fail" and "Invalid signature" in mismatch.summary
     assert mismatch.fix == 'Set SOCIAL_AUTH_MEDIAWIKI_URL = "http://127.0.0.1:8080/index.php".'
     assert mismatch.details["host_mismatch"] is True
-    same = wiki.server_result(URLS, wiki.wiki_server({"query": {"general": {"server": "//wiki.example"}}}, "https"), None)
+    same = wiki.server_result(
+        URLS, wiki.wiki_server({"query": {"general": {"server": "//wiki.example"}}}, "https"), None
+    )
     assert same.status == "pass" and same.details["identify_issuer"] == "https://wiki.example"
 
 
@@ -185,7 +193,12 @@ def _recorded_143(step: str) -> requests.Response:
     return response(entry["status"], entry["body"], entry["content_type"])
 
 
-CLIENT = OAuth2Client("https://wiki.example/w/index.php", "42e8407d0975a131def2db537f4c33f4", "s", "https://tool.example/complete/mediawiki-oauth2/")
+CLIENT = OAuth2Client(
+    "https://wiki.example/w/index.php",
+    "42e8407d0975a131def2db537f4c33f4",
+    "s",
+    "https://tool.example/complete/mediawiki-oauth2/",
+)
 
 
 def test_oauth2_a_bogus_code_refused_as_such_means_the_client_authenticated():
@@ -216,7 +229,9 @@ def test_oauth2_invalid_client_is_told_apart_by_the_consumer_page():
     assert proposed.status == "fail" and "not approved" in proposed.summary
     unreadable = oauth2.client_result(refused, None)
     assert unreadable.status == "fail" and "unknown or the secret is wrong" in unreadable.summary
-    assert "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY" in unreadable.fix and "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET" in unreadable.fix
+    assert (
+        "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY" in unreadable.fix and "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET" in unreadable.fix
+    )
 
 
 def test_oauth2_redirect_uri_is_compared_exactly_with_the_registered_one():
@@ -257,7 +272,10 @@ def test_registration_values():
     )
     values = registration.values(target)
     oauth1_form, oauth2_form = values["oauth1"], values["oauth2"]
-    assert oauth1_form["page"] == "https://meta.wikimedia.org/w/index.php?title=Special:OAuthConsumerRegistration/propose/oauth1a"
+    assert (
+        oauth1_form["page"]
+        == "https://meta.wikimedia.org/w/index.php?title=Special:OAuthConsumerRegistration/propose/oauth1a"
+    )
     assert oauth2_form["page"].endswith("Special:OAuthConsumerRegistration/propose/oauth2")
     assert oauth1_form["fields"]['OAuth "callback" URL'] == "https://tool.example/complete/mediawiki/"
     assert any(value == "tick it" for value in oauth1_form["fields"].values())
@@ -286,7 +304,10 @@ def test_a_redirect_within_the_wiki_is_no_misconfiguration():
     local = response(301, "", "text/html", Location="https://wiki.example/wiki/Spezial:OAuth")
     assert wiki.reachable_result(URLS, local).status == "pass"
     other_host = response(301, "", "text/html", Location="https://www.wiki.example/wiki/Special:OAuth")
-    assert wiki.reachable_result(URLS, other_host).fix == 'Set SOCIAL_AUTH_MEDIAWIKI_URL = "https://www.wiki.example/w/index.php".'
+    assert (
+        wiki.reachable_result(URLS, other_host).fix
+        == 'Set SOCIAL_AUTH_MEDIAWIKI_URL = "https://www.wiki.example/w/index.php".'
+    )
 
 
 def test_the_checks_run_without_django_settings():

@@ -43,13 +43,22 @@ def public_exceptions(package: Any = mwsso, skipped: tuple[str, ...] = SKIPPED) 
 def test_every_public_exception_is_an_mwsso_error():
     found = public_exceptions()
     assert len(found) > 30  # the walk saw the API's, the sign-in's and the protocol's
-    outside = sorted(f"{cls.__module__}.{cls.__qualname__}" for classes in found.values() for cls in classes if not issubclass(cls, MwssoError))
+    outside = sorted(
+        f"{cls.__module__}.{cls.__qualname__}"
+        for classes in found.values()
+        for cls in classes
+        if not issubclass(cls, MwssoError)
+    )
     assert outside == []
 
 
 def test_no_two_public_exception_classes_share_a_name():
     found = public_exceptions()
-    twice = {name: sorted(f"{c.__module__}.{c.__qualname__}" for c in classes) for name, classes in found.items() if len(classes) > 1}
+    twice = {
+        name: sorted(f"{c.__module__}.{c.__qualname__}" for c in classes)
+        for name, classes in found.items()
+        if len(classes) > 1
+    }
     assert twice == {}
 
 
@@ -64,7 +73,15 @@ def test_the_api_exceptions_stay_where_callers_import_them():
     from mwsso import api
     from mwsso.api import errors
 
-    for name in ("APIError", "SignInRequired", "TokenInvalid", "TokenUnusable", "SignInExpired", "WikiUnavailable", "BadResponse"):
+    for name in (
+        "APIError",
+        "SignInRequired",
+        "TokenInvalid",
+        "TokenUnusable",
+        "SignInExpired",
+        "WikiUnavailable",
+        "BadResponse",
+    ):
         assert getattr(api, name) is getattr(errors, name) is getattr(exceptions, name)
     assert issubclass(api.NoToken, MwssoError) and issubclass(api.EditConflict, api.APIError)
 

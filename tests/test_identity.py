@@ -154,7 +154,9 @@ def test_non_string_nonce():
     assert reason_of(sign(recorded_claims() | {"nonce": 16624097696077864671795894089})) == "nonce_mismatch"
 
 
-@pytest.mark.parametrize("claim", ["nonce", "sub", "aud", "iss", "exp", "iat", "editcount", "blocked", "groups", "rights", "registered"])
+@pytest.mark.parametrize(
+    "claim", ["nonce", "sub", "aud", "iss", "exp", "iat", "editcount", "blocked", "groups", "rights", "registered"]
+)
 def test_missing_required_claim(claim):
     claims = recorded_claims()
     del claims[claim]

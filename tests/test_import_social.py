@@ -119,7 +119,11 @@ def test_stock_users_switch_import_and_call_without_signing_in_again(stock_site,
     for name in WIKI_IDS:
         acts_as(name)  # a real call with the imported token, no new sign-in
     token = AccessToken.objects.get(user__social_auth__uid="3")
-    assert (token.wiki, token.wiki_url, token.consumer_key) == (wiki_key(devwiki.index_url), devwiki.index_url, stock_site.SOCIAL_AUTH_MEDIAWIKI_KEY)
+    assert (token.wiki, token.wiki_url, token.consumer_key) == (
+        wiki_key(devwiki.index_url),
+        devwiki.index_url,
+        stock_site.SOCIAL_AUTH_MEDIAWIKI_KEY,
+    )
     assert token.grants == [] and token.last_verified is None and token.status == AccessToken.Status.VALID
 
     # Nothing readable is left anywhere in the database, and every other extra_data field is kept.
@@ -175,7 +179,9 @@ def test_malformed_rows_are_counted_logged_and_left_without_a_secret_in_output(w
         user=users[4], provider="mediawiki", uid="14",
         extra_data='{"access_token": {"oauth_token": "str-key-0005", "oauth_token_secret": "str-secret-0005"}}',
     )  # fmt: skip
-    other = UserSocialAuth.objects.create(user=users[5], provider="github", uid="15", extra_data={"access_token": "gh-0006"})
+    other = UserSocialAuth.objects.create(
+        user=users[5], provider="github", uid="15", extra_data={"access_token": "gh-0006"}
+    )
     warned = warnings()
     assert warned["mwsso.W022"].startswith("5 social-auth associations")
 
@@ -189,13 +195,24 @@ def test_malformed_rows_are_counted_logged_and_left_without_a_secret_in_output(w
     assert "access_token" not in UserSocialAuth.objects.get(pk=good.pk).extra_data
     assert AccessToken.objects.get().get_credentials().secret == "good-secret-0001"
     shown = out + err + caplog.text
-    for secret in ("good-key-0001", "good-secret-0001", "lonely-key-0002", "typed-key-0003", "12345", "listed-secret-0004", "str-secret-0005"):
+    for secret in (
+        "good-key-0001",
+        "good-secret-0001",
+        "lonely-key-0002",
+        "typed-key-0003",
+        "12345",
+        "listed-secret-0004",
+        "str-secret-0005",
+    ):
         assert secret not in shown
     assert warnings()["mwsso.W022"].startswith("4 social-auth associations")  # the malformed ones still hold text
 
 
 def test_stock_credentials_reads_only_the_stock_shape():
-    assert stock_credentials({"auth_time": 1, "access_token": {"oauth_token": "k", "oauth_token_secret": "s"}}) == ("k", "s")
+    assert stock_credentials({"auth_time": 1, "access_token": {"oauth_token": "k", "oauth_token_secret": "s"}}) == (
+        "k",
+        "s",
+    )
     assert stock_credentials({"auth_time": 1}) is None
     for bad in ('{"access_token": {}}', [], {"access_token": None}, {"access_token": "oauth_token=k"},
                 {"access_token": {"oauth_token": "k", "oauth_token_secret": ""}},
@@ -207,8 +224,12 @@ def test_stock_credentials_reads_only_the_stock_shape():
 @pytest.mark.django_db
 def test_a_user_with_an_mwsso_token_keeps_it_and_the_plain_copy_still_goes(wiki_settings, devwiki):
     user = User.objects.create(username="Alice")
-    stock_row(user, "3", {"oauth_token": "stale-key-0001", "oauth_token_secret": "stale-secret-0001"}, id=3, username="Alice")
-    newer = AccessToken(user=user, wiki=wiki_key(devwiki.index_url), wiki_url=devwiki.index_url, consumer_key="c", grants=["basic"])
+    stock_row(
+        user, "3", {"oauth_token": "stale-key-0001", "oauth_token_secret": "stale-secret-0001"}, id=3, username="Alice"
+    )
+    newer = AccessToken(
+        user=user, wiki=wiki_key(devwiki.index_url), wiki_url=devwiki.index_url, consumer_key="c", grants=["basic"]
+    )
     newer.set_credentials("fresh-key-0001", "fresh-secret-0001")
     newer.save()
 
@@ -239,7 +260,10 @@ def test_a_batch_that_fails_half_way_is_left_whole(wiki_settings, monkeypatch):
     # Each batch moves in one transaction: if the removal of its plain copies fails after its tokens were
     # written, the tokens go too and the plain copies are still there to retry; earlier batches stay done.
     users = [User.objects.create(username=f"u{i}") for i in range(5)]
-    rows = [stock_row(u, str(20 + i), {"oauth_token": f"key-{i}-x", "oauth_token_secret": f"secret-{i}-x"}) for i, u in enumerate(users)]
+    rows = [
+        stock_row(u, str(20 + i), {"oauth_token": f"key-{i}-x", "oauth_token_secret": f"secret-{i}-x"})
+        for i, u in enumerate(users)
+    ]
     original_update = importing.update_by_pk
 
     def fail_on_second_batch(model, values, **kwargs):  # type: ignore[no-untyped-def]

@@ -28,7 +28,10 @@ PACKAGE = ROOT / "mwsso"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("protocol", ("mwsso.protocol",)),
     ("foundation", ("mwsso.exceptions", "mwsso.app_settings", "mwsso.signals", "mwsso.local_wiki")),
-    ("wiki access and site services", ("mwsso.http", "mwsso.site_probe", "mwsso.configured", "mwsso.crypto", "mwsso.ratelimit")),
+    (
+        "wiki access and site services",
+        ("mwsso.http", "mwsso.site_probe", "mwsso.configured", "mwsso.crypto", "mwsso.ratelimit"),
+    ),
     ("token store", ("mwsso.models", "mwsso.tokens")),
     ("API client", ("mwsso.api",)),
     ("sign-in", ("mwsso.socialauth", "mwsso.backends", "mwsso.pipeline", "mwsso.policy")),
@@ -172,7 +175,9 @@ def violations(graph: dict[str, set[str]]) -> list[str]:
             if top in NEVER_IMPORTED:
                 broken.append(f"{importer} imports {imported}: nothing in mwsso imports the local wiki")
             if importer_layer == 0 and (top in NOT_IN_PROTOCOL or (top == "mwsso" and layer_of(imported) != 0)):
-                broken.append(f"{importer} imports {imported}: the protocol layer imports no Django and nothing above it")
+                broken.append(
+                    f"{importer} imports {imported}: the protocol layer imports no Django and nothing above it"
+                )
             if top != "mwsso":
                 continue
             if unit_of(importer) == "mwsso.tokens" and unit_of(imported) == "mwsso.api":
@@ -227,9 +232,19 @@ def _with(graph: dict[str, set[str]], edges: Iterable[tuple[str, str]]) -> dict[
         ([("mwsso.tokens.refresh", "mwsso.api.errors")], "the token store does not import the API client"),
         ([("mwsso.views.signin", "mwsso_devwiki.testing")], "nothing in mwsso imports the local wiki"),
         ([("mwsso.exceptions", "mwsso.views.signin")], "layer 'foundation' is below 'faces'"),
-        ([("mwsso.pipeline", "mwsso.backends.base"), ("mwsso.backends.base", "mwsso.pipeline")], "packages import each other"),
+        (
+            [("mwsso.pipeline", "mwsso.backends.base"), ("mwsso.backends.base", "mwsso.pipeline")],
+            "packages import each other",
+        ),
     ],
-    ids=["protocol imports Django", "protocol imports above", "tokens import api", "devwiki", "upward", "cycle in one layer"],
+    ids=[
+        "protocol imports Django",
+        "protocol imports above",
+        "tokens import api",
+        "devwiki",
+        "upward",
+        "cycle in one layer",
+    ],
 )
 def test_each_rule_fails_when_broken(graph, edges, expected):
     found = violations(_with(graph, edges))

@@ -17,9 +17,13 @@ SITE = "http://127.0.0.1:38555"  # not the demo client's registered port 8000
 def test_the_names_agree_with_the_local_wikis_seed():
     specs = {spec["client_id"]: spec for spec in seed.BUILTIN_OAUTH2_CLIENTS}
     assert local_wiki.ANY_PORT_OAUTH2_CLIENTS == {cid for cid, spec in specs.items() if spec.get("any_loopback_port")}
-    assert local_wiki.CONFIDENTIAL_OAUTH2_CLIENTS == {cid for cid, spec in specs.items() if spec.get("confidential", True)}
+    assert local_wiki.CONFIDENTIAL_OAUTH2_CLIENTS == {
+        cid for cid, spec in specs.items() if spec.get("confidential", True)
+    }
     assert (local_wiki.DEMO_OAUTH2_CLIENT_ID, local_wiki.TEST_OAUTH2_CLIENT_ID, local_wiki.PUBLIC_OAUTH2_CLIENT_ID) == (
-        seed.DEMO_OAUTH2_CLIENT_ID, seed.TEST_OAUTH2_CLIENT_ID, seed.PUBLIC_OAUTH2_CLIENT_ID,
+        seed.DEMO_OAUTH2_CLIENT_ID,
+        seed.TEST_OAUTH2_CLIENT_ID,
+        seed.PUBLIC_OAUTH2_CLIENT_ID,
     )
 
 

@@ -280,7 +280,10 @@ def test_users_of_social_cores_stock_backend_keep_their_accounts(login, site_cli
     # A row as social-core's MediaWiki backend wrote it (its extra_data even held the token in plain text).
     old = User.objects.create_user("Alice")
     UserSocialAuth.objects.create(
-        user=old, provider="mediawiki", uid="3", id_key=id_key,
+        user=old,
+        provider="mediawiki",
+        uid="3",
+        id_key=id_key,
         extra_data={"userID": "3", "access_token": {"oauth_token": "old", "oauth_token_secret": "old-secret"}},
     )
     response = login(site_client, "Alice")

@@ -143,7 +143,6 @@ def test_a_wiki_url_that_redirects_names_where_to_point(wiki_settings, site_clie
     assert "redirected to https://wiki.example.org/w/index.php; set SOCIAL_AUTH_MEDIAWIKI_URL" in caplog.text
 
 
-
 def test_identify_issuer_setting_is_what_iss_must_be(login, site_client, settings, devwiki, caplog):
     settings.MWSSO_IDENTIFY_ISSUER = "https://wiki.example.org"
     response = login(site_client, "Alice")

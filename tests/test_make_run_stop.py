@@ -49,7 +49,9 @@ def _wait_until(condition, seconds: float) -> bool:  # type: ignore[no-untyped-d
 
 
 @pytest.mark.production
-@pytest.mark.skipif(not (ROOT / ".venv" / ".installed").exists(), reason="make run needs the .venv that make test builds")
+@pytest.mark.skipif(
+    not (ROOT / ".venv" / ".installed").exists(), reason="make run needs the .venv that make test builds"
+)
 @pytest.mark.parametrize("how", ["ctrl-c to the process group", "sigterm to make alone"])
 def test_stopping_make_run_stops_both_servers_quietly(tmp_path: Path, how: str) -> None:
     port, wiki_port = free_port(), free_port()
@@ -57,7 +59,12 @@ def test_stopping_make_run_stops_both_servers_quietly(tmp_path: Path, how: str) 
     env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}")
     make = subprocess.Popen(
         ["make", "--no-print-directory", "run", f"PORT={port}", f"WIKI_PORT={wiki_port}", f"WIKI_STATE={state}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         site, wiki = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{wiki_port}/w/index.php"

@@ -50,7 +50,9 @@ def blocks() -> dict[str, str]:
 
 
 def manage(root: Path, env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr
 
@@ -63,7 +65,9 @@ def stock_site(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], str]]:
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.pop("PYTHONPATH", None)
     env.update(MEDIAWIKI_CONSUMER_KEY=TEST_CONSUMER_KEY, MEDIAWIKI_CONSUMER_SECRET=TEST_CONSUMER_SECRET)
-    subprocess.run([sys.executable, "-m", "django", "startproject", "mysite"], cwd=tmp_path, env=env, check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "mysite"], cwd=tmp_path, env=env, check=True, timeout=60
+    )
     root = tmp_path / "mysite"
     wiki_port, site_port = free_port(), free_port()
     site = f"http://127.0.0.1:{site_port}"
@@ -118,7 +122,13 @@ def test_a_stock_site_migrates_as_written_and_calls_the_api_without_a_new_sign_i
     manage(root, env, "migrate")
     before = sign_in(root, env, site)
     assert "Signed in as Alice (user 1)." in before
-    plain = manage(root, env, "shell", "-c", "from social_django.models import UserSocialAuth; print(sorted(UserSocialAuth.objects.get().extra_data))")
+    plain = manage(
+        root,
+        env,
+        "shell",
+        "-c",
+        "from social_django.models import UserSocialAuth; print(sorted(UserSocialAuth.objects.get().extra_data))",
+    )
     assert "access_token" in plain  # the stock backend keeps the token in plain text
 
     # 1. The key, made by the README's command.
@@ -127,14 +137,19 @@ def test_a_stock_site_migrates_as_written_and_calls_the_api_without_a_new_sign_i
     settings = root / "mysite" / "settings.py"
     text = settings.read_text()
     assert recipe["backend-before"].strip() in text
-    settings.write_text(text.replace(recipe["backend-before"].strip(), recipe["backend-after"].strip()) + "\n" + recipe["settings"])
+    settings.write_text(
+        text.replace(recipe["backend-before"].strip(), recipe["backend-after"].strip()) + "\n" + recipe["settings"]
+    )
     # 3. The URL line.
     urls = root / "mysite" / "urls.py"
     assert recipe["urls-before"].strip() in urls.read_text()
     urls.write_text(urls.read_text().replace(recipe["urls-before"].strip(), recipe["urls-after"].strip()))
     # 4. The commands.
     run = commands(recipe["run"])
-    assert [argv for argv, _ in run] == [["python", "manage.py", "migrate"], ["python", "manage.py", "mwsso_tokens", "import-social"]]
+    assert [argv for argv, _ in run] == [
+        ["python", "manage.py", "migrate"],
+        ["python", "manage.py", "mwsso_tokens", "import-social"],
+    ]
     manage(root, env, *run[0][0][2:])
     imported = manage(root, env, *run[1][0][2:])
     assert "found 1 access token in plain text" in imported and "1 imported" in imported, imported

@@ -76,7 +76,9 @@ def test_a_wrong_oauth2_client_secret_is_the_sites_fault(o2_settings, site_clien
     o2_settings.DEBUG = debug
     o2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = "wrong-secret-0123456789"
     response = o2_login(site_client, "Alice")
-    assert_misconfigured(response, caplog, "Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY and SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", debug=debug)
+    assert_misconfigured(
+        response, caplog, "Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY and SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET", debug=debug
+    )
     assert "wrong-secret-0123456789" not in response.content.decode() + caplog.text
 
 

@@ -20,7 +20,11 @@ from mwsso.app_settings import DEFAULT_USER_AGENT
 def _no_demo_oauth2_client(settings):  # type: ignore[no-untyped-def]
     # The demo settings (which the test settings extend) name an OAuth 2.0 client of make run's local wiki
     # on port 8001, which no test runs: mwsso_check would try it. The OAuth 2.0 tests set their own.
-    for name in ("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL", "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY", "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET"):
+    for name in (
+        "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL",
+        "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY",
+        "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET",
+    ):
         if hasattr(settings, name):
             delattr(settings, name)
 
@@ -55,8 +59,15 @@ def test_a_right_configuration_passes_every_check(wiki_settings):
     assert status == 0, checks
     assert {c["status"] for c in checks.values()} == {"pass"}
     assert set(checks) == {
-        "site.user_agent", "wiki.reachable", "wiki.https", "wiki.clock", "wiki.server",
-        "oauth1.consumer", "oauth1.approved", "oauth1.callback", "oauth1.grants",
+        "site.user_agent",
+        "wiki.reachable",
+        "wiki.https",
+        "wiki.clock",
+        "wiki.server",
+        "oauth1.consumer",
+        "oauth1.approved",
+        "oauth1.callback",
+        "oauth1.grants",
     }
 
 
@@ -126,7 +137,7 @@ def test_a_consumer_without_callback_prefix(wiki_settings, devwiki):
     wiki_settings.SOCIAL_AUTH_MEDIAWIKI_KEY, wiki_settings.SOCIAL_AUTH_MEDIAWIKI_SECRET = added["key"], added["secret"]
     _status, checks = check()
     assert failed(checks) == {"oauth1.callback"}
-    assert "without \"callback is a prefix\"" in checks["oauth1.callback"]["summary"]
+    assert 'without "callback is a prefix"' in checks["oauth1.callback"]["summary"]
     # The same consumer is right for a site that sends "oob": the wiki uses the registered callback.
     wiki_settings.SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "oob"
     assert check()[0] == 0
@@ -212,7 +223,10 @@ def test_register_prints_both_forms(wiki_settings, devwiki):
     assert "Applicable grants: basic, editpage" in out
     out_json = StringIO()
     call_command("mwsso_check", "--register", "--json", "--site-url", "https://tool.example", stdout=out_json)
-    assert json.loads(out_json.getvalue())["oauth1"]["fields"]['OAuth "callback" URL'] == "https://tool.example/complete/mediawiki/"
+    assert (
+        json.loads(out_json.getvalue())["oauth1"]["fields"]['OAuth "callback" URL']
+        == "https://tool.example/complete/mediawiki/"
+    )
 
 
 def test_the_secret_never_shows(wiki_settings):
@@ -313,13 +327,21 @@ def test_oauth2_unapproved_client_and_missing_grants(oauth2_settings, devwiki):
     added = devwiki.control(
         "oauth2_add_client", redirect_uri=f"{OAUTH2_SITE}/complete/mediawiki-oauth2/", grants=["basic"], approved=False
     )
-    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = added["client_id"], added["secret"]
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = (
+        added["client_id"],
+        added["secret"],
+    )
     status, checks = check("--site-url", OAUTH2_SITE)
     # The token endpoint refuses an unapproved OAuth 2.0 client like an unknown one; its page says it is proposed.
     assert status == 1 and "not approved (its status is proposed)" in checks["oauth2.client"]["summary"]
     assert checks["oauth2.approved"]["details"] == {"status": "proposed"}
-    added = devwiki.control("oauth2_add_client", redirect_uri=f"{OAUTH2_SITE}/complete/mediawiki-oauth2/", grants=["basic"])
-    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = added["client_id"], added["secret"]
+    added = devwiki.control(
+        "oauth2_add_client", redirect_uri=f"{OAUTH2_SITE}/complete/mediawiki-oauth2/", grants=["basic"]
+    )
+    oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = (
+        added["client_id"],
+        added["secret"],
+    )
     oauth2_settings.MWSSO_REQUIRED_GRANTS = ["editpage"]
     status, checks = check("--site-url", OAUTH2_SITE)
     assert checks["oauth2.client"]["status"] == "pass" and checks["oauth2.grants"]["status"] == "fail"
@@ -331,7 +353,10 @@ def test_oauth2_a_redirect_uri_the_site_sends(oauth2_settings):
     assert sent["status"] == "pass" and sent["summary"].startswith("The site sends the registered redirect URI")
     oauth2_settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI = "/complete/elsewhere/"
     result = check("--site-url", OAUTH2_SITE)[1]["oauth2.redirect_uri"]
-    assert result["status"] == "fail" and "http://127.0.0.1:9000/complete/elsewhere/ that the site sends" in result["summary"]
+    assert (
+        result["status"] == "fail"
+        and "http://127.0.0.1:9000/complete/elsewhere/ that the site sends" in result["summary"]
+    )
     assert "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI" in result["fix"]
 
 
@@ -359,8 +384,14 @@ class _WithoutConsumerPages:
             else:
                 length = int(handler.headers.get("Content-Length") or 0)
                 sent = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "content-length")}
-                answer = requests.request(handler.command, target + handler.path, headers=sent, timeout=10,
-                                          data=handler.rfile.read(length) if length else None, allow_redirects=False)
+                answer = requests.request(
+                    handler.command,
+                    target + handler.path,
+                    headers=sent,
+                    timeout=10,
+                    data=handler.rfile.read(length) if length else None,
+                    allow_redirects=False,
+                )
                 body, status = answer.content, answer.status_code
                 headers = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "location", "date")}
             handler.send_response(status)

@@ -80,13 +80,27 @@ def test_identify_jwt_and_refusals():
     good = requests.Response()
     good.status_code, good._content = 200, b"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIzIn0.c2lnbmF0dXJl\n"
     assert parse_identify_response(good) == good._content.decode().strip()
-    for case, code in [("5c", "mwoauthdatastore-access-token-not-found"), ("5h", "mwoauth-oauth-exception"), ("6a", "mwoauthdatastore-access-token-not-found")]:
+    for case, code in [
+        ("5c", "mwoauthdatastore-access-token-not-found"),
+        ("5h", "mwoauth-oauth-exception"),
+        ("6a", "mwoauthdatastore-access-token-not-found"),
+    ]:
         with pytest.raises(OAuth1Error) as caught:
             parse_identify_response(recorded(case))
         assert caught.value.wiki_code == code
 
 
-@pytest.mark.parametrize("body", [b"<html><body>Service unavailable</body></html>", b"", b"oauth_token=only-the-key", b'{"key": 5}', b"[1]", b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>Service unavailable</body></html>",
+        b"",
+        b"oauth_token=only-the-key",
+        b'{"key": 5}',
+        b"[1]",
+        b"\xff\xfe",
+    ],
+)
 def test_unexpected_bodies_are_bad_responses(body):
     response = requests.Response()
     response.status_code = 200
@@ -98,7 +112,10 @@ def test_unexpected_bodies_are_bad_responses(body):
 
 def test_authorize_url():
     url = authorize_url("https://meta.wikimedia.org/w/index.php", "ck", "rk")
-    assert url == "https://meta.wikimedia.org/w/index.php?title=Special%3AOAuth%2Fauthorize&oauth_token=rk&oauth_consumer_key=ck"
+    assert (
+        url
+        == "https://meta.wikimedia.org/w/index.php?title=Special%3AOAuth%2Fauthorize&oauth_token=rk&oauth_consumer_key=ck"
+    )
 
 
 # -- what the client sends, checked with Extension:OAuth's own rules (tests/php_oauth.py) ----------

@@ -249,7 +249,12 @@ def test_a_stolen_code_is_useless_without_this_browsers_verifier(o2_settings, o2
     location = urlsplit(answer.headers["Location"])
     code = parse_qs(location.query)["code"][0]
     # Someone who saw the code (and even knows the client secret) but not the verifier tries it first.
-    form = {"grant_type": "authorization_code", "code": code, "client_id": CONFIDENTIAL[0], "client_secret": CONFIDENTIAL[1]}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": CONFIDENTIAL[0],
+        "client_secret": CONFIDENTIAL[1],
+    }
     thief = requests.post(o2wiki.rest_url + "/oauth2/access_token", data=form, timeout=5)
     assert thief.status_code == 400 and "code_verifier" in thief.text
     response = site_client.get(f"{location.path}?{location.query}")

@@ -45,7 +45,9 @@ def test_authorize_url_is_the_rest_route_with_s256_and_no_redirect_uri_or_scope_
         "response_type": ["code"], "client_id": ["cid"], "state": ["st"],
         "code_challenge": ["chal"], "code_challenge_method": ["S256"],
     }  # fmt: skip
-    url = oauth2.authorize_url("http://wiki.example/index.php", "cid", "st", "c", redirect_uri="http://s/cb/", scope="basic editpage")
+    url = oauth2.authorize_url(
+        "http://wiki.example/index.php", "cid", "st", "c", redirect_uri="http://s/cb/", scope="basic editpage"
+    )
     query = parse_qs(urlsplit(url).query)
     assert url.startswith("http://wiki.example/rest.php/oauth2/authorize?")
     assert query["redirect_uri"] == ["http://s/cb/"] and query["scope"] == ["basic editpage"]
@@ -53,7 +55,12 @@ def test_authorize_url_is_the_rest_route_with_s256_and_no_redirect_uri_or_scope_
 
 def test_token_forms_public_client_sends_no_secret_confidential_does():
     public = oauth2.code_form(oauth2.Client("cid"), "code", "verifier")
-    assert public == {"grant_type": "authorization_code", "code": "code", "code_verifier": "verifier", "client_id": "cid"}
+    assert public == {
+        "grant_type": "authorization_code",
+        "code": "code",
+        "code_verifier": "verifier",
+        "client_id": "cid",
+    }
     confidential = oauth2.code_form(oauth2.Client("cid", "sec"), "code", "verifier", "http://s/cb/")
     assert confidential["client_secret"] == "sec" and confidential["redirect_uri"] == "http://s/cb/"
     assert oauth2.refresh_form(oauth2.Client("cid", "sec"), "rt") == {
@@ -95,7 +102,11 @@ def test_recorded_token_answers_parse():
         ("8e access_token, WRONG redirect_uri", "invalid_client", ""),
         ("8f access_token, no client_secret (confidential client)", "invalid_client", ""),
         ("10b oauth2 refresh_token REUSED", "invalid_request", "Token has been revoked"),
-        ("12b oauth2 refresh_token grant 70 s after issue (default $wgOAuth2RefreshTokenTTL = PT1M)", "invalid_request", "Token has expired"),
+        (
+            "12b oauth2 refresh_token grant 70 s after issue (default $wgOAuth2RefreshTokenTTL = PT1M)",
+            "invalid_request",
+            "Token has expired",
+        ),
     ],
 )
 def test_every_recorded_token_refusal_is_typed(case, code, hint):

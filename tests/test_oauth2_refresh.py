@@ -154,7 +154,9 @@ def test_a_public_client_without_secret_sends_no_refresh_and_says_sign_in_again(
 
 
 @pytest.mark.django_db
-def test_a_wrong_client_secret_at_refresh_is_the_sites_misconfiguration_and_changes_nothing(o2_settings, o2wiki, caplog):
+def test_a_wrong_client_secret_at_refresh_is_the_sites_misconfiguration_and_changes_nothing(
+    o2_settings, o2wiki, caplog
+):
     # The wiki answers invalid_client: this site's set-up is wrong, not the user's token.
     token = stored_token(o2wiki, expires_in=-10)
     before = AccessToken.objects.filter(pk=token.pk).values().get()
@@ -245,7 +247,11 @@ def test_eight_processes_with_the_same_expired_token_refresh_once(o2_settings, o
 
 def _processes_call(o2wiki: DevWiki, tmp_path: Path, via: str) -> list[dict]:
     env = {**os.environ, "DATABASE_URL": _database_url(tmp_path), "DJANGO_SETTINGS_MODULE": "tests.settings"}
-    env.update(MWSSO_OAUTH2_CLIENT_ID=CONFIDENTIAL[0], MWSSO_OAUTH2_CLIENT_SECRET=CONFIDENTIAL[1], MWSSO_WIKI_URL=o2wiki.index_url)
+    env.update(
+        MWSSO_OAUTH2_CLIENT_ID=CONFIDENTIAL[0],
+        MWSSO_OAUTH2_CLIENT_SECRET=CONFIDENTIAL[1],
+        MWSSO_WIKI_URL=o2wiki.index_url,
+    )
     if connection.vendor == "sqlite":
         # A file database the processes share, with SQLite's own write lock.
         user_id = _stored_by_a_worker(o2wiki, env, via)

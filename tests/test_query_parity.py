@@ -40,7 +40,11 @@ def sign_in(devwiki, user: str = "Alice", client: Client | None = None) -> list[
 def mwsso_rows(sql: list[str]) -> list[str]:
     """Statements on mwsso's own tables (the association SELECT only reads them in subqueries)."""
     quoted = [q.replace("`", '"') for q in sql]  # MariaDB quotes names with backticks
-    return [q for q in quoted if q.startswith(('SELECT "mwsso_', 'UPDATE "mwsso_', 'INSERT INTO "mwsso_', 'DELETE FROM "mwsso_'))]
+    return [
+        q
+        for q in quoted
+        if q.startswith(('SELECT "mwsso_', 'UPDATE "mwsso_', 'INSERT INTO "mwsso_', 'DELETE FROM "mwsso_'))
+    ]
 
 
 def test_sign_in_costs_no_more_queries_than_the_stock_backend(stock_site, devwiki):  # noqa: F811

@@ -110,7 +110,11 @@ def test_adding_oauth2_to_the_quick_start_signs_in_over_oauth2(project, tmp_path
         # mwsso_check: the registered redirect URI is port 8000's, the site's another; the local wiki takes it.
         checked = subprocess.run(
             [sys.executable, "manage.py", "mwsso_check", "--json", "--site-url", site],
-            cwd=root, env=env, capture_output=True, text=True, timeout=120,
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         report = {c["check"]: c for c in json.loads(checked.stdout)["checks"]}
         redirect = report["oauth2.redirect_uri"]

@@ -14,7 +14,8 @@ SITE_HOST = "127.0.0.1:8000"
 
 
 @pytest.mark.parametrize(
-    ("text", "rate"), [("10/m", Rate(10, 60)), ("30/5m", Rate(30, 300)), ("100/h", Rate(100, 3600)), (" 3 / 2s ", Rate(3, 2))]
+    ("text", "rate"),
+    [("10/m", Rate(10, 60)), ("30/5m", Rate(30, 300)), ("100/h", Rate(100, 3600)), (" 3 / 2s ", Rate(3, 2))],
 )
 def test_rates_are_written_count_per_period(text, rate):
     assert parse_rate(text) == rate
@@ -150,10 +151,22 @@ def test_system_checks_of_the_rate_limit_settings(settings):
     settings.MWSSO_TRUSTED_PROXIES = "1"
     hint = 'For example MWSSO_LOGIN_RATE_LIMITS = {"ip": "30/5m", "session": "10/m"}; None turns one limit off.'
     assert check_rate_limit_settings() == [
-        checks.Error("MWSSO_LOGIN_RATE_LIMITS: 'lots' is not a rate such as '10/m' or '30/5m'.", hint=hint, id="mwsso.E030"),
-        checks.Error("MWSSO_LOGIN_RATE_LIMITS: unknown scope 'browser' (use 'ip' or 'session').", hint=hint, id="mwsso.E030"),
-        checks.Error("MWSSO_RATE_LIMIT_CACHE 'nope' is not in CACHES.", hint="Name a CACHES alias; the default is 'default'.", id="mwsso.E031"),
-        checks.Error("MWSSO_TRUSTED_PROXIES must be a whole number, 0 or more.", hint="The default, 0, trusts no X-Forwarded-For.", id="mwsso.E032"),
+        checks.Error(
+            "MWSSO_LOGIN_RATE_LIMITS: 'lots' is not a rate such as '10/m' or '30/5m'.", hint=hint, id="mwsso.E030"
+        ),
+        checks.Error(
+            "MWSSO_LOGIN_RATE_LIMITS: unknown scope 'browser' (use 'ip' or 'session').", hint=hint, id="mwsso.E030"
+        ),
+        checks.Error(
+            "MWSSO_RATE_LIMIT_CACHE 'nope' is not in CACHES.",
+            hint="Name a CACHES alias; the default is 'default'.",
+            id="mwsso.E031",
+        ),
+        checks.Error(
+            "MWSSO_TRUSTED_PROXIES must be a whole number, 0 or more.",
+            hint="The default, 0, trusts no X-Forwarded-For.",
+            id="mwsso.E032",
+        ),
     ]
     settings.MWSSO_LOGIN_RATE_LIMITS = {"ip": "30/5m"}
     settings.MWSSO_RATE_LIMIT_CACHE = "default"

@@ -28,7 +28,14 @@ from mwsso.app_settings import DEFAULTS
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "mwsso"
 DOCS = ROOT / "docs"
-LEVELS = {"debug": "DEBUG", "info": "INFO", "warning": "WARNING", "error": "ERROR", "exception": "ERROR", "critical": "CRITICAL"}
+LEVELS = {
+    "debug": "DEBUG",
+    "info": "INFO",
+    "warning": "WARNING",
+    "error": "ERROR",
+    "exception": "ERROR",
+    "critical": "CRITICAL",
+}
 
 
 def app_modules() -> Iterator[tuple[Path, ast.Module]]:
@@ -113,7 +120,11 @@ def social_auth_settings_read() -> set[str]:
                 and isinstance(node.args[0], ast.Constant)
             ):
                 suffix = node.args[0].value
-                names.add(f"SOCIAL_AUTH_MEDIAWIKI_{suffix}" if suffix.startswith("OAUTH2_") else f"SOCIAL_AUTH_MEDIAWIKI[_OAUTH2]_{suffix}")
+                names.add(
+                    f"SOCIAL_AUTH_MEDIAWIKI_{suffix}"
+                    if suffix.startswith("OAUTH2_")
+                    else f"SOCIAL_AUTH_MEDIAWIKI[_OAUTH2]_{suffix}"
+                )
     return names
 
 
@@ -124,7 +135,6 @@ def test_every_social_auth_setting_mwsso_reads_is_listed():
         assert any(candidate in documented for candidate in candidates), f"{name} is not in docs/settings.md"
     for name, (kind, shown, meaning) in documented.items():
         assert kind and shown and meaning, name
-
 
 
 def test_social_auth_mediawiki_settings_are_read_in_app_settings_alone():
@@ -151,7 +161,7 @@ def test_social_auth_defaults_are_the_documented_ones():
         if default:
             assert shown == f"`{default!r}`".replace("'", '"'), f"{name}: the manual says {shown}, the code {default!r}"
         else:
-            assert not shown.startswith(("`\"http", "`\"oob")), f"{name}: the manual shows a default, the code has none"
+            assert not shown.startswith(('`"http', '`"oob')), f"{name}: the manual shows a default, the code has none"
 
 
 # -- system checks -------------------------------------------------------------------------------
@@ -180,10 +190,16 @@ def loggers_in_code() -> dict[str, set[str]]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "getLogger":
                 (argument,) = node.args
-                assert isinstance(argument, ast.Constant), f"{path}: a logger is named by a literal, not {ast.unparse(argument)}"
+                assert isinstance(argument, ast.Constant), (
+                    f"{path}: a logger is named by a literal, not {ast.unparse(argument)}"
+                )
                 assert argument.value.startswith("mwsso."), f"{path}: {argument.value}"
         for node in tree.body:
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and getattr(node.value.func, "attr", None) == "getLogger":
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and getattr(node.value.func, "attr", None) == "getLogger"
+            ):
                 variables[node.targets[0].id] = node.value.args[0].value  # type: ignore[attr-defined]
         for name in variables.values():
             found.setdefault(name, set())

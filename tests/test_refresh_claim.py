@@ -162,7 +162,9 @@ def test_a_refusal_sets_the_status_and_releases_the_claim(o2_settings, o2wiki):
 @pytest.mark.django_db(transaction=True)
 def test_sixteen_threads_refresh_once_per_expiry(o2_settings, o2wiki):
     if connection.vendor == "sqlite":
-        pytest.skip("threads need PostgreSQL or MariaDB (the in-memory test database); the processes tests cover SQLite")
+        pytest.skip(
+            "threads need PostgreSQL or MariaDB (the in-memory test database); the processes tests cover SQLite"
+        )
     with FaultyProxy(o2wiki.server_url) as proxy:
         proxy.delays["/oauth2/access_token"] = 0.3
         token = stored_token(o2wiki, expires_in=-10, via=proxy.url)
@@ -219,7 +221,9 @@ class Database:
         return self._run("SELECT id FROM mwsso_accesstoken WHERE user_id = ?", (user_id,))[0][0]
 
     def write_other_tokens(self, token_id: int) -> None:
-        self._run("UPDATE mwsso_accesstoken SET status_reason = ? WHERE id <> ?", ("written meanwhile", token_id), write=True)
+        self._run(
+            "UPDATE mwsso_accesstoken SET status_reason = ? WHERE id <> ?", ("written meanwhile", token_id), write=True
+        )
 
     def open_transactions(self) -> int | None:
         """Connections to this database inside a transaction (besides this test's own); None where not countable."""
@@ -244,7 +248,11 @@ class Database:
 def test_another_users_write_is_not_blocked_while_a_refresh_waits_on_a_slow_wiki(o2_settings, o2wiki, tmp_path):
     database = Database(tmp_path)
     env = {**os.environ, "DATABASE_URL": database.url, "DJANGO_SETTINGS_MODULE": "tests.settings"}
-    env.update(MWSSO_OAUTH2_CLIENT_ID=CONFIDENTIAL[0], MWSSO_OAUTH2_CLIENT_SECRET=CONFIDENTIAL[1], MWSSO_WIKI_URL=o2wiki.index_url)
+    env.update(
+        MWSSO_OAUTH2_CLIENT_ID=CONFIDENTIAL[0],
+        MWSSO_OAUTH2_CLIENT_SECRET=CONFIDENTIAL[1],
+        MWSSO_WIKI_URL=o2wiki.index_url,
+    )
     with FaultyProxy(o2wiki.server_url) as proxy:
         proxy.delays["/oauth2/access_token"] = SLOW_WIKI
         if database.file is not None:
@@ -262,7 +270,9 @@ def test_another_users_write_is_not_blocked_while_a_refresh_waits_on_a_slow_wiki
         try:
             waited = 0.0
             while not database.claim(token_id):  # the worker is now waiting on the slow wiki
-                assert refresher.poll() is None and waited < 60, refresher.stderr.read()[-2000:] if refresher.stderr else ""
+                assert refresher.poll() is None and waited < 60, (
+                    refresher.stderr.read()[-2000:] if refresher.stderr else ""
+                )
                 time.sleep(0.02)
                 waited += 0.02
             open_transactions = database.open_transactions()

@@ -92,7 +92,9 @@ def test_a_refused_probe_names_the_likely_causes(name, cause):
 
 def test_a_probe_refused_for_its_timestamp_blames_the_clock():
     err = oauth1.OAuth1Error(
-        "refused", "initiate", "An error occurred in the OAuth protocol: Expired timestamp, yours 1, ours 3601",
+        "refused",
+        "initiate",
+        "An error occurred in the OAuth protocol: Expired timestamp, yours 1, ours 3601",
         wiki_code="mwoauth-oauth-exception",
     )
     assert _diagnose("https://wiki.example/index.php", "abc123", err).cause == CAUSE_CLOCK

@@ -52,11 +52,17 @@ NOT_DATACLASSES = {("mwsso/models.py", "AccessToken"), ("mwsso/exceptions.py", "
         ),
         (Credentials("key-" + SECRET, "secret-" + SECRET, 1), [SECRET, "key-"]),
         (Credentials("access-" + SECRET, "", 2, "refresh-" + SECRET), [SECRET]),
-        (OAuth1Signer("consumer-key", "consumer-" + SECRET, "token-key-abcdef", "token-" + SECRET), [SECRET, "token-key"]),
+        (
+            OAuth1Signer("consumer-key", "consumer-" + SECRET, "token-key-abcdef", "token-" + SECRET),
+            [SECRET, "token-key"],
+        ),
         (BearerSigner("access-" + SECRET), [SECRET]),
         (_Bearer("access-" + SECRET), [SECRET]),
         (Client("https://w.example/w/api.php", BearerSigner("access-" + SECRET)), [SECRET]),
-        (Client("https://w.example/w/api.php", OAuth1Signer("consumer-key", SECRET, "token-key-abcdef", SECRET)), [SECRET, "token-key"]),
+        (
+            Client("https://w.example/w/api.php", OAuth1Signer("consumer-key", SECRET, "token-key-abcdef", SECRET)),
+            [SECRET, "token-key"],
+        ),
     ],
     ids=lambda value: type(value).__name__ if not isinstance(value, list) else "",
 )
@@ -74,7 +80,10 @@ def test_the_reprs_still_name_what_is_not_secret() -> None:
     assert "expires_in=3600" in repr(oauth2.TokenSet(SECRET, "", 3600))
     assert "consumer_key='consumer-key'" in repr(Target("https://w.example/w/index.php", "consumer-key", SECRET))
     # Tokens are named by their fingerprint (mwsso.models.fingerprint), as in the admin and the logs.
-    assert repr(Credentials("token-key", SECRET, 2)) == f"Credentials(oauth_version=2, fingerprint={fingerprint('token-key')!r})"
+    assert (
+        repr(Credentials("token-key", SECRET, 2))
+        == f"Credentials(oauth_version=2, fingerprint={fingerprint('token-key')!r})"
+    )
     signer = OAuth1Signer("consumer-key", SECRET, "token-key", SECRET)
     assert repr(signer) == f"OAuth1Signer(consumer_key='consumer-key', fingerprint={fingerprint('token-key')!r})"
     assert repr(BearerSigner("access-token")) == f"BearerSigner(fingerprint={fingerprint('access-token')!r})"

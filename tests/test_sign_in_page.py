@@ -48,7 +48,11 @@ def test_the_pages_button_signs_in_and_keeps_the_links_next(wiki_settings, site_
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
 def test_another_sites_next_is_dropped(wiki_settings, site_client, next_url):
     page = site_client.get("/login/mediawiki/", {"next": next_url})
-    assert page.status_code == 200 and "evil.example" not in page.content.decode() and "javascript" not in page.content.decode()
+    assert (
+        page.status_code == 200
+        and "evil.example" not in page.content.decode()
+        and "javascript" not in page.content.decode()
+    )
 
 
 def test_a_signed_in_person_is_told_who_they_are(wiki_settings, site_client):

@@ -61,7 +61,9 @@ def test_wrong_consumer_secret_is_a_typed_error_and_the_token_survives(alice, de
         assert cause in err.info
     after = token_of(alice)
     assert (after.status, after.status_reason, after.last_verified) == (
-        AccessToken.Status.VALID, before.status_reason, before.last_verified
+        AccessToken.Status.VALID,
+        before.status_reason,
+        before.last_verified,
     )
     shown = [str(err), repr(err), str(err.user_message), caplog.text]
     for secret in (WRONG_SECRET, TEST_CONSUMER_SECRET, credentials.secret, credentials.key):

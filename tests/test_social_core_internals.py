@@ -21,7 +21,7 @@ from mwsso.socialauth import loginstate, transaction
 
 # social-core 7.0's BaseAuth.run_pipeline, which mwsso.socialauth.transaction.run_pipeline copies (adding
 # one thing: the deferred transaction begins before any step not in DEFERRING_STEPS).
-UPSTREAM_RUN_PIPELINE = '''
+UPSTREAM_RUN_PIPELINE = """
 def run_pipeline(self, pipeline, pipeline_index=0, *args, **kwargs):
     out = kwargs.copy()
     out.setdefault("strategy", self.strategy)
@@ -44,7 +44,7 @@ def run_pipeline(self, pipeline, pipeline_index=0, *args, **kwargs):
             return result
         out.update(result)
     return out
-'''
+"""
 
 
 def _body(source: str) -> str:

@@ -49,7 +49,10 @@ def two_wikis(settings, devwiki: DevWiki, _devwiki_139: DevWiki) -> Iterator[tup
     )
     use_test_consumer(settings, wiki_a.index_url)
     settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL = wiki_b.index_url
-    settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = client["client_id"], client["secret"]
+    settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY, settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = (
+        client["client_id"],
+        client["secret"],
+    )
     settings.AUTHENTICATION_BACKENDS = [OAUTH1, OAUTH2]
     load_backends(settings.AUTHENTICATION_BACKENDS, force_load=True)
     http.reset_session()

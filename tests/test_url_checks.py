@@ -92,7 +92,10 @@ def test_a_site_without_sign_in_urls_is_told_to_include_mwsso_urls(wiki_settings
     wiki_settings.ROOT_URLCONF = urlconf("urlpatterns = []")
     found = check_sign_in_urls()
     assert ids(found) == ["mwsso.W044"] * 3
-    assert found[0].msg == "The URL social:begin for 'mediawiki': no view of this site answers there, so nobody can sign in."
+    assert (
+        found[0].msg
+        == "The URL social:begin for 'mediawiki': no view of this site answers there, so nobody can sign in."
+    )
     assert MWSSO_INCLUDE in found[0].hint
 
 

@@ -42,7 +42,9 @@ def test_root_script_path_never_doubles_the_slash():
     assert urls.rest_route("oauth2/resource/profile") == "http://wiki.example/rest.php/oauth2/resource/profile"
 
 
-@pytest.mark.parametrize("url", ["", "wiki.example/w/index.php", "ftp://wiki.example/index.php", "https:///w/index.php"])
+@pytest.mark.parametrize(
+    "url", ["", "wiki.example/w/index.php", "ftp://wiki.example/index.php", "https:///w/index.php"]
+)
 def test_unusable_urls_are_refused(url):
     with pytest.raises(InvalidWikiURL):
         wiki_urls(url)

@@ -44,6 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body go out in two writes; without this, Nagle's algorithm meets the
         # client's delayed ACK and every keep-alive response waits ~40 ms.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     server: _Server
 
     def do_GET(self) -> None:

@@ -68,7 +68,14 @@ VERSIONS: dict[str, VersionTraits] = {
         # Watchlists became a right of named users only; writeapi and purge left core.
         anonymous_rights=("createaccount", *_EDIT, *_PRIVATE),
         user_rights=(
-            *_MOVE, *_EDIT, *_UPLOAD, *_USER_JS, "sendemail", *_TAGS, "editcontentmodel", *_WATCHLIST,
+            *_MOVE,
+            *_EDIT,
+            *_UPLOAD,
+            *_USER_JS,
+            "sendemail",
+            *_TAGS,
+            "editcontentmodel",
+            *_WATCHLIST,
             "mwoauthmanagemygrants",
         ),
         removed_rights=("writeapi", "purge"),

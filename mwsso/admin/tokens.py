@@ -225,7 +225,10 @@ class AccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic o
 
     def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Django 6.1 passes action_location (and deprecates overrides without it); 5.2 has no such argument.
-        actions = super().get_actions(request) if action_location is None else super().get_actions(request, action_location)  # type: ignore[call-arg]  # Django 6.1's signature
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location)  # type: ignore[call-arg]  # Django 6.1's signature
         actions.pop("delete_selected", None)  # "Forget selected tokens" replaces it, with the wiki-side hint
         return actions
 
@@ -301,7 +304,9 @@ class AccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic o
             return redirected
         self.verify_with_wiki(request, self.get_queryset(request).filter(pk=token.pk))
         return redirect(
-            reverse(admin_urlname(self.opts, mark_safe("change")), args=[quote(token.pk)], current_app=self.admin_site.name)
+            reverse(
+                admin_urlname(self.opts, mark_safe("change")), args=[quote(token.pk)], current_app=self.admin_site.name
+            )
         )
 
     @admin.action(permissions=["change"], description=_("Verify with the wiki"))
@@ -391,9 +396,7 @@ class AccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic o
         """Delete ``selection`` FORGET_BATCH rows at a time, then write ONE log entry that counts them per wiki."""
         per_wiki: dict[str, int] = {}
         last_pk = 0
-        while batch := list(
-            selection.filter(pk__gt=last_pk).order_by("pk").values_list("pk", "wiki")[:FORGET_BATCH]
-        ):
+        while batch := list(selection.filter(pk__gt=last_pk).order_by("pk").values_list("pk", "wiki")[:FORGET_BATCH]):
             pks = [pk for pk, _wiki in batch]
             # delete_queryset stays the hook (as for Django's own delete action), one batch at a time.
             self.delete_queryset(request, AccessToken.objects.filter(pk__in=pks))
@@ -407,7 +410,9 @@ class AccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic o
                 user_id=cast(int, request.user.pk),  # an admin action's user is always signed in
                 content_type=ContentType.objects.get_for_model(AccessToken),
                 object_id=None,
-                object_repr=(ngettext("%(count)d access token", "%(count)d access tokens", count) % {"count": count})[:200],
+                object_repr=(ngettext("%(count)d access token", "%(count)d access tokens", count) % {"count": count})[
+                    :200
+                ],
                 action_flag=DELETION,
                 change_message=_("Forgot %(count)d access tokens (%(detail)s).") % {"count": count, "detail": detail},
             )

@@ -302,7 +302,9 @@ class Client:
         if self.token is None:
             check = sitecheck.check_site(index_url, consumer)
             if not check.ok and check.conclusive:
-                return SiteMisconfigured(code, self._scrub(f"{info}; {check.message}"), cause=check.cause, http_status=status)
+                return SiteMisconfigured(
+                    code, self._scrub(f"{info}; {check.message}"), cause=check.cause, http_status=status
+                )
             return SignatureRejected(code, info, http_status=status)
         # The same decision as mwsso_tokens verify: the site first, then the wiki's word on the token (identify).
         new_status, reason, site_cause = verify.judge_refusal(index_url, consumer, code, info)

@@ -28,8 +28,10 @@ from mwsso.exceptions import LoginError
 Problem = tuple[Any, Any, dict[str, Any]]
 
 REASON = "unusable_client_secret"
-_FIX = _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client application secret shown at registration, "
-         "exactly, without spaces.")
+_FIX = _(
+    "Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client application secret shown at registration, "
+    "exactly, without spaces."
+)
 
 
 def problem() -> Problem | None:
@@ -47,10 +49,14 @@ def problem() -> Problem | None:
     wiki_url = app_settings.MEDIAWIKI_OAUTH2_URL
     if not secret and client_id in local_wiki.CONFIDENTIAL_OAUTH2_CLIENTS and local_wiki.is_local(wiki_url):
         return (
-            _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is empty, but the local wiki's client %(client_id)s is confidential: "
-              "the wiki would refuse the sign-in after the consent page."),
-            _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to that client's secret (docs/devwiki.md lists it; the README's "
-              "\"Add OAuth 2.0\" step has it as the default)."),
+            _(
+                "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is empty, but the local wiki's client %(client_id)s is confidential: "
+                "the wiki would refuse the sign-in after the consent page."
+            ),
+            _(
+                "Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to that client's secret (docs/devwiki.md lists it; the README's "
+                '"Add OAuth 2.0" step has it as the default).'
+            ),
             {"client_id": client_id},
         )
     return None

@@ -68,7 +68,12 @@ class MediaWikiOAuth(SignIn, BaseOAuth1[HttpResponse]):
     # -- step 1: initiate and send the browser to the wiki ----------------
     def unauthorized_token(self) -> str:
         request_token = self._call(
-            oauth1.initiate, http.get_session(), self.index_url(), self.consumer(), self.callback(), **http.request_options()
+            oauth1.initiate,
+            http.get_session(),
+            self.index_url(),
+            self.consumer(),
+            self.callback(),
+            **http.request_options(),
         )
         return urlencode({"oauth_token": request_token.key, "oauth_token_secret": request_token.secret})
 
@@ -87,7 +92,9 @@ class MediaWikiOAuth(SignIn, BaseOAuth1[HttpResponse]):
         request_token = self.get_unauthorized_token()
         verifier = self.data.get("oauth_verifier")
         if not isinstance(verifier, str) or not verifier:
-            raise CallbackRejected(self, "the callback has no oauth_verifier", reason="missing_verifier", stage="callback")
+            raise CallbackRejected(
+                self, "the callback has no oauth_verifier", reason="missing_verifier", stage="callback"
+            )
         access = self._call(
             oauth1.exchange,
             http.get_session(),
@@ -134,9 +141,7 @@ class MediaWikiOAuth(SignIn, BaseOAuth1[HttpResponse]):
             stage = _OAUTH1_STAGES.get(err.step, "user_info")
             detail = f"{err.step}: {err.message}"
             if err.kind == "refused":
-                raise WikiRefused(
-                    self, detail, wiki_code=err.wiki_code, wiki_message=err.message, stage=stage
-                ) from err
+                raise WikiRefused(self, detail, wiki_code=err.wiki_code, wiki_message=err.message, stage=stage) from err
             raise LOGIN_ERRORS[err.kind](self, detail, reason=f"{err.step}_{err.kind}", stage=stage) from err
 
     # -- what social-core's pipeline sees --------------------------------
@@ -152,6 +157,8 @@ class MediaWikiOAuth(SignIn, BaseOAuth1[HttpResponse]):
             "last_name": "",
         }
 
-    def extra_data(self, user: Any, uid: str, response: dict[str, Any], details: dict[str, Any], pipeline_kwargs: dict[str, Any]) -> dict[str, Any]:
+    def extra_data(
+        self, user: Any, uid: str, response: dict[str, Any], details: dict[str, Any], pipeline_kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
         # Never the access token: it lives encrypted in mwsso.models.AccessToken.
         return {"wiki": response.get("wiki"), "username": response.get("username"), self.ID_KEY: uid}

@@ -27,7 +27,12 @@ from mwsso.protocol.wikiurls import InvalidWikiURL
 from mwsso.socialauth import callbacks
 from mwsso.tokens.storing import oauth2_token_fields
 
-_OAUTH2_STAGES: dict[str, ErrorStage] = {"token": "token_exchange", "refresh": "token_exchange", "profile": "user_info", "callback": "callback"}
+_OAUTH2_STAGES: dict[str, ErrorStage] = {
+    "token": "token_exchange",
+    "refresh": "token_exchange",
+    "profile": "user_info",
+    "callback": "callback",
+}
 
 
 class MediaWikiOAuth2(SignIn, BaseOAuth2PKCE[HttpResponse]):
@@ -133,13 +138,19 @@ class MediaWikiOAuth2(SignIn, BaseOAuth2PKCE[HttpResponse]):
     # -- step 3: the profile, then the pipeline (do_auth: SignIn) --------
     def user_data(self, access_token: Any, *args: Any, **kwargs: Any) -> Identity:  # type: ignore[override]  # an Identity, not social-core's dict: only SignIn.do_auth (which replaces social-core's) reads it
         profile = self._call(
-            oauth2.fetch_profile, http.get_session(), self.index_url(), access_token.access_token, **http.request_options()
+            oauth2.fetch_profile,
+            http.get_session(),
+            self.index_url(),
+            access_token.access_token,
+            **http.request_options(),
         )
         try:
             # MWSSO_IDENTIFY_ISSUER is the identify JWT's iss (OAuth 1.0a): the profile names no issuer.
             return identity_from_profile(profile, self.index_url())
         except InvalidIdentity as err:
-            detail = oauth1.redact(err.message, (self.client().secret, access_token.access_token, access_token.refresh_token))
+            detail = oauth1.redact(
+                err.message, (self.client().secret, access_token.access_token, access_token.refresh_token)
+            )
             raise IdentityRejected(self, f"profile: {detail}", reason=err.reason, stage="user_info") from err
 
     def stored_token_fields(self) -> dict[str, Any]:

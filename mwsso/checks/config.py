@@ -28,12 +28,17 @@ def check_consumer(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if not _backend_enabled():
         return []
     errors: list[checks.CheckMessage] = []
-    for name, value in (("SOCIAL_AUTH_MEDIAWIKI_KEY", app_settings.MEDIAWIKI_KEY), ("SOCIAL_AUTH_MEDIAWIKI_SECRET", app_settings.MEDIAWIKI_SECRET)):
+    for name, value in (
+        ("SOCIAL_AUTH_MEDIAWIKI_KEY", app_settings.MEDIAWIKI_KEY),
+        ("SOCIAL_AUTH_MEDIAWIKI_SECRET", app_settings.MEDIAWIKI_SECRET),
+    ):
         if not value:
             errors.append(
                 checks.Error(
                     _("%(name)s is not set.") % {"name": name},
-                    hint=_("Register a consumer at Special:OAuthConsumerRegistration on the wiki and set its key and secret."),
+                    hint=_(
+                        "Register a consumer at Special:OAuthConsumerRegistration on the wiki and set its key and secret."
+                    ),
                     id="mwsso.E001",
                 )
             )
@@ -65,7 +70,9 @@ def check_oauth2_client(app_configs: Any = None, **kwargs: Any) -> list[checks.C
         return [
             checks.Error(
                 _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY is not set."),
-                hint=_("Register an OAuth 2.0 client at Special:OAuthConsumerRegistration/propose/oauth2 and set its client id."),
+                hint=_(
+                    "Register an OAuth 2.0 client at Special:OAuthConsumerRegistration/propose/oauth2 and set its client id."
+                ),
                 id="mwsso.E050",
             )
         ]
@@ -203,7 +210,9 @@ def check_token_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
                 checks.Error(
                     _("MWSSO_TOKEN_KEYS[%(position)s] is not a valid Fernet key.") % {"position": position},
                     hint=_("A key is 32 url-safe base64-encoded bytes: %(command)s")
-                    % {"command": "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"},
+                    % {
+                        "command": "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+                    },
                     id="mwsso.E002",
                 )
             )
@@ -226,12 +235,16 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         )
     if app_settings.BLOCKED_USERS not in ("deny", "allow"):
         messages.append(
-            checks.Error(_("MWSSO_BLOCKED_USERS must be 'deny' or 'allow'."), hint=_("The default is 'deny'."), id="mwsso.E004")
+            checks.Error(
+                _("MWSSO_BLOCKED_USERS must be 'deny' or 'allow'."), hint=_("The default is 'deny'."), id="mwsso.E004"
+            )
         )
     if app_settings.AUTHORIZE_PAGE not in ("authorize", "authenticate"):
         messages.append(
             checks.Error(
-                _("MWSSO_AUTHORIZE_PAGE must be 'authorize' or 'authenticate'."), hint=_("The default is 'authorize'."), id="mwsso.E005"
+                _("MWSSO_AUTHORIZE_PAGE must be 'authorize' or 'authenticate'."),
+                hint=_("The default is 'authorize'."),
+                id="mwsso.E005",
             )
         )
     if str(getattr(settings, "SESSION_COOKIE_SAMESITE", "Lax")).lower() == "strict":
@@ -247,7 +260,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         )
     if "social_django" not in settings.INSTALLED_APPS and _needs_social_django():
         messages.append(
-            checks.Error(_("'social_django' must be in INSTALLED_APPS."), hint=_("mwsso stores the wiki account link with it."), id="mwsso.E006")
+            checks.Error(
+                _("'social_django' must be in INSTALLED_APPS."),
+                hint=_("mwsso stores the wiki account link with it."),
+                id="mwsso.E006",
+            )
         )
     return messages
 
@@ -280,7 +297,7 @@ LOCAL_WIKI_CALLBACK = "http://127.0.0.1:1/complete/mediawiki/"
 
 @checks.register()
 def check_callback(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """"oob" sends the browser to the registered callback, which for the local wiki's consumers is on port 1."""
+    """ "oob" sends the browser to the registered callback, which for the local wiki's consumers is on port 1."""
     if not _backend_enabled():
         return []
     callback = app_settings.MEDIAWIKI_CALLBACK
@@ -292,7 +309,7 @@ def check_callback(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     return [
         checks.Warning(
             _(
-                "SOCIAL_AUTH_MEDIAWIKI_CALLBACK is \"oob\" with a consumer of the local wiki: the wiki would send "
+                'SOCIAL_AUTH_MEDIAWIKI_CALLBACK is "oob" with a consumer of the local wiki: the wiki would send '
                 "the browser back to its registered callback, %(callback)s, on port 1, which no browser opens."
             )
             % {"callback": LOCAL_WIKI_CALLBACK},
@@ -424,7 +441,9 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
             messages.append(
                 checks.Error(
                     _("MWSSO_%(name)s must be a whole number, 0 or more.") % {"name": name},
-                    hint=_("The default, 0, disables the rule."), id="mwsso.E012")
+                    hint=_("The default, 0, disables the rule."),
+                    id="mwsso.E012",
+                )
             )
     for name in ("REQUIRED_GRANTS", "STAFF_GROUPS", "SUPERUSER_GROUPS"):
         if not _is_text_list(_raw(name)):
@@ -437,7 +456,9 @@ def check_policy_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
                 )
             )
     group_map = _raw("GROUP_MAP")
-    if not isinstance(group_map, dict) or not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in group_map.items()):
+    if not isinstance(group_map, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v for k, v in group_map.items()
+    ):
         messages.append(
             checks.Error(
                 _("MWSSO_GROUP_MAP must map wiki group names to Django group names."),
@@ -466,7 +487,8 @@ def user_model_policy_checks(user_model: Any) -> list[checks.CheckMessage]:
     field_names = {field.name for field in user_model._meta.get_fields()}
     return [
         checks.Error(
-            _("MWSSO_%(name)s is set but %(model)s has no %(field)r field.") % {"name": name, "model": user_model._meta.label, "field": field},
+            _("MWSSO_%(name)s is set but %(model)s has no %(field)r field.")
+            % {"name": name, "model": user_model._meta.label, "field": field},
             hint=_("Use a user model with PermissionsMixin, or leave the setting empty."),
             obj=user_model,
             id="mwsso.E015",
@@ -494,7 +516,9 @@ def check_rate_limit_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
                 if value is not None:
                     parse_rate(str(value))
             except InvalidRate as err:
-                messages.append(checks.Error(_("MWSSO_LOGIN_RATE_LIMITS: %(error)s.") % {"error": err}, hint=hint, id="mwsso.E030"))
+                messages.append(
+                    checks.Error(_("MWSSO_LOGIN_RATE_LIMITS: %(error)s.") % {"error": err}, hint=hint, id="mwsso.E030")
+                )
     alias = _raw("RATE_LIMIT_CACHE")
     backend = settings.CACHES.get(alias, {}).get("BACKEND", "") if isinstance(alias, str) else ""
     if not backend:
@@ -552,7 +576,9 @@ def _alias_holding(model: Any, databases: Any) -> str | None:
 
 
 @checks.register(checks.Tags.database)
-def check_token_key_dependence(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_token_key_dependence(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """Tokens still encrypted with a key derived from SECRET_KEY (or a fallback), or with no known key."""
     from django.db.models import Count
 
@@ -573,7 +599,9 @@ def check_token_key_dependence(app_configs: Any = None, databases: Any = None, *
         where = ", ".join(f"{key.label} ({n})" for key, n in derived)
         messages.append(
             checks.Warning(
-                _("%(count)s access tokens still depend on a key derived from SECRET_KEY or SECRET_KEY_FALLBACKS: %(where)s.")
+                _(
+                    "%(count)s access tokens still depend on a key derived from SECRET_KEY or SECRET_KEY_FALLBACKS: %(where)s."
+                )
                 % {"count": sum(n for _key, n in derived), "where": where},
                 hint=_(
                     "They stay readable only while that secret stays in SECRET_KEY or SECRET_KEY_FALLBACKS. Run "
@@ -586,8 +614,11 @@ def check_token_key_dependence(app_configs: Any = None, databases: Any = None, *
     if unknown:
         messages.append(
             checks.Warning(
-                _("%(count)s access tokens were encrypted with a key that is neither in MWSSO_TOKEN_KEYS nor derived "
-                  "from SECRET_KEY or SECRET_KEY_FALLBACKS: they cannot be decrypted.") % {"count": unknown},
+                _(
+                    "%(count)s access tokens were encrypted with a key that is neither in MWSSO_TOKEN_KEYS nor derived "
+                    "from SECRET_KEY or SECRET_KEY_FALLBACKS: they cannot be decrypted."
+                )
+                % {"count": unknown},
                 hint=_(
                     "Put the old key back in MWSSO_TOKEN_KEYS (after the first) or the old SECRET_KEY in "
                     "SECRET_KEY_FALLBACKS, then run 'manage.py mwsso_tokens rotate-keys'. Otherwise their users "
@@ -600,7 +631,9 @@ def check_token_key_dependence(app_configs: Any = None, databases: Any = None, *
 
 
 @checks.register(checks.Tags.database)
-def check_stock_plain_tokens(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_stock_plain_tokens(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """Plain-text access tokens social-core's stock MediaWiki backend left in UserSocialAuth.extra_data."""
     from django.apps import apps
 
@@ -618,8 +651,11 @@ def check_stock_plain_tokens(app_configs: Any = None, databases: Any = None, **k
         return []
     return [
         checks.Warning(
-            _("%(count)s social-auth associations still hold a plain-text MediaWiki access token from social-core's "
-              "stock backend (UserSocialAuth.extra_data['access_token']).") % {"count": remaining},
+            _(
+                "%(count)s social-auth associations still hold a plain-text MediaWiki access token from social-core's "
+                "stock backend (UserSocialAuth.extra_data['access_token'])."
+            )
+            % {"count": remaining},
             hint=_(
                 "Run 'manage.py mwsso_tokens import-social' to move them into encrypted storage (add --dry-run to "
                 "see the counts first). Rows it reports as malformed must be cleaned by hand."

@@ -50,11 +50,17 @@ def run(target: Target, session: requests.Session, *, default_user_agent: str = 
     if target.oauth2 is not None:
         results += _oauth2(target, target.oauth2, session, **options)
     if not target.consumer_key and target.oauth2 is None:
-        results.append(Result(
-            "oauth1.consumer", "fail", _("No consumer is configured (SOCIAL_AUTH_MEDIAWIKI_KEY is empty)."),
-            _("Register one (manage.py mwsso_check --register says what to enter) and set SOCIAL_AUTH_MEDIAWIKI_KEY "
-              "and SOCIAL_AUTH_MEDIAWIKI_SECRET."),
-        ))
+        results.append(
+            Result(
+                "oauth1.consumer",
+                "fail",
+                _("No consumer is configured (SOCIAL_AUTH_MEDIAWIKI_KEY is empty)."),
+                _(
+                    "Register one (manage.py mwsso_check --register says what to enter) and set SOCIAL_AUTH_MEDIAWIKI_KEY "
+                    "and SOCIAL_AUTH_MEDIAWIKI_SECRET."
+                ),
+            )
+        )
     return results
 
 

@@ -60,7 +60,9 @@ def parse(page: str) -> ConsumerPage | None:
             # "basic" is hidden on the page but every consumer that is not identify-only has it.
             authonly = set(found) <= {"mwoauth-authonly", "mwoauth-authonlyprivate"}
             grants = tuple(found if authonly else ["basic", *found])
-    callback = re.search(r"https?://[^\s<>\"']+|\boob\b", re.sub(r"<[^>]+>", " ", _after("mwoauthlistconsumers-callbackurl", text, 600)))
+    callback = re.search(
+        r"https?://[^\s<>\"']+|\boob\b", re.sub(r"<[^>]+>", " ", _after("mwoauthlistconsumers-callbackurl", text, 600))
+    )
     prefix_part = _after("mwoauthlistconsumers-callbackisprefix", text, 600)
     yes, no = prefix_part.find("(htmlform-yes)"), prefix_part.find("(htmlform-no)")
     prefix = None if yes < 0 and no < 0 else (yes >= 0 and (no < 0 or yes < no))

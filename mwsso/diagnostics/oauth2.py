@@ -34,7 +34,11 @@ from .target import OAuth2Client
 
 
 def probe_token(
-    session: requests.Session, urls: WikiURLs, client: OAuth2Client, grant_type: str = "authorization_code", **options: Any
+    session: requests.Session,
+    urls: WikiURLs,
+    client: OAuth2Client,
+    grant_type: str = "authorization_code",
+    **options: Any,
 ) -> requests.Response:
     # No such code or refresh token: only client authentication can pass, and nothing is issued.
     bogus = "mwsso-check-" + secrets.token_hex(16)
@@ -74,54 +78,100 @@ def _authenticated(token: requests.Response) -> bool:
     return token.status_code in (400, 401) and _error(token) in ("invalid_request", "invalid_grant")
 
 
-def client_result(token: requests.Response, page: ConsumerPage | None, refresh: requests.Response | None = None) -> Result:
+def client_result(
+    token: requests.Response, page: ConsumerPage | None, refresh: requests.Response | None = None
+) -> Result:
     """From the bogus-code token answer, told apart by the consumer page when the wiki refuses the client."""
     check = "oauth2.client"
     error = _error(token)
     if _authenticated(token):
         if refresh is not None and not _authenticated(refresh):
             return Result(
-                check, "fail",
-                _("The wiki refuses this client's refresh: the client secret is wrong (a public client's code "
-                  "exchange does not check it) or the client may not use the refresh_token grant."),
-                _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the secret the wiki shows for the client, and register "
-                  "it with the \"Refresh token\" grant type."),
+                check,
+                "fail",
+                _(
+                    "The wiki refuses this client's refresh: the client secret is wrong (a public client's code "
+                    "exchange does not check it) or the client may not use the refresh_token grant."
+                ),
+                _(
+                    "Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the secret the wiki shows for the client, and register "
+                    'it with the "Refresh token" grant type.'
+                ),
                 {"status": refresh.status_code, "error": _error(refresh)},
             )
         if refresh is None:
-            return Result(check, "pass", _("The OAuth 2.0 client id is known. It is a public client (no secret): it "
-                                           "cannot refresh, so users sign in again when their token expires."))
+            return Result(
+                check,
+                "pass",
+                _(
+                    "The OAuth 2.0 client id is known. It is a public client (no secret): it "
+                    "cannot refresh, so users sign in again when their token expires."
+                ),
+            )
         return Result(check, "pass", _("The OAuth 2.0 client id is known and the client secret is right."))
     if error == "invalid_client":
         return _refused_client(check, page)
     if token.status_code == 404:
-        return Result(check, "fail", _("The wiki has no OAuth 2.0 endpoints (rest.php/oauth2/access_token answers 404)."),
-                      _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL; the wiki needs Extension:OAuth with OAuth 2.0."))
-    return Result(check, "fail", _("The token endpoint answered HTTP %(status)s %(error)s.")
-                  % {"status": token.status_code, "error": error}, _("See the wiki's answer."),
-                  {"status": token.status_code, "error": error})
+        return Result(
+            check,
+            "fail",
+            _("The wiki has no OAuth 2.0 endpoints (rest.php/oauth2/access_token answers 404)."),
+            _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL; the wiki needs Extension:OAuth with OAuth 2.0."),
+        )
+    return Result(
+        check,
+        "fail",
+        _("The token endpoint answered HTTP %(status)s %(error)s.") % {"status": token.status_code, "error": error},
+        _("See the wiki's answer."),
+        {"status": token.status_code, "error": error},
+    )
 
 
 def _refused_client(check: str, page: ConsumerPage | None) -> Result:
     """invalid_client: which of an unknown id, an unapproved client and a wrong secret, as the consumer page says."""
-    key_fix = _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY to the client application key shown at registration, or "
-                "register one: manage.py mwsso_check --register.")
-    secret_fix = _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client secret shown at registration "
-                   "(reset it on Special:OAuthConsumerRegistration/list if it is lost).")
+    key_fix = _(
+        "Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY to the client application key shown at registration, or "
+        "register one: manage.py mwsso_check --register."
+    )
+    secret_fix = _(
+        "Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client secret shown at registration "
+        "(reset it on Special:OAuthConsumerRegistration/list if it is lost)."
+    )
     if page is not None and not page.known:
-        return Result(check, "fail", _("Unknown client: the wiki has no OAuth 2.0 client with this id (its consumer "
-                                       "page says no consumer exists with this key)."), key_fix, {"known": False})
+        return Result(
+            check,
+            "fail",
+            _(
+                "Unknown client: the wiki has no OAuth 2.0 client with this id (its consumer "
+                "page says no consumer exists with this key)."
+            ),
+            key_fix,
+            {"known": False},
+        )
     if page is not None and page.status not in (None, "approved"):
-        return Result(check, "fail", _("The wiki refuses the client because it is not approved (its status is "
-                                       "%(status)s): see oauth2.approved.") % {"status": page.status},
-                      _("Until it is approved only its owner can use it."), {"status": page.status})
+        return Result(
+            check,
+            "fail",
+            _("The wiki refuses the client because it is not approved (its status is %(status)s): see oauth2.approved.")
+            % {"status": page.status},
+            _("Until it is approved only its owner can use it."),
+            {"status": page.status},
+        )
     if page is not None and page.status == "approved":
-        return Result(check, "fail", _("Wrong client secret: the wiki knows the client id but refuses its secret."),
-                      secret_fix, {"known": True})
+        return Result(
+            check,
+            "fail",
+            _("Wrong client secret: the wiki knows the client id but refuses its secret."),
+            secret_fix,
+            {"known": True},
+        )
     return Result(
-        check, "fail",
-        _("The wiki refuses the client: the id is unknown or the secret is wrong (the token endpoint answers both "
-          "alike, and the wiki's consumer page, which would tell, could not be read)."),
+        check,
+        "fail",
+        _(
+            "The wiki refuses the client: the id is unknown or the secret is wrong (the token endpoint answers both "
+            "alike, and the wiki's consumer page, which would tell, could not be read)."
+        ),
         key_fix + " " + secret_fix,
     )
 
@@ -137,46 +187,80 @@ def redirect_result(
     """The redirect URI the wiki will use against the site's: the registered one (from the consumer page), exactly."""
     check = "oauth2.redirect_uri"
     if not client.redirect_uri:
-        return Result(check, "skip", _("The site's URL is unknown, so its redirect URI cannot be built."),
-                      _("Pass --site-url https://your.site."))
+        return Result(
+            check,
+            "skip",
+            _("The site's URL is unknown, so its redirect URI cannot be built."),
+            _("Pass --site-url https://your.site."),
+        )
     if not client_ok:
         return Result(check, "skip", _("Not checked: the client itself is not usable (see oauth2.client)."))
     uri = {"uri": client.redirect_uri}
-    registration = _("Register an OAuth 2.0 client with OAuth \"callback\" URL %(uri)s exactly.") % uri
+    registration = _('Register an OAuth 2.0 client with OAuth "callback" URL %(uri)s exactly.') % uri
     registered = page.callback if page is not None and page.known else None
     if registered is None:
         return _unproven(check, client, authorize, registration)
     if registered == client.redirect_uri:
         if client.sends_redirect_uri:
-            return Result(check, "pass", _("The site sends the registered redirect URI, %(uri)s.") % uri,
-                          details={"registered": registered})
-        return Result(check, "pass", _("The registered redirect URI is the site's: %(uri)s.") % uri,
-                      details={"registered": registered})
+            return Result(
+                check,
+                "pass",
+                _("The site sends the registered redirect URI, %(uri)s.") % uri,
+                details={"registered": registered},
+            )
+        return Result(
+            check,
+            "pass",
+            _("The registered redirect URI is the site's: %(uri)s.") % uri,
+            details={"registered": registered},
+        )
     names = {"uri": client.redirect_uri, "registered": registered}
     if client.sends_redirect_uri and local_wiki.takes_on_any_port(
         client.wiki_url, client.client_id, registered, client.redirect_uri
     ):
         # The local wiki's demo clients take any loopback port: true here, and said so, never a real wiki's pass.
-        return Result(check, "pass", _("The local wiki's demo client takes the redirect URI %(uri)s that the site "
-                                       "sends on any port of 127.0.0.1 (registered: %(registered)s). This is a "
-                                       "convenience of the local wiki only: a real wiki needs the registered one "
-                                       "exactly.") % names,
-                      details={"registered": registered, "any_loopback_port": True})
+        return Result(
+            check,
+            "pass",
+            _(
+                "The local wiki's demo client takes the redirect URI %(uri)s that the site "
+                "sends on any port of 127.0.0.1 (registered: %(registered)s). This is a "
+                "convenience of the local wiki only: a real wiki needs the registered one "
+                "exactly."
+            )
+            % names,
+            details={"registered": registered, "any_loopback_port": True},
+        )
     fix = registration
     if client.sends_redirect_uri:
-        summary = _("The wiki refuses the redirect URI %(uri)s that the site sends: the client's registered one is "
-                    "%(registered)s, and OAuth 2.0 needs exactly it (no prefix).") % names
+        summary = (
+            _(
+                "The wiki refuses the redirect URI %(uri)s that the site sends: the client's registered one is "
+                "%(registered)s, and OAuth 2.0 needs exactly it (no prefix)."
+            )
+            % names
+        )
         fix += " " + _("Or set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_REDIRECT_URI to the registered one, if it is this site's.")
     else:
-        summary = _("The site sends no redirect URI, so the wiki sends users to the registered one, %(registered)s, "
-                    "which is not %(uri)s.") % names
+        summary = (
+            _(
+                "The site sends no redirect URI, so the wiki sends users to the registered one, %(registered)s, "
+                "which is not %(uri)s."
+            )
+            % names
+        )
     details = {"registered": registered}
     if client.redirect_uri_guessed:
         # An OAuth 2.0 redirect URI matches exactly, port included, and ALLOWED_HOSTS names no scheme or port:
         # the guess may be what is wrong, not the registration.
         summary += " " + _("That address was guessed from ALLOWED_HOSTS.")
-        fix = _("Run mwsso_check --site-url with the address people open (scheme, host and port), e.g. "
-                "--site-url https://mytool.toolforge.org; if it still fails: ") + fix
+        fix = (
+            _(
+                "Run mwsso_check --site-url with the address people open (scheme, host and port), e.g. "
+                "--site-url https://mytool.toolforge.org; if it still fails: "
+            )
+            + fix
+        )
         return Result(check, "warn", summary, fix, details)
     return Result(check, "fail", summary, fix, details)
 
@@ -186,16 +270,25 @@ def _unproven(check: str, client: OAuth2Client, authorize: requests.Response | N
     uri = {"uri": client.redirect_uri}
     if authorize is None or _is_login_redirect(authorize):
         return Result(
-            check, "skip",
-            _("Not proven: the wiki's consumer page does not show the registered redirect URI, and the wiki sends a "
-              "visitor who is not signed in to its login page before it looks at the redirect URI. It must be "
-              "exactly %(uri)s.") % uri,
+            check,
+            "skip",
+            _(
+                "Not proven: the wiki's consumer page does not show the registered redirect URI, and the wiki sends a "
+                "visitor who is not signed in to its login page before it looks at the redirect URI. It must be "
+                "exactly %(uri)s."
+            )
+            % uri,
             registration,
         )
     if authorize.is_redirect:
         return Result(check, "pass", _("The wiki accepts the redirect URI %(uri)s.") % uri)
-    return Result(check, "fail", _("The wiki refuses the redirect URI %(uri)s (HTTP %(status)s).")
-                  % {**uri, "status": authorize.status_code}, registration, {"status": authorize.status_code})
+    return Result(
+        check,
+        "fail",
+        _("The wiki refuses the redirect URI %(uri)s (HTTP %(status)s).") % {**uri, "status": authorize.status_code},
+        registration,
+        {"status": authorize.status_code},
+    )
 
 
 def run(client: OAuth2Client, session: requests.Session, page: ConsumerPage | None, **options: Any) -> list[Result]:
@@ -216,12 +309,20 @@ def run(client: OAuth2Client, session: requests.Session, page: ConsumerPage | No
             sent = client.redirect_uri if client.sends_redirect_uri else ""
             authorize = probe_authorize(session, urls, client, sent, **options)
     except requests.RequestException as err:
-        return [Result("oauth2.client", "fail", _("The wiki's OAuth 2.0 endpoints could not be reached (%(error)s).")
-                       % {"error": type(err).__name__}, _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL."))]
+        return [
+            Result(
+                "oauth2.client",
+                "fail",
+                _("The wiki's OAuth 2.0 endpoints could not be reached (%(error)s).") % {"error": type(err).__name__},
+                _("Check SOCIAL_AUTH_MEDIAWIKI_OAUTH2_URL."),
+            )
+        ]
     return [client_check, redirect_result(client, page, authorize, ok)]
 
 
-def registration_results(page: Any, client_ok: bool, required: tuple[str, ...], allowed_wikis: tuple[str, ...]) -> list[Result]:
+def registration_results(
+    page: Any, client_ok: bool, required: tuple[str, ...], allowed_wikis: tuple[str, ...]
+) -> list[Result]:
     from . import oauth1
 
     return [

@@ -29,9 +29,7 @@ class Result:
         A summary may quote the wiki, and a wiki's text may carry escape sequences that would retitle
         the operator's terminal, clear it, or print a line of their own.
         """
-        return Result(
-            self.check, self.status, printable(self.summary), printable(self.fix), _printable(self.details)
-        )
+        return Result(self.check, self.status, printable(self.summary), printable(self.fix), _printable(self.details))
 
 
 def _printable(value: Any) -> Any:

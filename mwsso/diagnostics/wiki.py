@@ -57,17 +57,27 @@ def reachable_result(urls: WikiURLs, response: requests.Response | None, error: 
         return Result(
             "wiki.reachable",
             "fail",
-            _("The wiki answered %(url)s with a redirect to %(where)s (HTTP %(status)s): signed requests cannot "
-              "follow one.") % {"url": urls.index, "where": f"{target.scheme}://{target.netloc}", "status": response.status_code},
-            _("Set SOCIAL_AUTH_MEDIAWIKI_URL = \"%(url)s\".") % {"url": instead},
+            _(
+                "The wiki answered %(url)s with a redirect to %(where)s (HTTP %(status)s): signed requests cannot "
+                "follow one."
+            )
+            % {"url": urls.index, "where": f"{target.scheme}://{target.netloc}", "status": response.status_code},
+            _('Set SOCIAL_AUTH_MEDIAWIKI_URL = "%(url)s".') % {"url": instead},
             {"location": instead},
         )
     if response.status_code >= 400:
         return Result(
             "wiki.reachable",
             "fail",
-            str(_("The wiki answered %(url)s with HTTP %(status)s.") % {"url": urls.index, "status": response.status_code}),
-            str(_("SOCIAL_AUTH_MEDIAWIKI_URL must be the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php.")),
+            str(
+                _("The wiki answered %(url)s with HTTP %(status)s.")
+                % {"url": urls.index, "status": response.status_code}
+            ),
+            str(
+                _(
+                    "SOCIAL_AUTH_MEDIAWIKI_URL must be the wiki's index.php URL, e.g. https://meta.wikimedia.org/w/index.php."
+                )
+            ),
         )
     return Result("wiki.reachable", "pass", str(_("The wiki answers at %(url)s.") % {"url": urls.index}))
 
@@ -83,7 +93,7 @@ def https_result(urls: WikiURLs) -> Result:
         "wiki.https",
         "fail",
         str(_("The wiki is reached over plain HTTP: tokens and signatures travel in the clear.")),
-        str(_("Set SOCIAL_AUTH_MEDIAWIKI_URL = \"%(url)s\".") % {"url": https_url}),
+        str(_('Set SOCIAL_AUTH_MEDIAWIKI_URL = "%(url)s".') % {"url": https_url}),
     )
 
 
@@ -99,7 +109,9 @@ def wiki_clock_offset(date_header: str | None, now: float) -> float | None:
 
 def clock_result(offset: float | None) -> Result:
     if offset is None:
-        return Result("wiki.clock", "skip", str(_("The wiki sent no readable Date header: the clock cannot be compared.")))
+        return Result(
+            "wiki.clock", "skip", str(_("The wiki sent no readable Date header: the clock cannot be compared."))
+        )
     seconds = round(offset)
     if seconds == 0:
         summary = _("The wiki's clock agrees with this machine's.")
@@ -109,9 +121,21 @@ def clock_result(offset: float | None) -> Result:
         summary = _("The wiki's clock is %(seconds)s s behind this machine's.") % {"seconds": -seconds}
     fix = str(_("Synchronise this machine's clock (NTP: systemd-timesyncd, chrony)."))
     if abs(offset) > CLOCK_FAIL_SECONDS:
-        return Result("wiki.clock", "fail", summary + " " + str(_("The wiki refuses signatures more than 300 s off.")), fix, {"offset": seconds})
+        return Result(
+            "wiki.clock",
+            "fail",
+            summary + " " + str(_("The wiki refuses signatures more than 300 s off.")),
+            fix,
+            {"offset": seconds},
+        )
     if abs(offset) > CLOCK_WARN_SECONDS:
-        return Result("wiki.clock", "warn", summary + " " + str(_("Past 300 s every signature is refused.")), fix, {"offset": seconds})
+        return Result(
+            "wiki.clock",
+            "warn",
+            summary + " " + str(_("Past 300 s every signature is refused.")),
+            fix,
+            {"offset": seconds},
+        )
     return Result("wiki.clock", "pass", summary, details={"offset": seconds})
 
 
@@ -156,25 +180,34 @@ def server_result(urls: WikiURLs, server: str | None, identify_issuer: str | Non
         return Result(
             "wiki.server",
             "fail",
-            str(_("The site reaches the wiki as %(ours)s but the wiki calls itself %(theirs)s: every signed call "
-                  "gets \"Invalid signature\".") % {"ours": ours, "theirs": theirs}),
-            str(_("Set SOCIAL_AUTH_MEDIAWIKI_URL = \"%(url)s\".") % {"url": instead}),
+            str(
+                _(
+                    "The site reaches the wiki as %(ours)s but the wiki calls itself %(theirs)s: every signed call "
+                    'gets "Invalid signature".'
+                )
+                % {"ours": ours, "theirs": theirs}
+            ),
+            str(_('Set SOCIAL_AUTH_MEDIAWIKI_URL = "%(url)s".') % {"url": instead}),
             details,
         )
     if _origin(expected_issuer) != theirs:
         return Result(
             "wiki.server",
             "fail",
-            str(_("The identify JWT will come from %(theirs)s but mwsso expects %(expected)s.")
-                % {"theirs": theirs, "expected": expected_issuer}),
-            str(_("Set MWSSO_IDENTIFY_ISSUER = \"%(issuer)s\" (or remove it).") % {"issuer": theirs}),
+            str(
+                _("The identify JWT will come from %(theirs)s but mwsso expects %(expected)s.")
+                % {"theirs": theirs, "expected": expected_issuer}
+            ),
+            str(_('Set MWSSO_IDENTIFY_ISSUER = "%(issuer)s" (or remove it).') % {"issuer": theirs}),
             details,
         )
     return Result(
         "wiki.server",
         "pass",
-        str(_("The wiki's server is %(server)s, the host the site uses; the identify issuer expected is %(issuer)s.")
-            % {"server": theirs, "issuer": expected_issuer}),
+        str(
+            _("The wiki's server is %(server)s, the host the site uses; the identify issuer expected is %(issuer)s.")
+            % {"server": theirs, "issuer": expected_issuer}
+        ),
         details=details,
     )
 
@@ -189,13 +222,13 @@ def user_agent_result(user_agent: str, default: str) -> Result:
             "site.user_agent",
             "fail",
             str(_("The User-Agent is mwsso's default, which names no tool and no contact.")),
-            str(_("Set MWSSO_USER_AGENT = \"MyTool/1.0 (https://mytool.example; me@example.org) mwsso\".")),
+            str(_('Set MWSSO_USER_AGENT = "MyTool/1.0 (https://mytool.example; me@example.org) mwsso".')),
         )
     if not _CONTACT.search(user_agent):
         return Result(
             "site.user_agent",
             "fail",
             str(_("The User-Agent %(ua)r has no contact (an email address or a URL).") % {"ua": user_agent}),
-            str(_("Add a contact to MWSSO_USER_AGENT, e.g. \"MyTool/1.0 (me@example.org)\".")),
+            str(_('Add a contact to MWSSO_USER_AGENT, e.g. "MyTool/1.0 (me@example.org)".')),
         )
     return Result("site.user_agent", "pass", str(_("The User-Agent names a contact: %(ua)s") % {"ua": user_agent}))

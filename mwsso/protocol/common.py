@@ -35,7 +35,13 @@ _TAG = re.compile(r"<[^>]+>")
 
 def _spellings(secret: str) -> set[str]:
     """The forms a secret may take in a wiki's answer: as sent, percent-encoded (form or URL) and HTML-escaped."""
-    forms = {secret, quote(secret, safe=""), quote_plus(secret, safe=""), html.escape(secret), html.escape(secret, quote=False)}
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+        html.escape(secret),
+        html.escape(secret, quote=False),
+    }
     # Percent-encoding with lower-case hex digits is the same bytes to a server.
     forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), form) for form in list(forms)}
     return {form for form in forms if form}

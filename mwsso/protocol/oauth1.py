@@ -85,7 +85,9 @@ def initiate(session: requests.Session, index_url: str, consumer: Consumer, call
 
 def authorize_url(index_url: str, consumer_key: str, request_key: str, page: str = "authorize") -> str:
     """Where to send the browser so that the user can allow the consumer."""
-    query = urlencode({"title": f"Special:OAuth/{page}", "oauth_token": request_key, "oauth_consumer_key": consumer_key})
+    query = urlencode(
+        {"title": f"Special:OAuth/{page}", "oauth_token": request_key, "oauth_consumer_key": consumer_key}
+    )
     return f"{index_url}?{query}"
 
 
@@ -100,7 +102,9 @@ def exchange(
         return parse_token_response(response, "token", hidden=hidden)
 
 
-def identify(session: requests.Session, index_url: str, consumer: Consumer, access: TokenPair, **kw: Any) -> tuple[str, str]:
+def identify(
+    session: requests.Session, index_url: str, consumer: Consumer, access: TokenPair, **kw: Any
+) -> tuple[str, str]:
     """Ask the wiki who the token belongs to; returns (the raw JWT, the nonce we signed with)."""
     nonce = secrets.token_hex(16)
     hidden = (consumer.secret, access.key, access.secret)
@@ -122,7 +126,9 @@ def parse_identify_response(response: requests.Response, hidden: tuple[str, ...]
     return body
 
 
-def _send(session: requests.Session, method: str, index_url: str, step: str, auth: OAuth1, **kw: Any) -> requests.Response:
+def _send(
+    session: requests.Session, method: str, index_url: str, step: str, auth: OAuth1, **kw: Any
+) -> requests.Response:
     params = special_page_params(step)
     with transport_errors(OAuth1Error, step):
         response = session.request(method, index_url, params=params, auth=auth, allow_redirects=False, **kw)

@@ -222,7 +222,9 @@ def parse_token_answer(status: int, body: bytes, step: str = "token", hidden: tu
     expires_in = data.get("expires_in")
     if expires_in is not None:
         if isinstance(expires_in, bool) or not isinstance(expires_in, int) or not 0 < expires_in < 10**9:
-            raise OAuth2Error("bad_response", step, "the token answer's expires_in is not a lifetime", http_status=status)
+            raise OAuth2Error(
+                "bad_response", step, "the token answer's expires_in is not a lifetime", http_status=status
+            )
     return TokenSet(access, refresh_token, expires_in, "Bearer")
 
 
@@ -266,7 +268,9 @@ def _json_object(status: int, body: bytes, step: str) -> dict[str, Any]:
         return data
     if status >= 500 or status == 429:
         raise OAuth2Error("unavailable", step, f"the wiki answered HTTP {status}", http_status=status)
-    raise OAuth2Error("bad_response", step, f"the answer (HTTP {status}, {len(body)} bytes) is not a JSON object", http_status=status)
+    raise OAuth2Error(
+        "bad_response", step, f"the answer (HTTP {status}, {len(body)} bytes) is not a JSON object", http_status=status
+    )
 
 
 def _refusal(status: int, data: dict[str, Any], step: str, hidden: tuple[str, ...] = ()) -> OAuth2Error:

@@ -37,9 +37,7 @@ def store_verified_identity(user_id: int, wiki: str, identity: Identity) -> bool
     else's account), nor when the row exists meanwhile (a sign-in wrote a fresher one) or another user
     holds that wiki account: the wiki's word is kept only where it cannot contradict what is stored.
     """
-    linked = set(
-        UserSocialAuth.objects.filter(user_id=user_id, provider__in=PROVIDERS).values_list("uid", flat=True)
-    )
+    linked = set(UserSocialAuth.objects.filter(user_id=user_id, provider__in=PROVIDERS).values_list("uid", flat=True))
     if linked and identity.sub not in linked:
         logger.warning(
             "access token of user %s on %s identifies wiki user %s, but the user is linked to %s: no identity stored",
@@ -55,7 +53,11 @@ def store_verified_identity(user_id: int, wiki: str, identity: Identity) -> bool
         with transaction.atomic():
             WikiIdentity.objects.create(user_id=user_id, wiki=wiki, **values)
     except IntegrityError:
-        logger.info("user %s: a wiki identity on %s exists already (a sign-in, or another user's); left as it is", user_id, wiki)
+        logger.info(
+            "user %s: a wiki identity on %s exists already (a sign-in, or another user's); left as it is", user_id, wiki
+        )
         return False
-    logger.info("user %s: stored wiki user %s (%s) on %s, from a verified token", user_id, identity.sub, identity.username, wiki)
+    logger.info(
+        "user %s: stored wiki user %s (%s) on %s, from a verified token", user_id, identity.sub, identity.username, wiki
+    )
     return True

@@ -170,7 +170,9 @@ def _import_batch(
     imported = len(new_tokens)
     if not dry_run:
         imported = _insert_tokens(new_tokens, target)
-        cleaned = {social.pk: {k: v for k, v in social.extra_data.items() if k != FIELD} for social, _credentials in movable}
+        cleaned = {
+            social.pk: {k: v for k, v in social.extra_data.items() if k != FIELD} for social, _credentials in movable
+        }
         update_by_pk(UserSocialAuth, {"extra_data": cleaned})
     if would_import is not None:
         would_import.update(token["user_id"] for token in new_tokens)
@@ -237,7 +239,9 @@ def import_in_batches(
     return result
 
 
-def save_imported(user_id: Any, wiki: str, new_token: Callable[[], AccessToken], result: ImportResult, dry_run: bool) -> None:
+def save_imported(
+    user_id: Any, wiki: str, new_token: Callable[[], AccessToken], result: ImportResult, dry_run: bool
+) -> None:
     """Save ``new_token()`` unless the user already has a token for ``wiki`` (a later sign-in's: kept); count it either way.
 
     The plain copy is to be removed in both cases (``result.removed``); nothing is saved in a dry run.

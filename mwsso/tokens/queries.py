@@ -85,7 +85,11 @@ def user_named(name: str) -> int | None:
         if username == name:
             # get_user_model() is typed as any model; mwsso's user_id columns (and this function) take int pks.
             return cast("int", pk)
-    owners = {user for user, username in WikiIdentity.objects.filter(username=name).values_list("user_id", "username") if username == name}
+    owners = {
+        user
+        for user, username in WikiIdentity.objects.filter(username=name).values_list("user_id", "username")
+        if username == name
+    }
     if len(owners) > 1:
         names = user_model.objects.filter(pk__in=owners).values_list(field, flat=True)
         raise AmbiguousUser(name, [str(username) for username in names])

@@ -45,14 +45,20 @@ class Misconfiguration:
 _INITIATE: dict[str, Misconfiguration] = {
     "unknown_consumer": Misconfiguration(
         _("The wiki has no consumer with the key in SOCIAL_AUTH_MEDIAWIKI_KEY."),
-        _("Set SOCIAL_AUTH_MEDIAWIKI_KEY to the consumer token shown when the consumer was registered on this wiki, "
-          "or register one (manage.py mwsso_check --register)."),
+        _(
+            "Set SOCIAL_AUTH_MEDIAWIKI_KEY to the consumer token shown when the consumer was registered on this wiki, "
+            "or register one (manage.py mwsso_check --register)."
+        ),
     ),
     "bad_signature": Misconfiguration(
-        _("The wiki refuses the signature of this site's own request: the consumer secret is wrong, or "
-          "SOCIAL_AUTH_MEDIAWIKI_URL does not use the wiki's own host name ($wgServer)."),
-        _("Set SOCIAL_AUTH_MEDIAWIKI_SECRET to the consumer secret shown at registration, and SOCIAL_AUTH_MEDIAWIKI_URL "
-          "to the wiki's index.php under its own host name."),
+        _(
+            "The wiki refuses the signature of this site's own request: the consumer secret is wrong, or "
+            "SOCIAL_AUTH_MEDIAWIKI_URL does not use the wiki's own host name ($wgServer)."
+        ),
+        _(
+            "Set SOCIAL_AUTH_MEDIAWIKI_SECRET to the consumer secret shown at registration, and SOCIAL_AUTH_MEDIAWIKI_URL "
+            "to the wiki's index.php under its own host name."
+        ),
     ),
     "clock": Misconfiguration(
         _("The wiki refuses the request's timestamp: this server's clock is more than 5 minutes off."),
@@ -60,7 +66,7 @@ _INITIATE: dict[str, Misconfiguration] = {
     ),
     "owner_only": Misconfiguration(
         _("The consumer is owner-only: it cannot sign anyone in."),
-        _("Register a consumer without \"This consumer is for use only by …\" (manage.py mwsso_check --register)."),
+        _('Register a consumer without "This consumer is for use only by …" (manage.py mwsso_check --register).'),
     ),
     "no_secret": Misconfiguration(
         _("The consumer was registered with an RSA key, not a secret."),
@@ -87,8 +93,10 @@ def diagnose(err: Exception, request: HttpRequest) -> Misconfiguration | None:
         # Checked after the JWT's signature with the site's secret: the wiki named itself differently.
         return Misconfiguration(
             _("The wiki names itself differently from SOCIAL_AUTH_MEDIAWIKI_URL: %(detail)s."),
-            _("Set SOCIAL_AUTH_MEDIAWIKI_URL to the wiki's canonical server, or MWSSO_IDENTIFY_ISSUER to the issuer "
-              "the wiki sends (its $wgCanonicalServer)."),
+            _(
+                "Set SOCIAL_AUTH_MEDIAWIKI_URL to the wiki's canonical server, or MWSSO_IDENTIFY_ISSUER to the issuer "
+                "the wiki sends (its $wgCanonicalServer)."
+            ),
             {"detail": err.detail},
         )
     if err.reason == "unusable_client_secret":  # mwsso.backends.client_secret, at the sign-in start
@@ -103,33 +111,43 @@ def diagnose(err: Exception, request: HttpRequest) -> Misconfiguration | None:
         if kind == "callback":
             return _refused_callback(err, request)
         return _INITIATE.get(kind)
-    if isinstance(cause, oauth2.OAuth2Error) and cause.step in ("token", "refresh") and cause.wiki_code == "invalid_client":
+    if (
+        isinstance(cause, oauth2.OAuth2Error)
+        and cause.step in ("token", "refresh")
+        and cause.wiki_code == "invalid_client"
+    ):
         return _refused_oauth2_client()
     return None
 
 
 def _refused_callback(err: WikiRefused, request: HttpRequest) -> Misconfiguration:
     sent = _sent_callback(err.backend)
-    problem = _("The wiki refuses the callback %(callback)s (%(code)s): the consumer's registered callback is not a "
-                "prefix of it.")
+    problem = _(
+        "The wiki refuses the callback %(callback)s (%(code)s): the consumer's registered callback is not a "
+        "prefix of it."
+    )
     params = {"callback": sent, "code": err.wiki_code or err.wiki_message, "host": request.get_host()}
     if err.wiki_code == "mwoauth-callback-not-oob":
         return Misconfiguration(
-            _("The consumer was registered without \"callback is a prefix\", so the wiki takes only \"oob\"."),
+            _('The consumer was registered without "callback is a prefix", so the wiki takes only "oob".'),
             _('Set SOCIAL_AUTH_MEDIAWIKI_CALLBACK = "oob" (the wiki then uses the registered callback).'),
         )
     if _is_local_wiki() and urlsplit(sent).hostname != "127.0.0.1":
         return Misconfiguration(
             problem,
-            _("The local wiki's consumers accept callbacks on http://127.0.0.1 only: open this site at "
-              "%(site)s, not at %(host)s."),
+            _(
+                "The local wiki's consumers accept callbacks on http://127.0.0.1 only: open this site at "
+                "%(site)s, not at %(host)s."
+            ),
             {**params, "site": _on_loopback(request)},
         )
     return Misconfiguration(
         problem,
-        _("Open the site at the address its consumer's callback was registered with, or set "
-          "SOCIAL_AUTH_MEDIAWIKI_CALLBACK to a URL that starts with the registered callback, or to \"oob\" to use the "
-          "registered one. manage.py mwsso_check --site-url <this site's URL> says which."),
+        _(
+            "Open the site at the address its consumer's callback was registered with, or set "
+            'SOCIAL_AUTH_MEDIAWIKI_CALLBACK to a URL that starts with the registered callback, or to "oob" to use the '
+            "registered one. manage.py mwsso_check --site-url <this site's URL> says which."
+        ),
         params,
     )
 
@@ -137,15 +155,21 @@ def _refused_callback(err: WikiRefused, request: HttpRequest) -> Misconfiguratio
 def _refused_oauth2_client() -> Misconfiguration:
     if not app_settings.MEDIAWIKI_OAUTH2_SECRET:
         return Misconfiguration(
-            _("SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is empty, so this site signs in as a public client, and the wiki "
-              "refuses that client (invalid_client): it is a confidential client."),
+            _(
+                "SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET is empty, so this site signs in as a public client, and the wiki "
+                "refuses that client (invalid_client): it is a confidential client."
+            ),
             _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client application secret shown at registration."),
         )
     return Misconfiguration(
-        _("The wiki refuses this site's OAuth 2.0 client (invalid_client): the client secret is wrong, the client id "
-          "is unknown, or a redirect URI was sent that differs from the registered one."),
-        _("Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY and SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client application key "
-          "and secret shown at registration; manage.py mwsso_check tells which is wrong."),
+        _(
+            "The wiki refuses this site's OAuth 2.0 client (invalid_client): the client secret is wrong, the client id "
+            "is unknown, or a redirect URI was sent that differs from the registered one."
+        ),
+        _(
+            "Set SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY and SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET to the client application key "
+            "and secret shown at registration; manage.py mwsso_check tells which is wrong."
+        ),
     )
 
 

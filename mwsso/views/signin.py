@@ -90,7 +90,9 @@ def _complete_as_wiki_account(request: HttpRequest, backend: str) -> HttpRespons
     # signed-in user to whatever wiki account this callback is for. Without it, the pipeline finds the
     # user linked to that wiki account or creates one, and _switching_login signs that user in.
     strategy_backend = request.backend  # type: ignore[attr-defined]  # set by psa(), unknown to HttpRequest's type
-    response: HttpResponse = do_complete(strategy_backend, _switching_login, user=None, redirect_name=REDIRECT_FIELD_NAME, request=request)
+    response: HttpResponse = do_complete(
+        strategy_backend, _switching_login, user=None, redirect_name=REDIRECT_FIELD_NAME, request=request
+    )
     return response
 
 
@@ -99,7 +101,12 @@ def _switching_login(backend: Any, user: Any, social_user: Any) -> None:
     request = backend.strategy.request
     current = getattr(request, "user", None)
     if current is not None and current.is_authenticated and current.pk != user.pk:
-        logger.info("signed-in user %s signed out: the browser signed in as wiki user %s (user %s)", current.pk, social_user.uid, user.pk)
+        logger.info(
+            "signed-in user %s signed out: the browser signed in as wiki user %s (user %s)",
+            current.pk,
+            social_user.uid,
+            user.pk,
+        )
         # logout (not only login's session flush) so that user_logged_out receivers see the switch.
         logout(request)
     social_views._do_login(backend, user, social_user)

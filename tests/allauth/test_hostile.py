@@ -101,7 +101,11 @@ def test_a_replayed_callback_is_refused(aa_settings, o2wiki, browser, caplog):
         ({"state": "forged-state", "code": "x"}, 400, "state_mismatch"),
         ({"code": "x"}, 400, "no_pending_login"),
         ({}, 400, "no_pending_login"),
-        ({"error": "server_error", "error_description": "Sign in again at https://evil.example"}, 400, "no_pending_login"),
+        (
+            {"error": "server_error", "error_description": "Sign in again at https://evil.example"},
+            400,
+            "no_pending_login",
+        ),
         ({"state": "x" * 5000, "code": "x"}, 400, "state_mismatch"),
     ],
 )
@@ -124,8 +128,12 @@ def test_a_callback_without_code_or_with_the_wikis_error(aa_settings, o2wiki, br
 
 def test_a_planted_error_callback_shows_none_of_its_text(aa_settings, o2wiki, browser, caplog):
     start(browser)  # a sign-in pending in this browser: the callback's error is believed, its words are not
-    planted = urlencode({"error": "invalid_request", "error_description": "Session expired: sign in at https://evil.example"})
-    page = assert_error_page(browser.get(f"/accounts/mediawiki/login/callback/?{planted}"), 502, caplog, "invalid_request")
+    planted = urlencode(
+        {"error": "invalid_request", "error_description": "Session expired: sign in at https://evil.example"}
+    )
+    page = assert_error_page(
+        browser.get(f"/accounts/mediawiki/login/callback/?{planted}"), 502, caplog, "invalid_request"
+    )
     assert "evil.example" not in page and "Session expired" not in page
     assert_nothing_written()
 

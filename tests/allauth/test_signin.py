@@ -32,7 +32,12 @@ def test_a_user_signs_in_through_allauth_and_the_site_calls_the_api_as_them(aa_s
     account = SocialAccount.objects.get(provider="mediawiki")
     assert account.uid == "3"
     # This client has no private-info grant: the profile names no e-mail address.
-    assert account.extra_data == {"email": None, "realname": None, "username": "Alice", "wiki": o2wiki.server_url + "/w"}
+    assert account.extra_data == {
+        "email": None,
+        "realname": None,
+        "username": "Alice",
+        "wiki": o2wiki.server_url + "/w",
+    }
     user = account.user
     assert (user.username, user.email) == ("Alice", "")
     token = AccessToken.objects.get(user=user)

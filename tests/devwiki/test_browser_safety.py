@@ -24,7 +24,9 @@ def post_control(wiki, body: str = BLOCK_ALICE, **headers: str) -> requests.Resp
     return requests.post(wiki.control_url, data=body.encode(), headers=headers, timeout=5)
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", ""])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", ""]
+)
 def test_the_control_endpoint_reads_only_json(wiki, content_type):
     answer = post_control(wiki, **({"Content-Type": content_type} if content_type else {}))
     assert answer.status_code == 415 and answer.json()["ok"] is False
@@ -52,8 +54,10 @@ def test_a_foreign_host_name_gets_no_answer(wiki, host):
         answer = requests.get(url, headers={"Host": host.format(port=port)}, timeout=5)
         assert answer.status_code == 421 and "local wiki" in answer.text
     answer = requests.post(
-        wiki.control_url, json={"action": "issue_token", "consumer_key": TEST[0], "user": "Alice"},
-        headers={"Host": host.format(port=port)}, timeout=5,
+        wiki.control_url,
+        json={"action": "issue_token", "consumer_key": TEST[0], "user": "Alice"},
+        headers={"Host": host.format(port=port)},
+        timeout=5,
     )
     assert answer.status_code == 421 and "secret" not in answer.text
     assert wiki.control("stats")["access_tokens"] == []
@@ -65,22 +69,36 @@ def test_loopback_aliases_are_own_names_yet_fail_the_wgserver_signature_rule(wik
     # oauthlib signs for the Host header's name: a client that reached the wiki as ``alias``.
     port = urlsplit(wiki.index_url).port
     answer = requests.post(
-        special(wiki, "initiate"), params={"format": "json"}, headers={"Host": f"{alias}:{port}"},
-        auth=OAuth1(*TEST, callback_uri="oob", signature_type="auth_header"), timeout=5,
+        special(wiki, "initiate"),
+        params={"format": "json"},
+        headers={"Host": f"{alias}:{port}"},
+        auth=OAuth1(*TEST, callback_uri="oob", signature_type="auth_header"),
+        timeout=5,
     )
     assert answer.status_code == 200 and answer.json()["error"] == "mwoauth-oauth-exception", answer.text
     assert "Invalid signature" in answer.json()["message"]
     # The same request signed for $wgServer's own name is good.
     good = requests.post(
-        special(wiki, "initiate"), params={"format": "json"}, headers={"Host": urlsplit(wiki.index_url).netloc},
-        auth=OAuth1(*TEST, callback_uri="oob", signature_type="auth_header"), timeout=5,
+        special(wiki, "initiate"),
+        params={"format": "json"},
+        headers={"Host": urlsplit(wiki.index_url).netloc},
+        auth=OAuth1(*TEST, callback_uri="oob", signature_type="auth_header"),
+        timeout=5,
     )
     assert good.status_code == 200 and "key" in good.json()
 
 
 def test_own_host_names() -> None:
     server = "http://wiki.test:8080"
-    for host in ["127.0.0.1:8001", "127.9.9.9", "localhost:1", "[::1]:8001", "wiki.test:8080", "WIKI.TEST", "wiki.test."]:
+    for host in [
+        "127.0.0.1:8001",
+        "127.9.9.9",
+        "localhost:1",
+        "[::1]:8001",
+        "wiki.test:8080",
+        "WIKI.TEST",
+        "wiki.test.",
+    ]:
         assert is_own_host(host, server), host
     for host in ["", "evil.example", "wiki.test.evil", "10.0.0.1", "[::2]", "[bad", "0.0.0.0"]:
         assert not is_own_host(host, server), host
@@ -90,11 +108,18 @@ def test_own_host_names() -> None:
 
 
 def test_set_cookie_is_sent_on_every_answer_and_cookies_received_are_recorded(wiki):
-    assert post_control(wiki, '{"action": "set_cookie", "cookie": "cpPosIndex=1; Path=/"}', **{"Content-Type": "application/json"}).ok
+    assert post_control(
+        wiki, '{"action": "set_cookie", "cookie": "cpPosIndex=1; Path=/"}', **{"Content-Type": "application/json"}
+    ).ok
     answer = requests.get(wiki.api_url, params={"action": "query", "meta": "siteinfo", "format": "json"}, timeout=5)
     assert answer.headers["Set-Cookie"] == "cpPosIndex=1; Path=/"
     requests.get(wiki.api_url, headers={"Cookie": "a=b", "User-Agent": "browser"}, timeout=5)
     assert wiki.control("stats")["cookies_received"] == [{"cookie": "a=b", "user_agent": "browser"}]
-    assert post_control(wiki, '{"action": "set_cookie", "cookie": "x\\r\\nLocation: /"}', **{"Content-Type": "application/json"}).status_code == 400
+    assert (
+        post_control(
+            wiki, '{"action": "set_cookie", "cookie": "x\\r\\nLocation: /"}', **{"Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
     wiki.reset()
     assert "Set-Cookie" not in requests.get(wiki.api_url, timeout=5).headers

@@ -154,7 +154,9 @@ def test_cancel_without_a_callback_has_no_back_link(wiki):
 
 def _revoke(session: requests.Session, page: requests.Response, name: str) -> requests.Response:
     """Follow the listed app's "revoke access" link and press Deauthorize, as on Special:OAuthManageMyGrants."""
-    link = re.search(rf"<b>{re.escape(name)}</b> \[1\.0\] \(<a [^>]*>manage access</a> \| <a href=\"([^\"]+)\">", page.text)
+    link = re.search(
+        rf"<b>{re.escape(name)}</b> \[1\.0\] \(<a [^>]*>manage access</a> \| <a href=\"([^\"]+)\">", page.text
+    )
     assert link, page.text
     form_page = session.get(link[1], timeout=5)
     assert f"Application name: {name} [1.0]" in form_page.text

@@ -34,7 +34,9 @@ def test_a_root_wiki_serves_index_and_api_at_the_server_root(root_wiki):
     assert root_wiki.api_url == f"{root_wiki.server_url}/api.php"
     answer = _userinfo(root_wiki.api_url, _token(root_wiki)).json()
     assert answer["query"]["userinfo"]["name"] == "Alice"
-    general = requests.get(root_wiki.api_url, params={"action": "query", "meta": "siteinfo", "format": "json"}, timeout=10)
+    general = requests.get(
+        root_wiki.api_url, params={"action": "query", "meta": "siteinfo", "format": "json"}, timeout=10
+    )
     assert general.json()["query"]["general"]["scriptpath"] == ""
 
 

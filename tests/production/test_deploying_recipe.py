@@ -76,7 +76,13 @@ def save(root: Path, name: str, replacements: dict[str, str] | None = None) -> N
 def test_the_install_line_is_this_packages_deploy_extra_and_it_is_installed():
     assert shlex.split(blocks()["install"][1]) == ["pip", "install", "mwsso[deploy]"]
     extra = [Requirement(line) for line in metadata.requires("mwsso") or () if 'extra == "deploy"' in line]
-    assert {requirement.name for requirement in extra} == {"gunicorn", "dj-database-url", "psycopg", "redis", "whitenoise"}
+    assert {requirement.name for requirement in extra} == {
+        "gunicorn",
+        "dj-database-url",
+        "psycopg",
+        "redis",
+        "whitenoise",
+    }
     pinned = (REPO / "requirements.txt").read_text()
     for requirement in extra:
         version = metadata.version(requirement.name)
@@ -98,7 +104,12 @@ def test_the_production_settings_pass_the_deploy_checks(project):  # noqa: F811
         "MWSSO_TOKEN_KEYS": ",".join([Fernet.generate_key().decode(), Fernet.generate_key().decode()]),
     }
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -120,8 +131,13 @@ def _drop(name: str) -> None:
 def _drop_stale() -> None:
     """Databases and roles of earlier runs that were killed before they could clean up."""
     with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres") as conn:
-        names = {row[0] for row in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (NAME_PREFIX + "%",))}
-        names |= {row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (NAME_PREFIX + "%",))}
+        names = {
+            row[0] for row in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (NAME_PREFIX + "%",))
+        }
+        names |= {
+            row[0]
+            for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (NAME_PREFIX + "%",))
+        }
     for name in names:
         pid = name.removeprefix(NAME_PREFIX)
         if pid.isdigit() and not pid_alive(int(pid)):
@@ -155,7 +171,11 @@ def test_the_recipe_runs_as_written_and_signs_in(project, services, tmp_path):  
     # 2. The database, with psql's own environment naming this machine's server and superuser.
     pg_env = {**env, "PGHOST": PG_HOST, "PGPORT": str(PG_PORT), "PGUSER": PG_USER}
     created = subprocess.run(
-        ["bash", "-ec", recipe["database"][1].replace("mytool", name)], env=pg_env, capture_output=True, text=True, timeout=60
+        ["bash", "-ec", recipe["database"][1].replace("mytool", name)],
+        env=pg_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert created.returncode == 0, created.stdout + created.stderr
 
@@ -167,14 +187,18 @@ def test_the_recipe_runs_as_written_and_signs_in(project, services, tmp_path):  
     assert not [line for line in exports if line.split(" #", 1)[0].rstrip().endswith("&")], exports
     trial = exported("\n".join(exports).replace("mytool", name).replace("6379/0", f"6379/{REDIS_DB}"), env, root)
     trial["REDIS_KEY_PREFIX"] = prefix
-    assert trial["DJANGO_SETTINGS_MODULE"] == "mysite.settings_trial" and re.fullmatch(r"[\w-]{43}=", trial["MWSSO_TOKEN_KEYS"])
+    assert trial["DJANGO_SETTINGS_MODULE"] == "mysite.settings_trial" and re.fullmatch(
+        r"[\w-]{43}=", trial["MWSSO_TOKEN_KEYS"]
+    )
 
     logs, processes = tmp_path / "logs", []
     logs.mkdir()
 
     def start(argv: list[str]) -> None:
         log = (logs / f"{argv[0]}-{len(processes)}.log").open("wb")
-        processes.append(subprocess.Popen(argv, cwd=root, env=trial, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        processes.append(
+            subprocess.Popen(argv, cwd=root, env=trial, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        )
 
     def up(url: str) -> bool:
         for proc in processes:
@@ -182,7 +206,7 @@ def test_the_recipe_runs_as_written_and_signs_in(project, services, tmp_path):  
         return answers(url)
 
     try:
-        (wiki_argv, in_background), = commands(recipe["trial-wiki"][1])
+        ((wiki_argv, in_background),) = commands(recipe["trial-wiki"][1])
         assert wiki_argv[:3] == ["python", "-m", "mwsso_devwiki"] and not in_background, wiki_argv
         start([{"8001": str(wiki_port)}.get(arg, arg) for arg in wiki_argv])
         # 5. The run block: migrate, collectstatic, gunicorn.

@@ -97,7 +97,11 @@ def test_the_procfile_runs_the_demo_on_mariadb_behind_toolforges_proxy(mariadb_d
         with log.open("wb") as out:
             web = subprocess.Popen(
                 ["bash", "-c", entries["web"]],
-                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         try:
             site = f"http://127.0.0.1:{port}"

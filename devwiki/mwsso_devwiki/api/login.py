@@ -27,7 +27,9 @@ def clientlogin(store: Store, req: Request, params: dict[str, str], session: Ses
         if not params.get(name):
             return {"clientlogin": {"status": "FAIL", "message": WRONG_PASSWORD, "messagecode": "wrongpassword"}}
     if not params.get("loginreturnurl") and not params.get("logincontinue"):
-        raise ApiError("missingparam", 'At least one of the parameters "logincontinue" and "loginreturnurl" is required.')
+        raise ApiError(
+            "missingparam", 'At least one of the parameters "logincontinue" and "loginreturnurl" is required.'
+        )
     if not hmac.compare_digest(params.get("logintoken") or "", login_token(store)):
         raise ApiError("badtoken", "Invalid CSRF token.")
     user = store.user(params["username"])

@@ -192,7 +192,11 @@ def _read_mode(action: str, params: dict[str, str]) -> bool:
 
 
 # action -> (handler, needs a csrf token, must be posted)
-MODULES = {"query": (_query, False, False), "edit": (_edit, True, True), "clientlogin": (login.clientlogin, False, True)}
+MODULES = {
+    "query": (_query, False, False),
+    "edit": (_edit, True, True),
+    "clientlogin": (login.clientlogin, False, True),
+}
 
 
 def handle(store: Store, req: Request) -> Response:

@@ -99,7 +99,9 @@ def _dialog(store: Store, req: Request, subpage: str, request_key: str, consumer
             urls=store.urls,
             display_field=store.traits.consent_display_field,
             switch_user_url=login_url(
-                store, f"Special:OAuth/{subpage}", urlencode({"oauth_token": request_key, "oauth_consumer_key": consumer_key})
+                store,
+                f"Special:OAuth/{subpage}",
+                urlencode({"oauth_token": request_key, "oauth_consumer_key": consumer_key}),
             ),
         )
         return Response(html, headers=PAGE_CACHE)

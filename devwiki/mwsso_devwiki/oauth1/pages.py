@@ -97,4 +97,3 @@ def authorize_page(
         server=urls.server,
     )
     return layout("OAuth", body, SUBTITLE, urls.server)
-

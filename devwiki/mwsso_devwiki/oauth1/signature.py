@@ -97,7 +97,9 @@ def request_parameters(request: SignedRequest) -> dict[str, Any]:
 
 def oauth_values(request: SignedRequest) -> dict[str, str]:
     """The parameters as the extension reads single values (a repeated name: its last value)."""
-    return {name: value[-1] if isinstance(value, list) else value for name, value in request_parameters(request).items()}
+    return {
+        name: value[-1] if isinstance(value, list) else value for name, value in request_parameters(request).items()
+    }
 
 
 def normalized_url(server: str, path: str) -> str:

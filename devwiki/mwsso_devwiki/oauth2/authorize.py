@@ -109,7 +109,9 @@ def error_page(store: Store, err: OAuth2Error) -> Response:
 
 def _temporary_redirect(location: str, headers: list[tuple[str, str]]) -> Response:
     body = f'<!doctype html><title>Redirect</title><a href="{esc(location)}">{esc(location)}</a>'
-    return Response(body, status=307, content_type="text/html; charset=utf-8", headers=[("Location", location), *headers])
+    return Response(
+        body, status=307, content_type="text/html; charset=utf-8", headers=[("Location", location), *headers]
+    )
 
 
 def _query_without(req: Request, *names: str) -> str:
@@ -129,7 +131,9 @@ def handle_authorize(store: Store, req: Request) -> Response:
     if user is None:
         # Before the client and the redirect URI are looked at, as on every recorded version; no Cache-Control.
         rest_url = f"{urls.rest_path(store)}{urls.AUTHORIZE}?{req.query_string}"
-        return _temporary_redirect(login_url(store, "Special:OAuth/rest redirect", urlencode({"rest_url": rest_url})), [])
+        return _temporary_redirect(
+            login_url(store, "Special:OAuth/rest redirect", urlencode({"rest_url": rest_url})), []
+        )
     try:
         request = validate(store, params)
     except OAuth2Error as err:
@@ -140,7 +144,13 @@ def handle_authorize(store: Store, req: Request) -> Response:
         return Response(b"", status=302, headers=[("Location", append_query(request.target, cancelled)), *REST_CACHE])
     if params.get("approval_pass") and store.oauth2.has_accepted(request.client, user.sub, request.scopes):
         code = grants.new_code(
-            store, request.client, user.sub, request.scopes, request.redirect_uri, request.challenge, request.challenge_method
+            store,
+            request.client,
+            user.sub,
+            request.scopes,
+            request.redirect_uri,
+            request.challenge,
+            request.challenge_method,
         )
         answer = {"code": code} if request.state is None else {"code": code, "state": request.state}
         return Response(b"", status=302, headers=[("Location", append_query(request.target, answer)), *REST_CACHE])
@@ -183,8 +193,15 @@ def handle_approve(store: Store, req: Request) -> Response:
     except OAuth2Error as err:
         return error_page(store, err)
     client = request.client
-    approve_query = urlencode({"returnto": returnto, "returntoquery": returntoquery, "client_id": client.client_id,
-                               "oauth_version": "2", "scope": " ".join(request.scopes)})
+    approve_query = urlencode(
+        {
+            "returnto": returnto,
+            "returntoquery": returntoquery,
+            "client_id": client.client_id,
+            "oauth_version": "2",
+            "scope": " ".join(request.scopes),
+        }
+    )
     user = session_user(store, req)
     if user is None:
         return redirect(login_url(store, "Special:OAuth/approve", approve_query), headers=PAGE_CACHE)

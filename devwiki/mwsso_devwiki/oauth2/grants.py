@@ -47,7 +47,9 @@ def new_code(
     challenge_method: str | None,
 ) -> str:
     expires = store.now() + store.oauth2.settings.code_ttl
-    code = AuthCode(opaque(160), client.client_id, sub, list(scopes), redirect_uri, challenge, challenge_method, expires)
+    code = AuthCode(
+        opaque(160), client.client_id, sub, list(scopes), redirect_uri, challenge, challenge_method, expires
+    )
     store.oauth2.add_code(code)
     return code.code
 
@@ -125,7 +127,9 @@ def exchange_code(
             if verifier is None:
                 raise errors.invalid_request("code_verifier")
             if not PKCE_PATTERN.match(verifier):
-                raise errors.invalid_request("code_verifier", "Code Verifier must follow the specifications of RFC-7636.")
+                raise errors.invalid_request(
+                    "code_verifier", "Code Verifier must follow the specifications of RFC-7636."
+                )
             proof = s256(verifier) if record.challenge_method == "S256" else verifier
             if not hmac.compare_digest(proof, record.challenge):
                 raise errors.invalid_grant("Failed to verify `code_verifier`.")

@@ -51,7 +51,9 @@ def missing_page(title: str, server: str) -> str:
     return layout(title, "<p>There is currently no text in this page.</p>", server=server)
 
 
-def home_body(index_url: str, api_url: str, consumers: list[Consumer], oauth2_clients: list[Client] | None = None) -> str:
+def home_body(
+    index_url: str, api_url: str, consumers: list[Consumer], oauth2_clients: list[Client] | None = None
+) -> str:
     rows = "".join(
         f"<li><b>{esc(c.name)}</b>: <code>{esc(c.key)}</code>{'' if c.approved else ' (not approved)'}</li>"
         for c in consumers

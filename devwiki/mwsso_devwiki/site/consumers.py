@@ -64,12 +64,28 @@ def view_page(store: Store, consumer_key: str, qqx: bool) -> str:
     consumer = store.consumer(consumer_key)
     client = None if consumer is not None else store.oauth2.client(consumer_key)
     if consumer is not None:
-        fields = (consumer.name, "1", consumer.owner, consumer.approved, consumer.description, consumer.callback,
-                  consumer.callback_is_prefix, list(consumer.grants))
+        fields = (
+            consumer.name,
+            "1",
+            consumer.owner,
+            consumer.approved,
+            consumer.description,
+            consumer.callback,
+            consumer.callback_is_prefix,
+            list(consumer.grants),
+        )
     elif client is not None:
         # OAuth 2.0 clients are listed by the same page; their redirect URI is exact (never a prefix).
-        fields = (client.name, "2", "Admin Sysop", client.approved, client.description, client.redirect_uri, False,
-                  list(client.grants))
+        fields = (
+            client.name,
+            "2",
+            "Admin Sysop",
+            client.approved,
+            client.description,
+            client.redirect_uri,
+            False,
+            list(client.grants),
+        )
     else:
         return layout(title, f"<p>{esc(_message('mwoauth-invalid-consumer-key', qqx))}</p>", server=store.server)
     name, version, owner, approved, description, callback, prefix, grants = fields

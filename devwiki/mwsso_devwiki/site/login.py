@@ -75,7 +75,9 @@ def login_page(store: Store, req: Request, error: str = "") -> Response:
         '<p class="note">The local wiki has no passwords here: pick a user. (Clients without a browser use '
         "api.php's action=clientlogin with a password.)</p>"
     )
-    return Response(layout("Log in", body, server=store.server), headers=[("Cache-Control", "private, must-revalidate, max-age=0")])
+    return Response(
+        layout("Log in", body, server=store.server), headers=[("Cache-Control", "private, must-revalidate, max-age=0")]
+    )
 
 
 def handle_login(store: Store, req: Request) -> Response:

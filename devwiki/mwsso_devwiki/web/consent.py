@@ -20,8 +20,16 @@ def consent_hidden_fields(title: str, edit_token: str, display_field: bool) -> d
     return fields
 
 
-def consent_form(*, action: str, user: User, description: str, hidden: dict[str, str], error: Message | None,
-                 switch_user_url: str, server: str) -> str:
+def consent_form(
+    *,
+    action: str,
+    user: User,
+    description: str,
+    hidden: dict[str, str],
+    error: Message | None,
+    switch_user_url: str,
+    server: str,
+) -> str:
     """The consent form both protocols share (``mw-mwoauth-authorize-form``), for the signed-in ``user``.
 
     Laid out like HTMLForm does it (header text, errors, fields, buttons). The "Not you?" link

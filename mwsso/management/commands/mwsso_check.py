@@ -24,14 +24,20 @@ MARKS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 
 
 class Command(BaseCommand):
-    help = "Check the wiki, the OAuth consumer and the site's URLs without any user; --register prints what to register."
+    help = (
+        "Check the wiki, the OAuth consumer and the site's URLs without any user; --register prints what to register."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--site-url", default="", help="The site's public URL, e.g. https://mytool.toolforge.org")
         parser.add_argument("--json", action="store_true", dest="as_json", help="One JSON document on stdout")
-        parser.add_argument("--register", action="store_true", help="Print what to enter on Special:OAuthConsumerRegistration")
+        parser.add_argument(
+            "--register", action="store_true", help="Print what to enter on Special:OAuthConsumerRegistration"
+        )
 
-    def handle(self, *args: Any, site_url: str = "", as_json: bool = False, register: bool = False, **options: Any) -> None:
+    def handle(
+        self, *args: Any, site_url: str = "", as_json: bool = False, register: bool = False, **options: Any
+    ) -> None:
         target = target_from_settings(site_url)
         if register:
             self._register(registration.values(target), as_json=as_json)
@@ -45,7 +51,9 @@ class Command(BaseCommand):
         ]
         status = diagnostics.exit_status(results)
         if as_json:
-            self.stdout.write(_json({"ok": status == 0, "exit_status": status, "checks": [r.as_json() for r in results]}))
+            self.stdout.write(
+                _json({"ok": status == 0, "exit_status": status, "checks": [r.as_json() for r in results]})
+            )
         else:
             for result in results:
                 self._line(result)
@@ -59,7 +67,9 @@ class Command(BaseCommand):
             sys.exit(status)
 
     def _line(self, result: diagnostics.Result) -> None:
-        style = {"pass": self.style.SUCCESS, "warn": self.style.WARNING, "fail": self.style.ERROR}.get(result.status, str)
+        style = {"pass": self.style.SUCCESS, "warn": self.style.WARNING, "fail": self.style.ERROR}.get(
+            result.status, str
+        )
         self.stdout.write(f"{style(MARKS[result.status])} {result.check}: {result.summary}")
         if result.fix and result.status != "pass":
             self.stdout.write("     " + _("fix: %(fix)s") % {"fix": result.fix})
@@ -68,7 +78,10 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(_json(values))
             return
-        for version, title in (("oauth1", "OAuth 1.0a (backend mediawiki)"), ("oauth2", "OAuth 2.0 (backend mediawiki-oauth2)")):
+        for version, title in (
+            ("oauth1", "OAuth 1.0a (backend mediawiki)"),
+            ("oauth2", "OAuth 2.0 (backend mediawiki-oauth2)"),
+        ):
             form = values[version]
             self.stdout.write(f"{title}\n  " + _("Register at: %(page)s") % {"page": form["page"]})
             for label, value in form["fields"].items():

@@ -80,7 +80,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{list,verify,purge,rotate-keys,import-social}")
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{list,verify,purge,rotate-keys,import-social}"
+        )
 
         def add_filters(sub: Any) -> None:
             sub.add_argument("--status", action="append", choices=STATUSES, default=[], help="repeatable")
@@ -105,7 +107,8 @@ class Command(BaseCommand):
         purge.add_argument("--noinput", "--no-input", action="store_false", dest="interactive", help="do not ask")
 
         rotate = actions.add_parser(
-            "rotate-keys", help="re-encrypt every token with the key that encrypts (MWSSO_TOKEN_KEYS[0], else derived from SECRET_KEY)"
+            "rotate-keys",
+            help="re-encrypt every token with the key that encrypts (MWSSO_TOKEN_KEYS[0], else derived from SECRET_KEY)",
         )
         rotate.add_argument("--batch-size", type=int, default=500, help="tokens per transaction (default 500)")
         rotate.add_argument(
@@ -121,7 +124,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if missing := unapplied_migrations():
             # Before migrate every action would end in the database's own error (no such table) and a traceback.
-            raise CommandError(f"The database is not migrated yet ({', '.join(missing)}): run 'python manage.py migrate' first.")
+            raise CommandError(
+                f"The database is not migrated yet ({', '.join(missing)}): run 'python manage.py migrate' first."
+            )
         getattr(self, f"handle_{action.replace('-', '_')}")(**options)
 
     # -- list ------------------------------------------------------------------
@@ -186,7 +191,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  … and {len(summary.problems) - MAX_PROBLEM_LINES} more (see list --status …)")
         counts = summary.counts
         replaced = (
-            f", {summary.replaced} replaced by a new sign-in while being checked (left as they are)" if summary.replaced else ""
+            f", {summary.replaced} replaced by a new sign-in while being checked (left as they are)"
+            if summary.replaced
+            else ""
         )
         self.stdout.write(
             f"Checked {_tokens(summary.done)}: {counts['valid']} valid, {counts['revoked']} revoked, "
@@ -304,7 +311,9 @@ def key_report(before: list[KeyUsage], after: list[KeyUsage]) -> list[str]:
     lines = []
     for usage in sorted(rows.values(), key=lambda u: (u.position is None, u.position or 0, u.key_id)):
         now = next((u.tokens for u in after if u.key_id == usage.key_id), 0)
-        lines.append(f"{usage.label}, id {usage.key_id}: {counts_before.get(usage.key_id, 0)} → {now}{_key_hint(usage, now)}")
+        lines.append(
+            f"{usage.label}, id {usage.key_id}: {counts_before.get(usage.key_id, 0)} → {now}{_key_hint(usage, now)}"
+        )
     return lines
 
 
