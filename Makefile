@@ -22,7 +22,7 @@ PYTHON313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python
 DATABASE_URL_POSTGRES ?= postgres://postgres@127.0.0.1:5432/mwsso
 DATABASE_URL_MARIADB ?= mysql://root@127.0.0.1:3306/mwsso
 
-.PHONY: install install-django6 run test test-postgres test-mariadb test-django6 package lint typecheck format-check bench clean
+.PHONY: install install-django6 run test test-postgres test-mariadb test-django6 package lint typecheck format-check format bench clean
 
 $(STAMP): requirements.txt pyproject.toml devwiki/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -99,16 +99,22 @@ package: $(STAMP)
 	$(PY) -m twine check --strict dist/*
 	MWSSO_DIST_DIR=dist $(PY) -m pytest -q -p no:cacheprovider -m package tests/test_package.py
 
+# The written rules, machine-checked: ruff's lint rules, ruff's format, and mypy (strict, django-stubs) on mwsso/.
 lint: $(STAMP)
-	$(PY) -m ruff check mwsso devwiki project tests bench
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
-# mypy with django-stubs on mwsso/ ([tool.mypy] in pyproject.toml); to join `make lint` once it is clean.
+# mypy with django-stubs on mwsso/ ([tool.mypy] in pyproject.toml); part of `make lint`.
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-# What `ruff format` would change ([tool.ruff.format]); to join `make lint` once the code is formatted.
+# What `ruff format` would change ([tool.ruff.format]); part of `make lint`. `make format` changes it.
 format-check: $(STAMP)
-	$(PY) -m ruff format --check mwsso devwiki project tests bench
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff format .
 
 # Side by side with social-core's stock backend and requests-oauthlib, then mwsso alone.
 bench: $(STAMP)
