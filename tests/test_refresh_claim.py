@@ -142,6 +142,44 @@ def test_a_crashed_refreshers_claim_expires_and_the_token_is_refreshed_once(o2_s
 
 
 @pytest.mark.django_db
+def test_a_late_writer_keeps_the_wikis_pair_when_its_claim_was_taken_over(o2_settings, o2wiki, monkeypatch):
+    # The refresher's write comes after its claim expired (a busy database, a stalled process, clocks apart), and
+    # another worker took the claim over meanwhile and sent the refresh token the wiki had just retired.
+    token = stored_token(o2wiki, expires_in=-10)
+    old = token.get_credentials().key
+    real_store = token_refresh._store
+    taken_over: list[str] = []
+
+    def late_store(current: AccessToken, *args: Any) -> bool:
+        AccessToken.objects.filter(pk=current.pk).update(refresh_claimed_until=timezone.now() - timedelta(seconds=1))
+        with pytest.raises(api.SignInRequired) as refused:  # the other worker: the wiki refuses the retired token
+            refresh_token(AccessToken.objects.get(pk=current.pk))
+        taken_over.append(refused.value.code)
+        return real_store(current, *args)
+
+    monkeypatch.setattr(token_refresh, "_store", late_store)
+    fresh = refresh_token(token)
+    assert taken_over and refreshes(o2wiki) == 2
+    token.refresh_from_db()
+    # The wiki's answer to the first worker is the one valid pair: stored, valid, the claim cleared.
+    assert token.is_usable and token.get_credentials().key == fresh.get_credentials().key != old
+    assert (token.refresh_claim, token.refresh_claimed_until) == ("", None)
+    monkeypatch.setattr(token_refresh, "_store", real_store)
+    assert userinfo_name(token.user) == "Alice"
+
+
+@pytest.mark.django_db
+def test_a_refresh_inside_a_transaction_is_logged_once(o2_settings, o2wiki, caplog, monkeypatch):
+    monkeypatch.setattr(token_refresh, "_atomic_caller_noted", False)
+    token = stored_token(o2wiki, expires_in=-10)
+    with caplog.at_level("INFO", logger="mwsso.api"):
+        refresh_token(token)  # pytest-django's test transaction is a caller's atomic block
+        refresh_token(AccessToken.objects.get(pk=token.pk), force=True)
+    noted = [r for r in caplog.records if "inside a transaction" in r.getMessage()]
+    assert len(noted) == 1 and "non_atomic_requests" in noted[0].getMessage()
+
+
+@pytest.mark.django_db
 def test_a_successful_refresh_leaves_no_claim(o2_settings, o2wiki):
     token = stored_token(o2wiki, expires_in=-10)
     assert userinfo_name(token.user) == "Alice"

@@ -11,13 +11,19 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import connection, models
+from django.db import connections, models, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 # Parameters per statement when the database does not say (PostgreSQL's protocol limit).
 DEFAULT_MAX_PARAMS = 65535
 
 
-def max_params() -> int:
+def _connection(model: type[models.Model]) -> BaseDatabaseWrapper:
+    # The database the model's writes are routed to (a site with routers may keep mwsso's tables apart).
+    return connections[router.db_for_write(model)]
+
+
+def max_params(connection: BaseDatabaseWrapper) -> int:
     """How many parameters one statement may have on this connection's database."""
     if connection.vendor == "sqlite":
         connection.ensure_connection()
@@ -45,7 +51,7 @@ def update_by_pk(
     only_where = only_where or {}
     constants = constants or {}
     per_row = 2 * (len(fields) + len(only_where)) + 1
-    rows_per_statement = max(1, (max_params() - len(constants)) // per_row)
+    rows_per_statement = max(1, (max_params(_connection(model)) - len(constants)) // per_row)
     written = 0
     for start in range(0, len(pks), rows_per_statement):
         written += _update(model, pks[start : start + rows_per_statement], values, only_where, constants)
@@ -61,6 +67,7 @@ def _update(
 ) -> int:
     if not pks:
         return 0
+    connection = _connection(model)
     quote = connection.ops.quote_name
     opts = model._meta
     pk_column = quote(opts.pk.column)
@@ -114,6 +121,7 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], constants
     """
     if not rows:
         return 0
+    connection = _connection(model)
     opts = model._meta
     fields = [field for field in opts.concrete_fields if not field.primary_key]
     own = [field for field in fields if field.name in rows[0] or field.attname in rows[0]]
@@ -129,7 +137,7 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], constants
     head = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES "  # noqa: S608 (identifiers only)
     placeholders = "(" + ", ".join(["%s"] * len(ordered)) + ")"
     tail = [fixed[field.attname] for field in ordered[len(own) :]]
-    rows_per_statement = max(1, max_params() // len(ordered))
+    rows_per_statement = max(1, max_params(connection) // len(ordered))
     inserted = 0
     for start in range(0, len(rows), rows_per_statement):
         chunk = rows[start : start + rows_per_statement]

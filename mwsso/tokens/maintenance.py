@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -113,7 +113,12 @@ def rotate_keys(
     result = RotateResult()
     last_pk = 0
     while True:
-        pending = AccessToken.objects.filter(pk__gt=last_pk).exclude(key_id=primary).order_by("pk")
+        pending = (
+            AccessToken.objects.using(router.db_for_write(AccessToken))  # the ciphertexts the compare-and-set will meet
+            .filter(pk__gt=last_pk)
+            .exclude(key_id=primary)
+            .order_by("pk")
+        )
         batch = list(pending.values_list("pk", "encrypted", "key_id")[:batch_size])
         if not batch:
             break

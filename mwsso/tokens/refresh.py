@@ -8,8 +8,9 @@ refused, "The refresh token is invalid") and sign the user out. So a refresh:
    ``refresh_claim`` and its expiry ``refresh_claimed_until`` where the row still holds the access
    token the caller saw and no unexpired claim; one worker's UPDATE matches, the others' do not;
 2. the winner asks the wiki outside any transaction (the HTTP deadline bounds the call; the claim lasts
-   that deadline plus ``CLAIM_MARGIN``), then writes the new pair where the claim is still its own,
-   clearing the claim in the same UPDATE;
+   that deadline plus ``CLAIM_MARGIN``), then writes the new pair where the row still holds the access
+   token it refreshed, clearing the claim in the same UPDATE (even when the claim expired meanwhile: the
+   wiki's answer is the only valid pair once the old refresh token is retired);
 3. the others re-read the row with short sleeps until the access token changed (and use the new pair),
    the token became unusable (the wiki refused it), the claim was released without a new pair (the
    refresh failed: ``WikiUnavailable``), or the claim expired (its worker crashed: they claim it).
@@ -17,8 +18,11 @@ refused, "The refresh token is invalid") and sign the user out. So a refresh:
 A caller that arrives after the refresh reads the new pair and waits for nobody. No database lock, and
 no transaction, is held while the wiki answers: on SQLite, the database's write lock is taken for the
 two short UPDATEs only, so other users' writes go on; on PostgreSQL and MariaDB no connection sits
-"idle in transaction" for the length of a wiki call. (Called inside a caller's own ``atomic`` block, the
-claim commits with that block: keep refreshes, ``for_user`` included, out of long transactions.)
+"idle in transaction" for the length of a wiki call. Called inside a caller's own ``atomic`` block (a view
+under ``ATOMIC_REQUESTS`` included), the claim and the new pair commit with that block: a rollback would
+bring back the refresh token the wiki has just retired, and the next refresh would be refused. So
+``for_user`` belongs outside transactions (``transaction.non_atomic_requests`` on such a view), and a
+refresh inside one is logged (INFO, once per process).
 
 A refusal (the refresh token expired, was revoked, or belongs to another client) is the wiki's word:
 the token's status is set and ``TokenInvalid`` (a ``SignInRequired``; ``SignInExpired`` when the refresh
@@ -116,6 +120,8 @@ def refresh_token(token: AccessToken, *, seen_fingerprint: str | None = None, fo
             "not to this site's SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY (nor to a client of mwsso.contrib.allauth)",
         )
     using = router.db_for_write(AccessToken)
+    if connections[using].in_atomic_block:
+        _note_atomic_caller()
     lasts = claim_seconds()
     give_up_at = time.monotonic() + lasts
     pause = FIRST_POLL
@@ -167,6 +173,20 @@ def refresh_token(token: AccessToken, *, seen_fingerprint: str | None = None, fo
             )
         _sleep(pause)
         pause = min(pause * 2, LAST_POLL)
+
+
+_atomic_caller_noted = False
+
+
+def _note_atomic_caller() -> None:
+    global _atomic_caller_noted
+    if not _atomic_caller_noted:
+        _atomic_caller_noted = True
+        logger.info(
+            "an OAuth 2.0 refresh runs inside a transaction: its new token pair is lost if that transaction rolls "
+            "back (the wiki has retired the old refresh token); call mwsso.api.for_user outside atomic blocks "
+            "(transaction.non_atomic_requests with ATOMIC_REQUESTS)"
+        )
 
 
 @contextmanager
@@ -253,7 +273,7 @@ def _refresh_claimed(
 
 
 def _store(token: AccessToken, fresh: oauth2.TokenSet, seen: str, mine: str, using: str) -> bool:
-    """Write the new pair and clear the claim, in one UPDATE where the row still holds ``seen`` and our claim."""
+    """Write the new pair and clear the claim, in one UPDATE where the row still holds ``seen``."""
     now = timezone.now()
     current_refresh = token.get_credentials().refresh_token
     values = {
@@ -266,7 +286,12 @@ def _store(token: AccessToken, fresh: oauth2.TokenSet, seen: str, mine: str, usi
         "updated": now,
         **_RELEASED,
     }
-    rows = AccessToken.objects.using(using).filter(pk=token.pk, fingerprint=seen, refresh_claim=mine)
+    # Where the row still holds ``seen``, whoever holds the claim now: the wiki has just retired the old refresh
+    # token, so its answer is the only good pair there is. A worker that took over an expired claim meanwhile (this
+    # one was slow to write: a busy database, a stalled process, clocks apart) sends the retired token and is
+    # refused; that refusal is recorded only while the row holds ``seen`` (``record_status``), and this write
+    # makes the token valid again whichever lands first.
+    rows = AccessToken.objects.using(using).filter(pk=token.pk, fingerprint=seen)
     with _one_writer(using):
         written = rows.update(**values) == 1
     if not written:
