@@ -21,8 +21,7 @@ from typing import Any
 
 import requests
 
-from mwsso import http
-from mwsso import site_probe as sitecheck  # the module's old name, kept until this file moves
+from mwsso import http, site_probe
 from mwsso.api import tokens, wikis
 from mwsso.api.errors import (
     APIError,
@@ -40,7 +39,7 @@ from mwsso.api.errors import (
 from mwsso.api.signing import Signer
 from mwsso.app_settings import app_settings
 from mwsso.models import AccessToken
-from mwsso.protocol import grants as refusals  # the module's old name, kept until this file moves
+from mwsso.protocol import grants
 from mwsso.protocol.common import printable
 from mwsso.protocol.common import redact as scrub
 from mwsso.protocol.identity import wiki_key
@@ -276,8 +275,8 @@ class Client:
 
     def _oauth_refusal(self, code: str, info: str, status: int) -> APIError:
         """What an OAuth refusal of api.php means; only the wiki's word on the grant changes the token."""
-        kind = refusals.classify(code, info)
-        if kind != refusals.REVOKED and not self._calls_tokens_own_wiki():
+        kind = grants.classify(code, info)
+        if kind != grants.REVOKED and not self._calls_tokens_own_wiki():
             # Another wiki of the farm: no local account there, a local block, or a host name
             # that is not that wiki's $wgServer. The token still works on its own wiki; only a
             # revocation (the farm's shared grant is gone) is news about the token itself.
@@ -287,9 +286,9 @@ class Client:
             # machine's refresh): refresh once and retry before believing the refusal.
             raise _BearerRefused(code)
         new_status: str  # a Status value (TextChoices are str) or what tokens.invalidate wrote
-        if kind in (refusals.REVOKED, refusals.USER):
+        if kind in (grants.REVOKED, grants.USER):
             if self.token is None:
-                new_status = AccessToken.Status.REVOKED if kind == refusals.REVOKED else AccessToken.Status.INVALID
+                new_status = AccessToken.Status.REVOKED if kind == grants.REVOKED else AccessToken.Status.INVALID
             else:
                 new_status = tokens.invalidate(self.token, code, info)
             return TokenInvalid(code, info, status=new_status, http_status=status)
@@ -300,7 +299,7 @@ class Client:
             return TokenInvalid(code, info, status=new_status, http_status=status)
         index_url = self.index_url
         if self.token is None:
-            check = sitecheck.check_site(index_url, consumer)
+            check = site_probe.check_site(index_url, consumer)
             if not check.ok and check.conclusive:
                 return SiteMisconfigured(
                     code, self._scrub(f"{info}; {check.message}"), cause=check.cause, http_status=status
