@@ -101,8 +101,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Every transaction takes SQLite's write lock when it begins (not at its first write, where a busy
     # database can only answer "database is locked"), waiting up to DJANGO_SQLITE_TIMEOUT seconds for it.
     # Keep the timeout under gunicorn's --timeout; a lock held longer still ends on mwsso's "try again" page.
+    # WAL: readers never wait for the writer, and a commit does not sync the whole journal, so the short writes
+    # of sign-ins and token refreshes hand the lock over quickly (docs/performance.md, "Scale: refresh").
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": float(os.environ.get("DJANGO_SQLITE_TIMEOUT", "20"))}
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": float(os.environ.get("DJANGO_SQLITE_TIMEOUT", "20")),
+            "init_command": "PRAGMA journal_mode=WAL",
+        }
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":  # MariaDB, e.g. Toolforge's ToolsDB
     import pymysql

@@ -43,6 +43,14 @@ def test_production_mode_with_a_secret_key_and_development_mode_without_one_star
     assert development.returncode == 0, development.stderr
 
 
+def test_the_demos_sqlite_database_is_in_wal_mode(tmp_path: Path) -> None:
+    # Readers never wait for a writer and commits are short: a refresh's two UPDATEs hand the lock over fast.
+    code = "from django.db import connection\nwith connection.cursor() as c:\n    c.execute('PRAGMA journal_mode')\n    print(c.fetchone()[0])"
+    result = manage("shell", "-c", code, DJANGO_DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "wal"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
