@@ -294,7 +294,14 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=400, help="API calls per side for CPU and per thread count")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--only", choices=["refresh", "api"], help="measure only the refreshes (1, 2) or the API client (3)"
+    )
     args = parser.parse_args()
+    refreshes: dict[str, float] | None = None
+    wal: dict[str, float] | None = None
+    write: dict[str, float] | None = None
+    apis: dict[str, Any] | None = None
 
     with tempfile.TemporaryDirectory(prefix="mwsso-bench-") as tmp:
         setup_django(args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
@@ -313,24 +320,36 @@ def main() -> None:
             )
             settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_KEY = seed.DEMO_OAUTH2_CLIENT_ID
             settings.SOCIAL_AUTH_MEDIAWIKI_OAUTH2_SECRET = seed.DEMO_OAUTH2_CLIENT_SECRET
-            refreshes = bench_refreshes(wiki, args.tokens, args.delay)
-            wal = None
-            if connection.vendor == "sqlite":
-                # The same with SQLite's write-ahead log: commits append to it instead of rewriting pages
-                # through a rollback journal (a property of the database file, kept once set).
-                connections.close_all()
-                with connection.cursor() as cursor:
-                    cursor.execute("PRAGMA journal_mode=WAL")
-                wal = bench_refreshes(wiki, args.tokens, args.delay, prefix="wal")
-            write = bench_write_during_refresh(wiki, args.slow)
-            apis = bench_api(wiki, args.calls, [1, 8, 32])
+            if args.only != "api":
+                refreshes = bench_refreshes(wiki, args.tokens, args.delay)
+                if connection.vendor == "sqlite":
+                    # The same with SQLite's write-ahead log: commits append to it instead of rewriting pages
+                    # through a rollback journal (a property of the database file, kept once set).
+                    connections.close_all()
+                    with connection.cursor() as cursor:
+                        cursor.execute("PRAGMA journal_mode=WAL")
+                    wal = bench_refreshes(wiki, args.tokens, args.delay, prefix="wal")
+                write = bench_write_during_refresh(wiki, args.slow)
+            if args.only != "refresh":
+                apis = bench_api(wiki, args.calls, [1, 8, 32])
         finally:
             wiki.stop()
 
     vendor = connection.vendor
-    ratio = refreshes["p99"] / refreshes["reference_p99"]
     mode = " (the demo's settings: rollback journal)" if vendor == "sqlite" else ""
     print(f"Scale: refresh and API client ({vendor}{mode}; the wiki answers refreshes in {args.delay * 1000:.0f} ms)")
+    if refreshes is not None and write is not None:
+        print_refreshes(args, refreshes, wal, write)
+    if apis is not None:
+        print_api(apis)
+    if args.json:
+        print(json.dumps({"refreshes": refreshes, "wal": wal, "write": write, "api": apis}, default=str))
+
+
+def print_refreshes(
+    args: argparse.Namespace, refreshes: dict[str, float], wal: dict[str, float] | None, write: dict[str, float]
+) -> None:
+    ratio = refreshes["p99"] / refreshes["reference_p99"]
     print(
         f"{args.tokens} refreshes of different tokens at once : p99 {refreshes['p99'] * 1000:.0f} ms vs "
         f"{refreshes['reference_p99'] * 1000:.0f} ms for {args.tokens} plain token requests = {ratio:.2f}x "
@@ -352,6 +371,9 @@ def main() -> None:
         f"(goal < 200 ms: {verdict(write['write'] < 0.2 and bool(write['during']))}"
         f"{'' if write['during'] else '; the refresh had ended before the write did'})"
     )
+
+
+def print_api(apis: dict[str, Any]) -> None:
     cpu_ratio = apis["cpu"] / apis["reference_cpu"]
     print(
         f"CPU per API call (for_user + call) : {apis['cpu'] * 1e6:.0f} us vs {apis['reference_cpu'] * 1e6:.0f} us "
@@ -363,8 +385,6 @@ def main() -> None:
             f"(goal >= 0.8x: {verdict(ours / theirs >= 0.8)}); connections opened {opened} (goal <= {threads}: "
             f"{verdict(opened <= threads)})"
         )
-    if args.json:
-        print(json.dumps({"refreshes": refreshes, "wal": wal, "write": write, "api": apis}, default=str))
 
 
 if __name__ == "__main__":

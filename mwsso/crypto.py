@@ -108,6 +108,15 @@ def _fernet() -> MultiFernet:
     return _fernet_for(*_settings_value())
 
 
+def current_fernet() -> object:
+    """The object that decrypts with the keys configured now: the same one as long as the keys stay the same.
+
+    For caches of what was decrypted (``mwsso.api.tokens.signer_for``): part of their key, so that other keys
+    find nothing cached.
+    """
+    return _fernet()
+
+
 def encrypt(plaintext: str) -> str:
     return _fernet().encrypt(plaintext.encode()).decode()
 

@@ -116,3 +116,47 @@ def test_a_small_pool_opens_more_connections_than_threads(wiki_settings, devwiki
     for thread in threads:
         thread.join(60)
     assert connections_opened(devwiki.api_url) > 8
+
+
+def test_a_token_is_decrypted_once_per_ciphertext_and_keys(wiki_settings, devwiki, settings, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from mwsso.api import tokens
+
+    token = alice_with_token(devwiki)
+    tokens.clear_signer_cache()
+    decrypted = []
+    real = AccessToken.get_credentials
+    monkeypatch.setattr(AccessToken, "get_credentials", lambda self: decrypted.append(self.pk) or real(self))
+    first = api.for_user(token.user)
+    assert api.for_user(token.user).signer is first.signer  # the second for_user decrypts nothing
+    assert api.for_user(token.user).get(action="query", meta="userinfo")["query"]["userinfo"]["name"] == "Alice"
+    assert decrypted == [token.pk]
+    assert not any(secret in repr(first.signer) for secret in first.signer.secrets)
+
+    # A new ciphertext (a new sign-in, a refresh, a rotation) is a new entry: the new pair is used.
+    issued = devwiki.control("issue_token", consumer_key=TEST_CONSUMER_KEY, user="Alice")
+    token.set_credentials(issued["key"], issued["secret"])
+    token.save()
+    renewed = api.for_user(token.user).signer
+    assert renewed is not first.signer and renewed.fingerprint == token.fingerprint
+    assert len(decrypted) == 2
+
+    # Other token keys: what the old ones decrypted is not used; a token the new keys cannot read is unusable.
+    settings.MWSSO_TOKEN_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(api.TokenUnusable):
+        api.for_user(token.user)
+
+
+def test_the_kept_signers_are_bounded(monkeypatch):
+    from mwsso.api import tokens
+
+    tokens.clear_signer_cache()
+    monkeypatch.setattr(tokens, "SIGNER_CACHE_SIZE", 3)
+    user = User.objects.create_user("Many")
+    for number in range(5):
+        token = AccessToken(user=user, wiki="https://w.example.org", wiki_url="https://w.example.org/w/index.php",
+                            consumer_key=TEST_CONSUMER_KEY, oauth_version=2)  # fmt: skip
+        token.set_credentials(f"access-{number}", "")
+        assert tokens.signer_for(token).fingerprint == token.fingerprint
+    assert len(tokens._signers) == 3

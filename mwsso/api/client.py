@@ -226,7 +226,7 @@ class Client:
     def _send(self, method: str, encoded: dict[str, str]) -> requests.Response:
         where = "params" if method == "GET" else "data"
         try:
-            # A new auth object per attempt: a fresh nonce and timestamp for every request.
+            # The signer's auth signs each attempt afresh: a new nonce and timestamp for every request.
             return http.request(method, self.api_url, auth=self.signer.auth(), **{where: encoded})
         except requests.Timeout as err:
             raise WikiUnavailable("mwsso-timeout", f"{self.api_url} did not answer in time") from err

@@ -1,7 +1,7 @@
 """How an API request is authenticated as the user: one small signer per OAuth version.
 
-The client only asks a signer for a fresh ``requests`` auth object per attempt
-(so each retry gets a new nonce and timestamp) and for the strings that must
+The client only asks a signer for the ``requests`` auth of each attempt (which
+gives every request a new nonce and timestamp) and for the strings that must
 never appear in text it keeps. An OAuth 2 bearer token plugs in as
 ``BearerSigner`` without any change to the client. Signers hold secrets, so
 their reprs show only a fingerprint.
@@ -22,7 +22,7 @@ class Signer(Protocol):
     """What the API client needs from a credential."""
 
     def auth(self) -> requests.auth.AuthBase:
-        """A new auth object for one HTTP attempt."""
+        """The auth for one HTTP attempt; every request it signs gets a fresh nonce and timestamp."""
         ...
 
     @property
@@ -44,9 +44,13 @@ class OAuth1Signer:
     token_key: str = field(repr=False)
     token_secret: str = field(repr=False)
     fingerprint: str = field(init=False)
+    _auth: requests.auth.AuthBase = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.fingerprint = fingerprint(self.token_key)
+        # Made once: oauthlib draws a new nonce and timestamp on every signature (none is passed in here), and
+        # signing changes nothing on the object, so threads and retries share it safely.
+        self._auth = signing_auth(self.consumer, TokenPair(self.token_key, self.token_secret))
 
     @property
     def consumer(self) -> Consumer:
@@ -54,8 +58,8 @@ class OAuth1Signer:
         return Consumer(self.consumer_key, self.consumer_secret)
 
     def auth(self) -> requests.auth.AuthBase:
-        # A new object per attempt: each retry gets its own nonce and timestamp.
-        return signing_auth(self.consumer, TokenPair(self.token_key, self.token_secret))
+        # Each request it signs gets its own nonce and timestamp (see __post_init__).
+        return self._auth
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
 
+from mwsso import crypto
 from mwsso.api.errors import TokenUnusable
 from mwsso.api.signing import BearerSigner, OAuth1Signer, Signer
 from mwsso.app_settings import app_settings
@@ -32,6 +36,42 @@ def signer_for(token: AccessToken) -> Signer:
                 f"access token {token.fingerprint} was issued to consumer {token.consumer_key}, "
                 "not to this site's SOCIAL_AUTH_MEDIAWIKI_KEY",
             )
+    # Every API call starts here: decrypting the token (Fernet's HMAC and AES, the JSON) and building its signer
+    # was a fifth of for_user. A signer holds what a call needs in memory anyway; it is kept per process, by
+    # a digest of what it was made from, so a new ciphertext (a refresh, a new sign-in, a key rotation), another
+    # consumer or other token keys (the MultiFernet in use, rebuilt when MWSSO_TOKEN_KEYS or SECRET_KEY
+    # change) simply finds no entry. Nothing is logged, and the keys are digests, not the secrets.
+    fernet = crypto.current_fernet()
+    digest = hashlib.sha256(
+        "\0".join((token.encrypted, str(token.oauth_version), consumer.key, consumer.secret)).encode()
+    ).digest()
+    cache_key = (digest, fernet)
+    with _signers_lock:
+        signer = _signers.get(cache_key)
+        if signer is not None:
+            _signers.move_to_end(cache_key)
+            return signer
+    signer = _build_signer(token, consumer.key, consumer.secret)
+    with _signers_lock:
+        _signers[cache_key] = signer
+        while len(_signers) > SIGNER_CACHE_SIZE:
+            _signers.popitem(last=False)
+    return signer
+
+
+# Signers of the tokens used lately (see signer_for); bounded, the least recently used goes first.
+SIGNER_CACHE_SIZE = 512
+_signers: OrderedDict[tuple[bytes, object], Signer] = OrderedDict()
+_signers_lock = threading.Lock()
+
+
+def clear_signer_cache() -> None:
+    """Forget every kept signer (tests; ``signer_for`` never needs it: a changed input is a new entry)."""
+    with _signers_lock:
+        _signers.clear()
+
+
+def _build_signer(token: AccessToken, consumer_key: str, consumer_secret: str) -> Signer:
     try:
         credentials = token.get_credentials()
     except TokenUnreadable as err:
@@ -40,7 +80,7 @@ def signer_for(token: AccessToken) -> Signer:
         ) from err
     if token.oauth_version == 2:
         return BearerSigner(credentials.key)
-    return OAuth1Signer(consumer.key, consumer.secret, credentials.key, credentials.secret)
+    return OAuth1Signer(consumer_key, consumer_secret, credentials.key, credentials.secret)
 
 
 def touch(token: AccessToken) -> None:
