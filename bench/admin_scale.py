@@ -173,6 +173,9 @@ def bench_admin(n: int, repeat: int) -> list[str]:
         data = {"action": action, "_selected_action": [str(first)], "select_across": "1", "index": "0", **extra}
         return client.post(tokens, data)
 
+    def forget_bound() -> dict[str, str]:
+        return {"up_to": str(AccessToken.objects.order_by("-pk")[0].pk), "total": str(AccessToken.objects.count())}
+
     client.get(tokens)
     lines.append(
         f'Admin actions with "select all" ({n} tokens), peak memory over the idle process (goal < 50 MB at 100k):'
@@ -182,7 +185,8 @@ def bench_admin(n: int, repeat: int) -> list[str]:
         ("forget: confirmation page", lambda: select_all("forget_tokens")),
         ("export as CSV (streamed to the end)", lambda: select_all("export_csv")),
         ("verify (over the limit: refused)", lambda: select_all("verify_with_wiki")),
-        ("forget: confirmed (deletes all)", lambda: select_all("forget_tokens", post="yes")),
+        # What the confirmation page posts back: the highest id it saw and the total it showed.
+        ("forget: confirmed (deletes all)", lambda: select_all("forget_tokens", post="yes", **forget_bound())),
     ]:
         began = time.perf_counter()
         peak = peak_mb(action)
@@ -228,7 +232,7 @@ def bench_import(n: int) -> list[str]:
     target = import_target()
     table, tokens = UserSocialAuth._meta.db_table, AccessToken._meta.db_table
     columns = ["user_id", "wiki", "wiki_url", "consumer_key", "oauth_version", "encrypted", "key_id", "fingerprint",
-               "grants", "status", "status_reason", "created", "updated"]  # fmt: skip
+               "grants", "status", "status_reason", "refresh_claim", "created", "updated"]  # fmt: skip
 
     def reference() -> None:
         """The same work by hand: per batch one SELECT, one multi-row INSERT, one executemany UPDATE."""
@@ -253,7 +257,7 @@ def bench_import(n: int) -> list[str]:
                     stock = data.pop("access_token")
                     stored = AccessToken.credential_fields(stock["oauth_token"], stock["oauth_token_secret"])
                     values.append([user_id, target["wiki"], target["wiki_url"], target["consumer_key"], 1,
-                                   stored["encrypted"], stored["key_id"], stored["fingerprint"], "[]", "valid", "", now, now])  # fmt: skip
+                                   stored["encrypted"], stored["key_id"], stored["fingerprint"], "[]", "valid", "", "", now, now])  # fmt: skip
                     cleaned.append([json.dumps(data), pk])
                 placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(values))
                 cursor.execute(

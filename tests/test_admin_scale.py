@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from mwsso.admin import tokens as token_admin
 from mwsso.models import AccessToken, WikiIdentity, fingerprint
+from mwsso.tokens import filter_by_grant
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -176,6 +177,7 @@ def test_forget_all_confirms_with_counts_per_wiki_then_deletes_in_batches_with_o
         "select_across": "1",
         "post": "yes",
         "up_to": up_to,
+        "total": str(valid),
     }
     with CaptureQueriesContext(connection) as captured:
         done = admin_client.post(CHANGELIST + "?status__exact=valid", data)
@@ -187,6 +189,70 @@ def test_forget_all_confirms_with_counts_per_wiki_then_deletes_in_batches_with_o
     assert len(deletes) == -(-valid // 100)  # batches of FORGET_BATCH
     (entry,) = LogEntry.objects.filter(action_flag=DELETION)
     assert entry.object_repr == f"{valid} access tokens"
+
+
+def confirmed(html: str) -> dict[str, Any]:
+    """What the confirmation page's form posts back (its hidden inputs)."""
+    fields: dict[str, Any] = {}
+    for name in ("action", "select_across", "post", "up_to", "total", "_selected_action"):
+        if f'name="{name}" value="' in html:
+            fields[name] = html.split(f'name="{name}" value="')[1].split('"')[0]
+    return fields
+
+
+def test_forget_all_deletes_nothing_when_the_selection_changed_since_the_confirmation(admin_client):
+    add_tokens(40)
+    query = "?status__exact=valid"
+    page = select_all(admin_client, "forget_tokens", query).content.decode()
+    valid = AccessToken.objects.filter(status="valid").count()
+    posted = confirmed(page)
+    assert posted["total"] == str(valid) and posted["post"] == "yes"
+    # A revoked token with a lower primary key than the bound becomes valid: it now matches the filter, and
+    # the administrator never saw it.
+    joining = AccessToken.objects.filter(status="revoked").order_by("pk").first()
+    AccessToken.objects.filter(pk=joining.pk).update(status=AccessToken.Status.VALID)
+    before = set(AccessToken.objects.values_list("pk", flat=True))
+
+    again = admin_client.post(CHANGELIST + query, posted)
+    assert again.status_code == 200  # the confirmation again, not a redirect
+    html = again.content.decode()
+    assert set(AccessToken.objects.values_list("pk", flat=True)) == before
+    assert "The selection changed since the confirmation was shown" in html
+    assert f"This site will forget {valid + 1} access tokens" in html
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+    # Confirming what is now shown forgets exactly that, the joining token included.
+    done = admin_client.post(CHANGELIST + query, confirmed(html))
+    assert done.status_code == 302
+    assert not AccessToken.objects.filter(status="valid").exists()
+    assert not AccessToken.objects.filter(pk=joining.pk).exists()
+    assert AccessToken.objects.filter(status="revoked").count() == 10 - 1
+
+
+@pytest.mark.parametrize("missing", ["up_to", "total", "both", "garbage"])
+def test_forget_all_without_its_bound_deletes_nothing(admin_client, missing):
+    add_tokens(12)
+    posted = confirmed(select_all(admin_client, "forget_tokens").content.decode())
+    if missing == "garbage":
+        posted.update(up_to="12a", total="-1")
+    else:
+        for name in ("up_to", "total") if missing == "both" else (missing,):
+            del posted[name]
+    again = admin_client.post(CHANGELIST, posted)
+    assert again.status_code == 200
+    assert "nothing was forgotten" in again.content.decode()
+    assert AccessToken.objects.count() == 12
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+
+def test_forget_all_in_german_says_the_selection_changed(admin_client, settings):
+    add_tokens(3)
+    posted = confirmed(select_all(admin_client, "forget_tokens").content.decode())
+    del posted["up_to"]
+    settings.LANGUAGE_CODE = "de"
+    again = admin_client.post(CHANGELIST, posted)
+    assert "Nichts wurde vergessen" in again.content.decode()
+    assert AccessToken.objects.count() == 3
 
 
 def peak_growth(request: Callable[[], Any]) -> int:
@@ -210,7 +276,9 @@ MEMORY_BOUND = 3 * 1024 * 1024
 MEMORY_ACTIONS: dict[str, Callable[[Client], Any]] = {
     **ACTIONS,
     "list": lambda client: client.get(CHANGELIST),
-    "forget: confirmed": lambda client: select_all(client, "forget_tokens", post="yes"),
+    "forget: confirmed": lambda client: select_all(
+        client, "forget_tokens", post="yes", up_to=str(AccessToken.objects.order_by("-pk")[0].pk), total=str(MEMORY_N)
+    ),
 }
 
 
@@ -250,3 +318,47 @@ def test_postgresql_serves_each_page_from_an_index(admin_client, name):
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "Seq Scan on mwsso_accesstoken" not in plan, plan
         assert "Index" in plan, plan
+
+
+def test_postgresql_serves_the_grant_filter_from_its_gin_index(admin_client):
+    if connection.vendor != "postgresql":
+        pytest.skip("the GIN index and EXPLAIN's plan shape are PostgreSQL's")
+    add_tokens(4000)
+    rare = list(AccessToken.objects.order_by("pk").values_list("pk", flat=True)[::500])
+    AccessToken.objects.filter(pk__in=rare).update(grants=["basic", "a-rare-grant"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    with CaptureQueriesContext(connection) as captured:
+        page = admin_client.get(CHANGELIST, {"grant": "a-rare-grant"})
+    assert page.status_code == 200 and f"{len(rare)} results" in page.content.decode()
+    # The page and its count: each reads the GIN index (the JSON-text match read every row, cast to text).
+    filtered = [
+        sql
+        for sql in (q["sql"] for q in captured.captured_queries)
+        if "mwsso_accesstoken" in sql and "grants" in sql.partition(" WHERE ")[2]
+    ]
+    assert len(filtered) == 2
+    for sql in filtered:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Seq Scan on mwsso_accesstoken" not in plan, plan
+        assert "mwsso_token_grants_gin" in plan, plan
+
+
+def test_grant_filter_on_postgresql_matches_the_json_text_filter():
+    if connection.vendor != "postgresql":
+        pytest.skip("elsewhere the filter is the JSON-text match itself")
+    add_tokens(12)
+    lists = [[], ["basic"], ["basic", "editpage"], ["editpage-extra"], ["mwoauth-authonly", "basic"], ["Basic"]]
+    for i, pk in enumerate(AccessToken.objects.order_by("pk").values_list("pk", flat=True)):
+        AccessToken.objects.filter(pk=pk).update(grants=lists[i % len(lists)])
+    tokens = AccessToken.objects.all()
+    for grant in ("editpage", "edit", "editpage-extra", "mwoauth-authonly", "absent"):
+        contained = set(filter_by_grant(tokens, grant).values_list("pk", flat=True))
+        assert "@>" in str(filter_by_grant(tokens, grant).query)
+        as_text = set(tokens.filter(grants__icontains=f'"{grant}"').values_list("pk", flat=True))
+        assert contained == as_text, grant
+    # Grants are case-sensitive names: containment no longer matches "Basic" for "basic" (the text match did).
+    assert len(filter_by_grant(tokens, "basic")) == 6 and len(filter_by_grant(tokens, "Basic")) == 2
+    assert not filter_by_grant(tokens, 'x"y').exists()  # any grant named in a URL: a parameter, no error

@@ -78,6 +78,15 @@ def grant_choices() -> list[str]:
     return list(grants)
 
 
+def posted_count(value: str | None) -> int | None:
+    """A posted whole number (0 or more), or None if it is missing or anything else."""
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if number >= 0 else None
+
+
 def wiki_choices() -> list[str]:
     """The wikis tokens are stored for (cached: one index-only pass every few minutes, not one per page)."""
     wikis = cache.get("mwsso:admin:wikis")
@@ -350,19 +359,54 @@ class AccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic o
         """A confirmation that summarises (counts per wiki, the first rows), then deletion in batches.
 
         With "select all" the selection is the list's filters and search (the form posts back to the same
-        URL with ``select_across``), never a list of every primary key; tokens stored after the confirmation
-        page was shown (a higher primary key than it saw) are not forgotten.
+        URL with ``select_across``), never a list of every primary key. The confirmation posts back the
+        highest primary key it saw (``up_to``) and the total it showed: tokens stored later are not
+        forgotten, and if the bounded selection no longer counts what was shown (a token started or stopped
+        matching the filter meanwhile), or the bound is missing, nothing is deleted and the confirmation is
+        shown again with the new counts.
         """
         selection = queryset.order_by()
-        if request.POST.get("post") == "yes":
-            try:
-                up_to = int(request.POST.get("up_to", ""))
-            except ValueError:
-                up_to = None
-            if up_to is not None:
-                selection = selection.filter(pk__lte=up_to)
+        if request.POST.get("post") != "yes":
+            return self._forget_confirmation(request, queryset, selection)
+        if request.POST.get("select_across") != "1":
+            # Selected one by one: the posted primary keys bound the selection already (as Django's delete).
             self._forget_in_batches(request, selection)
             return None
+        up_to = posted_count(request.POST.get("up_to"))
+        shown = posted_count(request.POST.get("total"))
+        now: int | None = None
+        if up_to is not None and shown is not None:
+            bounded = selection.filter(pk__lte=up_to)
+            now = bounded.count()
+            if now == shown:
+                self._forget_in_batches(request, bounded)
+                return None
+        # Not what the administrator confirmed: say so, forget nothing, and ask again with today's counts.
+        logger.warning(
+            "forget in the admin by user %s refused: the selection changed or the form was incomplete "
+            "(shown %s, up to id %s, now %s)",
+            request.user.pk, shown, up_to, now,
+        )  # fmt: skip
+        self.message_user(
+            request,
+            _(
+                "The selection changed since the confirmation was shown (or the form was incomplete): nothing "
+                "was forgotten. Check the new counts below and confirm again."
+            ),
+            messages.WARNING,
+        )
+        return self._forget_confirmation(request, queryset, selection)
+
+    def _forget_confirmation(
+        self, request: HttpRequest, queryset: QuerySet[AccessToken], selection: QuerySet[AccessToken]
+    ) -> TemplateResponse:
+        """The confirmation page: counts per wiki, the first FORGET_SHOWN rows, and what to post back."""
+        select_across = request.POST.get("select_across") == "1"
+        # With "select all", the bound first: the counts shown are exactly what confirming will delete.
+        up_to = selection.order_by("-pk").values_list("pk", flat=True).first() if select_across else None
+        if select_across:
+            selection = selection.filter(pk__lte=up_to or 0)
+            queryset = queryset.filter(pk__lte=up_to or 0)
         per_wiki: dict[str, dict[str, Any]] = {}
         for wiki, wiki_url, count in selection.values_list("wiki", "wiki_url").annotate(n=Count("pk")).order_by("wiki"):
             entry = per_wiki.setdefault(wiki, {"wiki": wiki, "name": wiki_name(wiki), "count": 0, "urls": set()})
@@ -371,7 +415,6 @@ class AccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic o
         wikis = [{**entry, "urls": sorted(entry["urls"])} for entry in per_wiki.values()]
         total = sum(entry["count"] for entry in wikis)
         shown = list(queryset.order_by("wiki", "pk")[:FORGET_SHOWN])
-        select_across = request.POST.get("select_across") == "1"
         context = {
             **self.admin_site.each_context(request),
             "title": _("Forget access tokens"),
@@ -383,7 +426,7 @@ class AccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic o
             "select_across": select_across,
             # Selected one by one: at most a page's worth of primary keys, posted back as they came.
             "selected": [] if select_across else [token_pk for token_pk in selection.values_list("pk", flat=True)],
-            "up_to": selection.order_by("-pk").values_list("pk", flat=True).first() if select_across else None,
+            "up_to": (up_to or 0) if select_across else None,
             "opts": self.model._meta,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "action_name": "forget_tokens",

