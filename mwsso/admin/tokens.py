@@ -465,8 +465,8 @@ class AccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic o
 
     @admin.action(permissions=["view"], description=_("Export as CSV (no secrets)"))
     def export_csv(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> StreamingHttpResponse:
-        # Streamed: rows are read in chunks (export_rows' iterator) and written as they come, so "select
-        # all" at any size holds one chunk in memory, not the whole file.
+        # Streamed: export_rows reads the rows in chunks by primary key and they are written as they come, so
+        # "select all" at any size holds one chunk in memory, not the whole file.
         response = StreamingHttpResponse(csv_lines(export_rows(queryset)), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="mwsso-access-tokens-{stamp}.csv"'
