@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
-from requests_oauthlib import OAuth1
 
 from mwsso.protocol.common import MAX_CODE, clean, redacting, transport_errors
 from mwsso.protocol.common import redact as redact  # re-exported: callers redact with the protocol they speak
 from mwsso.protocol.errors import ProtocolError
+from mwsso.protocol.signature import HmacSha1Auth
 
 if TYPE_CHECKING:
     # Type checking only (typing.TypeIs is Python 3.13's): a token check narrows the value to str.
@@ -54,19 +54,27 @@ def _redacted(*hidden: str) -> contextlib.AbstractContextManager[None]:
     return redacting(OAuth1Error, hidden)
 
 
-def signing_auth(consumer: Consumer, token: TokenPair | None = None, **extra: Any) -> OAuth1:
-    """A ``requests`` auth that signs one request HMAC-SHA1 in the Authorization header.
+def signing_auth(
+    consumer: Consumer,
+    token: TokenPair | None = None,
+    *,
+    callback: str | None = None,
+    verifier: str | None = None,
+    nonce: str | None = None,
+) -> HmacSha1Auth:
+    """A ``requests`` auth that signs each request HMAC-SHA1 in the Authorization header (``mwsso.protocol.signature``).
 
-    ``extra`` is requests-oauthlib's: ``callback_uri``, ``verifier``, ``nonce``. A new
-    object per request keeps each nonce and timestamp fresh.
+    ``callback`` and ``verifier`` are the handshake's; ``nonce`` fixes the nonce (identify's JWT echoes it),
+    otherwise every request it signs gets a new nonce and timestamp.
     """
-    return OAuth1(
+    return HmacSha1Auth(
         consumer.key,
         consumer.secret,
-        resource_owner_key=token.key if token else None,
-        resource_owner_secret=token.secret if token else None,
-        signature_type="AUTH_HEADER",
-        **extra,
+        token.key if token else None,
+        token.secret if token else None,
+        callback=callback,
+        verifier=verifier,
+        nonce=nonce,
     )
 
 
@@ -79,7 +87,7 @@ def initiate(session: requests.Session, index_url: str, consumer: Consumer, call
     """Get a request token (Special:OAuth/initiate)."""
     # POST, like every step: Wikimedia's edge may send a cookieless GET to a read-only data centre.
     with _redacted(consumer.secret):
-        response = _send(session, "POST", index_url, "initiate", signing_auth(consumer, callback_uri=callback), **kw)
+        response = _send(session, "POST", index_url, "initiate", signing_auth(consumer, callback=callback), **kw)
         return parse_token_response(response, "initiate", hidden=(consumer.secret,))
 
 
@@ -127,7 +135,7 @@ def parse_identify_response(response: requests.Response, hidden: tuple[str, ...]
 
 
 def _send(
-    session: requests.Session, method: str, index_url: str, step: str, auth: OAuth1, **kw: Any
+    session: requests.Session, method: str, index_url: str, step: str, auth: HmacSha1Auth, **kw: Any
 ) -> requests.Response:
     params = special_page_params(step)
     with transport_errors(OAuth1Error, step):

@@ -108,6 +108,8 @@ def normalized_url(server: str, path: str) -> str:
     scheme = parts.scheme
     port = parts.port or (443 if scheme == "https" else 80)
     host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # PHP's parse_url keeps an IPv6 literal's brackets in the host; urlsplit drops them
     if (scheme, port) not in (("https", 443), ("http", 80)):
         host = f"{host}:{port}"
     return f"{scheme}://{host}{parts.path}"

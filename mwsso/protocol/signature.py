@@ -1,0 +1,132 @@
+"""OAuth 1.0a HMAC-SHA1 request signatures (RFC 5849, section 3.4) as plain functions, and a ``requests`` auth.
+
+MediaWiki's Extension:OAuth verifies exactly this: the signature base string of the method, the base
+string URI and the sorted, percent-encoded parameters (the query's, a form body's and the ``oauth_*``
+ones), keyed with the consumer's and the token's secrets. requests-oauthlib's ``OAuth1`` computes the
+same string through oauthlib's general machinery (every signature method and placement, validation of
+each parameter, its own URL parsing), which made it the largest part of an API call's CPU in
+``bench/refresh_scale.py``. Here is only what MediaWiki takes: HMAC-SHA1, in the Authorization header.
+
+tests/test_signature.py checks every result against oauthlib's for the same nonce and timestamp, and the
+local wiki (its own, independent verifier) checks the signatures of every test that calls it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import requests
+
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_FORM = "application/x-www-form-urlencoded"
+
+
+@lru_cache(maxsize=4096)
+def percent_encode(value: str) -> str:
+    """RFC 5849 section 3.6: UTF-8, then every byte but the unreserved ``A-Z a-z 0-9 - . _ ~`` as ``%XX``.
+
+    Cached: parameter names and most values (``action=query``, ``format=json``, the consumer key) repeat
+    on every call.
+    """
+    return quote(value, safe="~")
+
+
+def base_string_uri(url: str) -> str:
+    """RFC 5849 section 3.4.1.2: scheme and host in lower case, the default port left out, no query or fragment."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.netloc.rpartition("@")[2].lower()
+    name, colon, port = host.rpartition(":")
+    if colon and not port.endswith("]") and port == _DEFAULT_PORTS.get(scheme):
+        host = name
+    return f"{scheme}://{host}{parts.path or '/'}"
+
+
+def signature_base_string(method: str, url: str, parameters: list[tuple[str, str]]) -> str:
+    """RFC 5849 section 3.4.1: ``METHOD&uri&params``, the parameters encoded, sorted by name then value."""
+    pairs = sorted((percent_encode(name), percent_encode(value)) for name, value in parameters)
+    normalized = "&".join(f"{name}={value}" for name, value in pairs)
+    return f"{method.upper()}&{percent_encode(base_string_uri(url))}&{percent_encode(normalized)}"
+
+
+def hmac_sha1(base_string: str, consumer_secret: str, token_secret: str = "") -> str:
+    """RFC 5849 section 3.4.2: base64 of HMAC-SHA1 over the base string, keyed ``secret&token_secret``."""
+    key = f"{percent_encode(consumer_secret)}&{percent_encode(token_secret)}"
+    digest = hmac.new(key.encode(), base_string.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def request_parameters(url: str, body: str | bytes | None, content_type: str) -> list[tuple[str, str]]:
+    """RFC 5849 section 3.4.1.3.1: the query's parameters and, for a form-encoded body, the body's (decoded)."""
+    found = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    if body and content_type.split(";")[0].strip().lower() == _FORM:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        found.extend(parse_qsl(text, keep_blank_values=True))
+    return found
+
+
+def authorization_header(oauth: dict[str, str]) -> str:
+    """The ``Authorization: OAuth …`` value of the ``oauth_*`` parameters (section 3.5.1), each encoded and quoted."""
+    return "OAuth " + ", ".join(f'{percent_encode(name)}="{percent_encode(value)}"' for name, value in oauth.items())
+
+
+@dataclass(eq=False)
+class HmacSha1Auth(requests.auth.AuthBase):
+    """Signs each request it is given with a fresh nonce and timestamp; holds no other state, so threads share it.
+
+    ``callback`` and ``verifier`` are the handshake's ``oauth_callback`` and ``oauth_verifier``. ``nonce`` fixes
+    the nonce (identify's JWT carries it back; a test compares signatures); left empty, each request draws one.
+    The secrets never show in the repr.
+    """
+
+    consumer_key: str
+    consumer_secret: str = field(repr=False)
+    token_key: str | None = field(default=None, repr=False)
+    token_secret: str | None = field(default=None, repr=False)
+    callback: str | None = None
+    verifier: str | None = field(default=None, repr=False)
+    nonce: str | None = field(default=None, repr=False)
+    clock: Callable[[], float] = field(default=time.time, repr=False)
+
+    def oauth_parameters(self, nonce: str, timestamp: str) -> dict[str, str]:
+        """The ``oauth_*`` parameters of one request, before its signature."""
+        oauth = {
+            "oauth_nonce": nonce,
+            "oauth_timestamp": timestamp,
+            "oauth_version": "1.0",
+            "oauth_signature_method": "HMAC-SHA1",
+            "oauth_consumer_key": self.consumer_key,
+        }
+        if self.token_key is not None:
+            oauth["oauth_token"] = self.token_key
+        if self.callback is not None:
+            oauth["oauth_callback"] = self.callback
+        if self.verifier is not None:
+            oauth["oauth_verifier"] = self.verifier
+        return oauth
+
+    def sign(self, method: str, url: str, parameters: list[tuple[str, str]], nonce: str, timestamp: str) -> str:
+        """The Authorization header for one request with these parameters, nonce and timestamp."""
+        oauth = self.oauth_parameters(nonce, timestamp)
+        base = signature_base_string(method, url, [*parameters, *oauth.items()])
+        oauth["oauth_signature"] = hmac_sha1(base, self.consumer_secret, self.token_secret or "")
+        return authorization_header(oauth)
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = request.url or ""
+        content_type = request.headers.get("Content-Type", "")
+        parameters = request_parameters(
+            url, request.body if isinstance(request.body, (str, bytes)) else None, content_type
+        )
+        nonce = self.nonce or secrets.token_hex(16)
+        timestamp = str(int(self.clock()))
+        request.headers["Authorization"] = self.sign(request.method or "GET", url, parameters, nonce, timestamp)
+        return request
