@@ -12,7 +12,8 @@ The database is a fresh SQLite file (``transaction_mode: IMMEDIATE``, as the dem
 2. Another user's token write while a refresh waits on a wiki that answers in 1 s (goal < 200 ms).
 3. CPU per API call (``api.for_user(user).get(...)`` as a view does) vs requests-oauthlib with a
    hand-kept ``requests.Session`` (goal <= 1.3x), and calls per second at 1, 8 and 32 threads
-   (goal >= 0.8x), with the connections the shared pool opened.
+   (goal >= 0.8x; the best of 3 rounds per side, the sides taking turns), with the connections the shared
+   pool opened.
 """
 
 from __future__ import annotations
@@ -213,7 +214,7 @@ def bench_write_during_refresh(wiki: Wiki, slow: float) -> dict[str, float]:
 
 
 # -- 3: the API client ----------------------------------------------------------------------------------
-def bench_api(wiki: Wiki, calls: int, thread_counts: list[int]) -> dict[str, Any]:
+def bench_api(wiki: Wiki, calls: int, thread_counts: list[int], rounds: int = 3) -> dict[str, Any]:
     import requests
     from django.contrib.auth import get_user_model
     from requests_oauthlib import OAuth1
@@ -277,12 +278,16 @@ def bench_api(wiki: Wiki, calls: int, thread_counts: list[int]) -> dict[str, Any
     figures: dict[str, Any] = {"cpu": ours, "reference_cpu": theirs, "throughput": {}}
     for threads in thread_counts:
         http.reset_session()
-        ours = per_second(mwsso_call, threads)
+        # Rounds taking turns, the best of each side kept (as for the CPU): a shared machine only slows a round.
+        best_ours = best_theirs = 0.0
+        for _ in range(rounds):
+            best_ours = max(best_ours, per_second(mwsso_call, threads))
+            best_theirs = max(best_theirs, per_second(oauthlib_call, threads))
         opened = sum(
             pool.num_connections
             for pool in http.get_session().get_adapter(wiki.api_url).poolmanager.pools._container.values()
         )
-        figures["throughput"][threads] = (ours, per_second(oauthlib_call, threads), opened)
+        figures["throughput"][threads] = (best_ours, best_theirs, opened)
     return figures
 
 
