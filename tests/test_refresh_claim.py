@@ -126,6 +126,66 @@ def test_the_claim_lasts_the_http_deadline_and_a_margin(settings):
     assert token_refresh.claim_seconds() == 4.0 + token_refresh.CLAIM_MARGIN
 
 
+# -- clocks apart: a claim's expiry is the database's clock, not each machine's -----------------------------
+def _clock_off_by(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """This process's clock runs ``seconds`` ahead of the database's (behind when negative)."""
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(seconds=seconds))
+
+
+@pytest.mark.django_db
+def test_a_machine_whose_clock_runs_ahead_waits_for_a_running_claim(oauth2_settings, monkeypatch):  # noqa: F811
+    token = stored(-5)
+    assert token_refresh._claim(token, token.fingerprint, "worker-a", 30, "default")  # another machine's claim
+    _clock_off_by(monkeypatch, 60)  # by this machine's clock that claim expired half a minute ago
+
+    def worker_a_finishes() -> None:
+        AccessToken.objects.filter(pk=token.pk).update(
+            expires_at=timezone.now() + timedelta(hours=1), refresh_claim="", refresh_claimed_until=None,
+            **AccessToken.credential_fields("access-token-two", "", refresh_token="refresh-token-two"),
+        )  # fmt: skip
+
+    sleeps = Sleeps(worker_a_finishes)
+    monkeypatch.setattr(token_refresh, "_sleep", sleeps)
+    # Taking the claim over would send the refresh token a second time (to 127.0.0.1:9, where nothing answers).
+    fresh = refresh_token(token, force=True)
+    assert fresh.get_credentials().key == "access-token-two" and sleeps.count == 1
+
+
+@pytest.mark.django_db
+def test_a_machine_whose_clock_runs_behind_takes_over_an_expired_claim(o2_settings, o2wiki, monkeypatch):
+    token = stored_token(o2wiki, expires_in=-10)
+    old = token.get_credentials().key
+    AccessToken.objects.filter(pk=token.pk).update(
+        refresh_claim="a-crashed-worker", refresh_claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    _clock_off_by(monkeypatch, -60)  # by this machine's clock the crashed worker's claim still runs for a minute
+    sleeps = Sleeps()
+    monkeypatch.setattr(token_refresh, "_sleep", sleeps)
+    fresh = refresh_token(token, force=True)
+    assert refreshes(o2wiki) == 1 and sleeps.count == 0  # taken over at once, refreshed once
+    assert fresh.get_credentials().key != old
+    token.refresh_from_db()
+    assert (token.refresh_claim, token.refresh_claimed_until) == ("", None)
+
+
+@pytest.mark.django_db
+def test_on_mariadb_and_mysql_a_claims_expiry_is_utc_whatever_the_sessions_time_zone(oauth2_settings):  # noqa: F811
+    if connection.vendor != "mysql":
+        pytest.skip("MySQL's CURRENT_TIMESTAMP follows the session's time zone; the other databases' clocks do not")
+    token = stored(-5)
+    with connection.cursor() as cursor:
+        cursor.execute("SET time_zone = '+05:00'")  # a server or session not on UTC
+    try:
+        assert token_refresh._claim(token, token.fingerprint, "worker-a", 30, "default")
+        row = AccessToken.objects.annotate(claim_running=token_refresh._claim_running()).get(pk=token.pk)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET time_zone = @@global.time_zone")
+    assert 25 < (row.refresh_claimed_until - timezone.now()).total_seconds() <= 30
+    assert row.claim_running and token_refresh._claimed(row)
+
+
 # -- against the local wiki ----------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_a_crashed_refreshers_claim_expires_and_the_token_is_refreshed_once(o2_settings, o2wiki, monkeypatch):

@@ -43,9 +43,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from django.db import connections, router
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from mwsso import http, signals
@@ -69,8 +71,8 @@ logger = logging.getLogger("mwsso.api")
 
 Status = AccessToken.Status
 
-# Seconds a claim outlives the refresh request's own deadline: time to write the answer (and some clock
-# difference between machines) before another worker may take the claim over.
+# Seconds a claim outlives the refresh request's own deadline: time to write the answer before another worker
+# may take the claim over (by the database's clock, which every machine shares: DatabaseNow).
 CLAIM_MARGIN = 5.0
 # A claim when requests may wait for ever (an explicit ``None`` timeout of the site's own).
 UNBOUNDED_CLAIM = 300.0
@@ -88,6 +90,24 @@ _sleep = time.sleep
 _sqlite_writer = threading.Lock()
 
 _RELEASED = {"refresh_claim": "", "refresh_claimed_until": None}
+
+
+class DatabaseNow(Now):
+    """The database's clock, in UTC on every backend, for a claim's expiry.
+
+    A claim is written by one machine and judged by others: with each machine's own clock, one running a few
+    seconds ahead would take over a claim that is still running and refresh a second time. The database's
+    clock is the one they share. Django's ``Now`` is MySQL's ``CURRENT_TIMESTAMP``, in the session's time zone,
+    while Django stores UTC there: ``UTC_TIMESTAMP`` is the same instant as the stored values.
+    """
+
+    def as_mysql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(compiler, connection, template="UTC_TIMESTAMP(6)", **extra_context)
+
+
+def _claim_running() -> ExpressionWrapper[Q]:
+    # By the database's clock (DatabaseNow): whether the row's claim has not expired yet.
+    return ExpressionWrapper(Q(refresh_claimed_until__gt=DatabaseNow()), output_field=BooleanField())
 
 
 def needs_refresh(token: AccessToken, *, margin: float | None = None) -> bool:
@@ -127,7 +147,7 @@ def refresh_token(token: AccessToken, *, seen_fingerprint: str | None = None, fo
     pause = FIRST_POLL
     others_claim = ""
     while True:
-        current = AccessToken.objects.using(using).filter(pk=token.pk).first()
+        current = AccessToken.objects.using(using).filter(pk=token.pk).annotate(claim_running=_claim_running()).first()
         if current is None:
             raise TokenInvalid(
                 "mwsso-token-deleted", f"access token {token.fingerprint} was deleted", status=Status.INVALID
@@ -199,21 +219,29 @@ def _one_writer(using: str) -> Iterator[None]:
 
 
 def _claimed(token: AccessToken) -> bool:
-    """Whether another worker's claim on the row is still running (an expired one is a crashed worker's)."""
-    until = token.refresh_claimed_until
-    return bool(token.refresh_claim) and until is not None and until > timezone.now()
+    """Whether another worker's claim on the row is still running (an expired one is a crashed worker's).
+
+    Judged by the database's clock when the row was read with ``claim_running``, as the claim is taken.
+    """
+    running = getattr(token, "claim_running", None)
+    if running is None:
+        until = token.refresh_claimed_until
+        running = until is not None and until > timezone.now()
+    return bool(token.refresh_claim) and bool(running)
 
 
 def _claim(token: AccessToken, seen: str, mine: str, lasts: float, using: str) -> bool:
-    """Claim the row for this worker's refresh, in one committed UPDATE; False if another worker got it first."""
-    now = timezone.now()
-    free = Q(refresh_claim="") | Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lte=now)
+    """Claim the row for this worker's refresh, in one committed UPDATE; False if another worker got it first.
+
+    The claim's expiry is written and compared by the database's clock, never this machine's.
+    """
+    free = Q(refresh_claim="") | Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lte=DatabaseNow())
     rows = AccessToken.objects.using(using).filter(free, pk=token.pk, fingerprint=seen, status__in=USABLE_STATUSES)
-    until = now + timedelta(seconds=lasts)
     with _one_writer(using):
-        won = rows.update(refresh_claim=mine, refresh_claimed_until=until) == 1
+        won = rows.update(refresh_claim=mine, refresh_claimed_until=DatabaseNow() + timedelta(seconds=lasts)) == 1
     if won:
-        token.refresh_claim, token.refresh_claimed_until = mine, until
+        # This machine's estimate, for reading only: the row holds the database's.
+        token.refresh_claim, token.refresh_claimed_until = mine, timezone.now() + timedelta(seconds=lasts)
     return won
 
 
@@ -288,7 +316,7 @@ def _store(token: AccessToken, fresh: oauth2.TokenSet, seen: str, mine: str, usi
     }
     # Where the row still holds ``seen``, whoever holds the claim now: the wiki has just retired the old refresh
     # token, so its answer is the only good pair there is. A worker that took over an expired claim meanwhile (this
-    # one was slow to write: a busy database, a stalled process, clocks apart) sends the retired token and is
+    # one was slow to write: a busy database, a stalled process) sends the retired token and is
     # refused; that refusal is recorded only while the row holds ``seen`` (``record_status``), and this write
     # makes the token valid again whichever lands first.
     rows = AccessToken.objects.using(using).filter(pk=token.pk, fingerprint=seen)
