@@ -224,7 +224,9 @@ def bench_api(wiki: Wiki, calls: int, thread_counts: list[int], rounds: int = 3)
     from tests.conftest import TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET
 
     issued = wiki.control("issue_token", consumer_key=TEST_CONSUMER_KEY, user=USER)
-    user = get_user_model().objects.create_user("api-user")
+    user = get_user_model().objects.create_user(
+        f"api-user-{os.getpid()}-{time.time_ns()}"
+    )  # a rerun on the same database
     token = AccessToken(user=user, wiki=wiki.server_url, wiki_url=wiki.index_url, consumer_key=TEST_CONSUMER_KEY)
     token.set_credentials(issued["key"], issued["secret"])
     token.save()

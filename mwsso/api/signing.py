@@ -48,7 +48,7 @@ class OAuth1Signer:
 
     def __post_init__(self) -> None:
         self.fingerprint = fingerprint(self.token_key)
-        # Made once: oauthlib draws a new nonce and timestamp on every signature (none is passed in here), and
+        # Made once: it draws a new nonce and timestamp for every request it signs (none is fixed here), and
         # signing changes nothing on the object, so threads and retries share it safely.
         self._auth = signing_auth(self.consumer, TokenPair(self.token_key, self.token_secret))
 
