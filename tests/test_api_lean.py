@@ -68,6 +68,10 @@ def test_for_user_picks_the_wiki_of_the_latest_sign_in_in_one_query(wiki_setting
     assert api.for_user(token.user).token.pk == token.pk
     identity.delete()  # a token without identity comes after those with one, however new
     assert api.for_user(token.user).token.pk == token.pk
+    WikiIdentity.objects.filter(user=token.user).delete()  # no identity at all: the newest token
+    assert api.for_user(token.user).token.pk == other.pk
+    AccessToken.objects.filter(pk=other.pk).update(created=token.created - timedelta(seconds=1))
+    assert api.for_user(token.user).token.pk == token.pk
     # Asked for a wiki by name, its own token answers.
     assert api.for_user(token.user, devwiki.index_url).token.pk == token.pk
 
