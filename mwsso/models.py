@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -173,10 +173,12 @@ def grant_set_id(grants: Iterable[Any], *, using: str) -> int | None:
     GrantSet.objects.using(using).bulk_create(
         [row], update_conflicts=True, unique_fields=target, update_fields=["digest"]
     )
-    if row.pk is None:  # a database that returns no id from such an INSERT (MySQL, SQLite before 3.35)
-        row.pk = GrantSet.objects.using(using).values_list("pk", flat=True).get(digest=fields["digest"])
-    transaction.on_commit(partial(_remember_grant_set, key, row.pk), using=using)
-    return row.pk
+    # Typed as always set; None on a database that returns no id from such an INSERT (MySQL, old SQLite).
+    pk: int | None = getattr(row, "pk", None)
+    if pk is None:
+        pk = GrantSet.objects.using(using).values_list("pk", flat=True).get(digest=fields["digest"])
+    transaction.on_commit(partial(_remember_grant_set, key, pk), using=using)
+    return pk
 
 
 class AccessTokenQuerySet(models.QuerySet["AccessToken"]):
@@ -196,13 +198,13 @@ class AccessTokenQuerySet(models.QuerySet["AccessToken"]):
             obj.grant_set_id = grant_set_id(obj.grants, using=self.db)
         return super().bulk_create(objs, *args, **kwargs)
 
-    def bulk_update(self, objs: Iterable[AccessToken], fields: Sequence[str], *args: Any, **kwargs: Any) -> int:
-        objs = list(objs)
+    def bulk_update(self, objs: Iterable[AccessToken], fields: Iterable[str], batch_size: int | None = None) -> int:
+        objs, fields = list(objs), list(fields)
         if "grants" in fields:
             for obj in objs:
                 obj.grant_set_id = grant_set_id(obj.grants, using=self.db)
             fields = [*fields, "grant_set"]
-        return super().bulk_update(objs, fields, *args, **kwargs)
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
 
 class AccessToken(models.Model):

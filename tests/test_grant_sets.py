@@ -267,3 +267,20 @@ def test_the_backfill_gives_older_tokens_their_grant_sets_in_batches(at_0006, mo
     assert set(filter_by_grant(AccessToken.objects.all(), "editpage").values_list("fingerprint", flat=True)) == {
         "f2", "f6", "f9",
     }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_on_sqlite_a_grant_many_tokens_have_in_several_sets_is_read_in_the_list_order():
+    if connection.vendor != "sqlite":
+        pytest.skip("the other databases' planners have statistics and choose for themselves")
+    add_tokens(4000)
+    several = list(AccessToken.objects.order_by("pk").values_list("pk", flat=True)[::7])
+    AccessToken.objects.filter(pk__in=several).update(grants=["basic", "editpage", "x"])
+    tokens = filter_by_grant(AccessToken.objects.all(), "editpage")
+    expected = {pk for pk, grants in AccessToken.objects.values_list("pk", "grants") if "editpage" in grants}
+    assert set(tokens.values_list("pk", flat=True)) == expected and len(expected) > 2000
+    # The page walks the list's order and stops (no sort of every match); the COUNT reads an index only.
+    page = plan(str(tokens.order_by("-created", "-pk")[:100].query))
+    assert "mwsso_token_created" in page and "TEMP B-TREE" not in page, page
+    count = plan(str(tokens.order_by().values("pk").query))
+    assert "COVERING INDEX" in count, count

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import cast
 
 from django.contrib.auth import get_user_model
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db import connections
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from mwsso.exceptions import MwssoError
 from mwsso.models import AccessToken, GrantSet, WikiIdentity, wiki_filter
@@ -32,7 +33,26 @@ def filter_by_grant(queryset: QuerySet[AccessToken], grant: str) -> QuerySet[Acc
     the token table on SQLite and MariaDB (and needed a GIN index on PostgreSQL).
     """
     ids = list(GrantSet.containing(grant).order_by("pk").values_list("pk", flat=True))
-    return queryset.filter(grant_set__in=ids) if ids else queryset.none()
+    if not ids:
+        return queryset.none()
+    if len(ids) > 1 and connections[queryset.db].vendor == "sqlite" and _many_tokens(ids):
+        # SQLite keeps no statistics unless someone runs ANALYZE: it reads the sets' index ranges and then
+        # sorts every token found into the list's order (0.7 s for a grant half of 100k tokens have, since
+        # each row's columns are computed before the sort). For a grant that many tokens have, walking the
+        # ``created`` index and keeping the matching rows fills a page after a few hundred rows; "+ 0" stops
+        # SQLite from choosing the grant-set index. One set is a single range already in the list's order.
+        return queryset.alias(grant_set_unindexed=F("grant_set_id") + 0).filter(grant_set_unindexed__in=ids)
+    return queryset.filter(grant_set__in=ids)
+
+
+# From how many tokens of a grant SQLite is better off walking the list's order than sorting what it found.
+MANY_TOKENS = 2000
+
+
+def _many_tokens(grant_sets: list[int]) -> bool:
+    """Whether the sets have MANY_TOKENS tokens or more: an index-only read of at most that many entries."""
+    tokens = AccessToken.objects.filter(grant_set__in=grant_sets).order_by().values_list("pk", flat=True)
+    return tokens[MANY_TOKENS : MANY_TOKENS + 1].exists()
 
 
 def all_grants() -> list[str]:
