@@ -8,11 +8,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -78,9 +79,132 @@ def fingerprint(token_key: str) -> str:
     return hashlib.sha256(b"mwsso-fingerprint:" + token_key.encode()).hexdigest()[:12]
 
 
+def grant_key(grant: str) -> str:
+    """A grant's name as 16 hex digits: what ``GrantSet.grant_keys`` holds and the grant filter looks for.
+
+    Hex digits compare the same under every collation (MariaDB's ignore case, SQLite's ``LIKE`` ignores
+    ASCII case), so a grant matches exactly its own name on every database.
+    """
+    return hashlib.sha256(b"mwsso-grant:" + grant.encode()).hexdigest()[:16]
+
+
+def canonical_grants(grants: Iterable[Any]) -> list[str]:
+    """The grants a list names, as a set: sorted, each once (what is not a string names no grant)."""
+    return sorted({grant for grant in grants if isinstance(grant, str)})
+
+
+class GrantSet(models.Model):
+    """One distinct combination of grants that some access token has (``AccessToken.grant_set``).
+
+    There are about as many as consumers and grant choices, not as tokens: the grant filter selects the few
+    sets containing a grant here, then the tokens of those sets by an index (``mwsso_token_grant_set``),
+    where matching each token's JSON list scanned the whole token table. Rows are only ever added (by
+    ``grant_set_id``); a set still referenced cannot be deleted (``PROTECT``).
+    """
+
+    # sha256 of the sorted names as JSON: one row per combination, whichever worker sees it first.
+    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+    grants = models.JSONField(_("grants"), default=list, editable=False)
+    # " key1 key2 … ": each grant's ``grant_key``, space-delimited, so that ``contains(" key ")`` is exact.
+    grant_keys = models.TextField(_("grant keys"), editable=False)
+
+    class Meta:
+        verbose_name = _("grant set")
+        verbose_name_plural = _("grant sets")
+
+    def __str__(self) -> str:
+        return ", ".join(self.grants)
+
+    @staticmethod
+    def fields_for(grants: Iterable[Any]) -> dict[str, Any] | None:
+        """The row of ``grants``'s combination (digest, names, keys); None for no grant at all."""
+        names = canonical_grants(grants)
+        if not names:
+            return None
+        return {
+            "digest": hashlib.sha256(json.dumps(names).encode()).hexdigest(),
+            "grants": names,
+            "grant_keys": " " + " ".join(grant_key(name) for name in names) + " ",
+        }
+
+    @staticmethod
+    def containing(grant: str) -> models.QuerySet[GrantSet]:
+        """The sets that include ``grant`` (exactly, case and all): a scan of this small table only."""
+        return GrantSet.objects.filter(grant_keys__contains=f" {grant_key(grant)} ")
+
+
+# Per process: a combination's GrantSet id once its row is known to be committed, so that writing a token
+# with grants costs no query of its own in steady state (a sign-in, a verify). An id is remembered only
+# after the transaction that read or created it commits: one rolled back must not leave a dangling id.
+_grant_set_ids: dict[tuple[str, str], int] = {}
+GRANT_SET_CACHE_SIZE = 10_000
+
+
+def _remember_grant_set(key: tuple[str, str], pk: int) -> None:
+    if len(_grant_set_ids) >= GRANT_SET_CACHE_SIZE:
+        _grant_set_ids.clear()  # many more combinations than any site has: start over rather than grow
+    _grant_set_ids[key] = pk
+
+
+def forget_grant_sets(**kwargs: Any) -> None:
+    """Forget the remembered GrantSet ids (after a flush or migration, when the table may have been emptied)."""
+    _grant_set_ids.clear()
+
+
+def grant_set_id(grants: Iterable[Any], *, using: str) -> int | None:
+    """The id of ``grants``'s ``GrantSet`` on database ``using``, added if new; None when there is no grant.
+
+    No query once this process has seen the combination committed; else one statement, an INSERT that on a
+    conflict with the unique digest returns the existing row's id (``ON CONFLICT … DO UPDATE … RETURNING``,
+    MariaDB's ``ON DUPLICATE KEY UPDATE … RETURNING``): two workers adding the same set at once both get the
+    one row, without an error, a retry or a savepoint.
+    """
+    if isinstance(grants, (str, bytes)) or not isinstance(grants, Iterable):
+        raise TypeError("grants are written as a list of names, so that AccessToken.grant_set follows them")
+    fields = GrantSet.fields_for(grants)
+    if fields is None:
+        return None
+    key = (using, fields["digest"])
+    if (known := _grant_set_ids.get(key)) is not None:
+        return known
+    row = GrantSet(**fields)
+    # MySQL and MariaDB name no conflict target: their ON DUPLICATE KEY UPDATE covers the one unique key.
+    target = ["digest"] if connections[using].features.supports_update_conflicts_with_target else None
+    GrantSet.objects.using(using).bulk_create(
+        [row], update_conflicts=True, unique_fields=target, update_fields=["digest"]
+    )
+    # Typed as always set; None on a database that returns no id from such an INSERT (MySQL, old SQLite).
+    pk: int | None = getattr(row, "pk", None)
+    if pk is None:
+        pk = GrantSet.objects.using(using).values_list("pk", flat=True).get(digest=fields["digest"])
+    transaction.on_commit(partial(_remember_grant_set, key, pk), using=using)
+    return pk
+
+
 class AccessTokenQuerySet(models.QuerySet["AccessToken"]):
+    """Every bulk write of ``grants`` here also writes the ``grant_set`` that follows them (``grant_set_id``)."""
+
     def usable(self) -> AccessTokenQuerySet:
         return self.filter(status__in=USABLE_STATUSES)
+
+    def update(self, **kwargs: Any) -> int:
+        if "grants" in kwargs and "grant_set" not in kwargs and "grant_set_id" not in kwargs:
+            kwargs["grant_set_id"] = grant_set_id(kwargs["grants"], using=self.db)
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs: Iterable[AccessToken], *args: Any, **kwargs: Any) -> list[AccessToken]:
+        objs = list(objs)
+        for obj in objs:
+            obj.grant_set_id = grant_set_id(obj.grants, using=self.db)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs: Iterable[AccessToken], fields: Iterable[str], batch_size: int | None = None) -> int:
+        objs, fields = list(objs), list(fields)
+        if "grants" in fields:
+            for obj in objs:
+                obj.grant_set_id = grant_set_id(obj.grants, using=self.db)
+            fields = [*fields, "grant_set"]
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
 
 class AccessToken(models.Model):
@@ -103,6 +227,12 @@ class AccessToken(models.Model):
     key_id = models.CharField(_("encryption key id"), max_length=16, editable=False, db_index=True)
     fingerprint = models.CharField(_("fingerprint"), max_length=16, editable=False)
     grants = models.JSONField(_("grants"), default=list, blank=True)
+    # The combination of ``grants`` (None for none), written with them by save(), the queryset's update(),
+    # bulk_create() and bulk_update(): what the grant filter selects by, through an index. No index of its
+    # own: the list's one (grant set, then its order) serves the foreign key too.
+    grant_set = models.ForeignKey(
+        GrantSet, on_delete=models.PROTECT, null=True, blank=True, editable=False, db_index=False, related_name="+"
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.VALID, db_index=True)
     status_reason = models.CharField(_("status reason"), max_length=500, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -142,6 +272,8 @@ class AccessToken(models.Model):
             models.Index(fields=["status", "created"], name="mwsso_token_status_created"),
             models.Index(fields=["wiki", "created"], name="mwsso_token_wiki_created"),
             models.Index(fields=["fingerprint"], name="mwsso_token_fingerprint"),
+            # The grant filter: the tokens of a few grant sets, in the list's order within each.
+            models.Index(fields=["grant_set", "created", "id"], name="mwsso_token_grant_set"),
         ]
 
     def __str__(self) -> str:
@@ -151,6 +283,17 @@ class AccessToken(models.Model):
     # Model.__repr__ would use __str__. It names only public columns; the ciphertext never shows.
     def __repr__(self) -> str:
         return f"<AccessToken {self.pk} {self.fingerprint} {self.status}>"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # grant_set follows grants whenever they are written (not when they are deferred: then they are not).
+        update_fields = kwargs.get("update_fields")
+        writes_grants = update_fields is None or "grants" in update_fields
+        if writes_grants and "grants" not in self.get_deferred_fields():
+            using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+            self.grant_set_id = grant_set_id(self.grants, using=using)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "grant_set"}
+        super().save(*args, **kwargs)
 
     @staticmethod
     def credential_fields(key: str, secret: str, *, refresh_token: str = "") -> dict[str, str]:
@@ -209,6 +352,7 @@ class AccessToken(models.Model):
         }
         if grants is not None:
             values["grants"] = list(grants)
+            values["grant_set_id"] = grant_set_id(values["grants"], using=router.db_for_write(AccessToken))
         # The fingerprint too: a token stored by a new login meanwhile must not take this status.
         rows = AccessToken.objects.filter(pk=self.pk, fingerprint=self.fingerprint)
         flipped = 0

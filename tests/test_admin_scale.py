@@ -1,5 +1,6 @@
 """The token admin at scale (issue 21): every page and every "select all" action costs the same queries at N and 2N
-tokens, no query has DISTINCT, memory stays bounded, and on PostgreSQL each page is an index range, not a scan."""
+tokens, no query has DISTINCT, memory stays bounded, and on PostgreSQL each page is an index range, not a scan
+(the grant filter's, on every database: tests/test_grant_sets.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from django.test.utils import CaptureQueriesContext
 
 from mwsso.admin import tokens as token_admin
 from mwsso.models import AccessToken, WikiIdentity, fingerprint
-from mwsso.tokens import filter_by_grant
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -309,9 +309,9 @@ def test_postgresql_serves_each_page_from_an_index(admin_client, name):
     url = CHANGELIST + EXPLAINED[name]
     with CaptureQueriesContext(connection) as captured:
         assert admin_client.get(url).status_code == 200
-    # The page itself and the grant filter's sample of the newest tokens: both LIMITed, both index ranges.
+    # The page itself: LIMITed, an index range (the grant filter's choices come from the grant sets now).
     limited = [q["sql"] for q in captured.captured_queries if "mwsso_accesstoken" in q["sql"] and " LIMIT " in q["sql"]]
-    assert len(limited) >= 2
+    assert len(limited) >= 1
     for sql in limited:
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN " + sql)
@@ -320,45 +320,4 @@ def test_postgresql_serves_each_page_from_an_index(admin_client, name):
         assert "Index" in plan, plan
 
 
-def test_postgresql_serves_the_grant_filter_from_its_gin_index(admin_client):
-    if connection.vendor != "postgresql":
-        pytest.skip("the GIN index and EXPLAIN's plan shape are PostgreSQL's")
-    add_tokens(4000)
-    rare = list(AccessToken.objects.order_by("pk").values_list("pk", flat=True)[::500])
-    AccessToken.objects.filter(pk__in=rare).update(grants=["basic", "a-rare-grant"])
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    with CaptureQueriesContext(connection) as captured:
-        page = admin_client.get(CHANGELIST, {"grant": "a-rare-grant"})
-    assert page.status_code == 200 and f"{len(rare)} results" in page.content.decode()
-    # The page and its count: each reads the GIN index (the JSON-text match read every row, cast to text).
-    filtered = [
-        sql
-        for sql in (q["sql"] for q in captured.captured_queries)
-        if "mwsso_accesstoken" in sql and "grants" in sql.partition(" WHERE ")[2]
-    ]
-    assert len(filtered) == 2
-    for sql in filtered:
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN " + sql)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        assert "Seq Scan on mwsso_accesstoken" not in plan, plan
-        assert "mwsso_token_grants_gin" in plan, plan
-
-
-def test_grant_filter_on_postgresql_matches_the_json_text_filter():
-    if connection.vendor != "postgresql":
-        pytest.skip("elsewhere the filter is the JSON-text match itself")
-    add_tokens(12)
-    lists = [[], ["basic"], ["basic", "editpage"], ["editpage-extra"], ["mwoauth-authonly", "basic"], ["Basic"]]
-    for i, pk in enumerate(AccessToken.objects.order_by("pk").values_list("pk", flat=True)):
-        AccessToken.objects.filter(pk=pk).update(grants=lists[i % len(lists)])
-    tokens = AccessToken.objects.all()
-    for grant in ("editpage", "edit", "editpage-extra", "mwoauth-authonly", "absent"):
-        contained = set(filter_by_grant(tokens, grant).values_list("pk", flat=True))
-        assert "@>" in str(filter_by_grant(tokens, grant).query)
-        as_text = set(tokens.filter(grants__icontains=f'"{grant}"').values_list("pk", flat=True))
-        assert contained == as_text, grant
-    # Grants are case-sensitive names: containment no longer matches "Basic" for "basic" (the text match did).
-    assert len(filter_by_grant(tokens, "basic")) == 6 and len(filter_by_grant(tokens, "Basic")) == 2
-    assert not filter_by_grant(tokens, 'x"y').exists()  # any grant named in a URL: a parameter, no error
+# The grant filter's page and COUNT on every database: tests/test_grant_sets.py.

@@ -33,7 +33,7 @@ from django.utils.translation import ngettext
 
 from mwsso import crypto
 from mwsso.app_settings import app_settings
-from mwsso.models import AccessToken, WikiIdentity
+from mwsso.models import AccessToken, GrantSet, WikiIdentity
 from mwsso.policy.rules import wiki_name
 from mwsso.tokens import export_rows, filter_by_grant, manage_grants_url, verify_tokens, with_wiki_username
 
@@ -50,11 +50,8 @@ FORGET_BATCH = 1000
 FILTER_CHOICES_TTL = 300
 # A token's fingerprint (mwsso.models.fingerprint): searched for exactly, and only as a fingerprint.
 FINGERPRINT = re.compile(r"[0-9a-f]{12}")
-# How many of the newest tokens (an index range on ``created``) add their grants to the known ones.
-RECENT_GRANT_SAMPLE = 1000
-
-# MediaWiki's grants (core's $wgGrantPermissions and Extension:OAuth's own): offered by the grant filter
-# without reading the table. Grants a wiki adds itself join them from the newest tokens (above).
+# MediaWiki's grants (core's $wgGrantPermissions and Extension:OAuth's own): always offered by the grant
+# filter. Grants a wiki adds itself join them from the grant sets (one row per combination, not per token).
 KNOWN_GRANTS = (
     "basic", "blockusers", "checkuser", "checkuser-temporary-account", "createaccount", "createeditmovepage",
     "delete", "editinterface", "editmycssjs", "editmyoptions", "editmywatchlist", "editpage", "editprotected",
@@ -66,13 +63,12 @@ KNOWN_GRANTS = (
 
 
 def grant_choices() -> list[str]:
-    """The grant filter's choices: the known grants, the required ones and the newest tokens' (cached)."""
+    """The grant filter's choices: the known grants, the required ones and the grant sets' (cached)."""
     grants = cache.get("mwsso:admin:grants")
     if grants is None:
         found = set(KNOWN_GRANTS) | set(app_settings.REQUIRED_GRANTS)
-        recent = AccessToken.objects.order_by("-created").values_list("grants", flat=True)[:RECENT_GRANT_SAMPLE]
-        for value in recent:
-            found.update(item for item in value or () if isinstance(item, str))
+        for names in GrantSet.objects.values_list("grants", flat=True):
+            found.update(names)
         grants = sorted(found)
         cache.set("mwsso:admin:grants", grants, FILTER_CHOICES_TTL)
     return list(grants)
@@ -97,7 +93,7 @@ def wiki_choices() -> list[str]:
 
 
 class GrantFilter(admin.SimpleListFilter):
-    """Tokens by grant (the grants are a JSON list, filtered the same way on SQLite and PostgreSQL)."""
+    """Tokens by grant: those of the grant sets that contain it (``filter_by_grant``), the same on every database."""
 
     title = _("grant")
     parameter_name = "grant"

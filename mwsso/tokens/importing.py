@@ -266,6 +266,8 @@ def _stock_token_row(user_id: Any, credentials: tuple[str, str]) -> dict[str, An
 
 
 def _stock_token_constants(target: dict[str, str]) -> dict[str, Any]:
+    # No grants, so no grant set (``grant_set`` keeps its default, None); this raw INSERT (mwsso.tokens.bulk)
+    # bypasses the model, which is what writes a grant set with any other grants.
     now = timezone.now()
     return {
         **target, "oauth_version": 1, "grants": [], "status": AccessToken.Status.VALID,
