@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.message
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -39,7 +40,12 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield Path(given)
         return
     out = tmp_path_factory.mktemp("dist")
-    for source in (REPO, REPO / "devwiki"):
+    # Built from a copy: setuptools stages an sdist in the source directory (mwsso-0.1.0/, build/, the egg-info),
+    # where the other tests of a parallel run (make run, the quick starts) work in the same checkout. A stage
+    # removed under it by anything else failed the build ("No such file or directory: 'mwsso-0.1.0/…'").
+    source_copy = tmp_path_factory.mktemp("source") / "mwsso"
+    shutil.copytree(REPO, source_copy, ignore=_NOT_SOURCES)
+    for source in (source_copy, source_copy / "devwiki"):
         result = subprocess.run(
             [sys.executable, "-m", "build", "--outdir", str(out), str(source)],
             capture_output=True,
@@ -48,6 +54,25 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     yield out
+
+
+# What a checkout holds beside its sources: environments, caches, build output, local state.
+_NOT_SOURCES = shutil.ignore_patterns(
+    ".git",
+    ".venv*",
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "*.egg-info",
+    "build",
+    "dist",
+    "mwsso-*",
+    "devwiki-state.json",
+    "*.sqlite3",
+    "node_modules",
+)
 
 
 def _one(dist: Path, pattern: str) -> Path:
