@@ -18,7 +18,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, QuerySet
+from django.db import connections
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -217,10 +218,15 @@ class AccessTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic o
                 continue
             # The users whose name on the site or on a wiki contains the word, as one UNION: each table scanned
             # once (as Django's user list scans auth_user), then their tokens by user id. (An OR of two IN or
-            # EXISTS subqueries measured 2-5 times slower at 100k tokens on PostgreSQL.)
+            # EXISTS subqueries measured 2-5 times slower at 100k tokens on PostgreSQL.) MariaDB and MySQL run an
+            # IN over a UNION as a dependent subquery, twice per token row (1.0 s at 100k, 4.5-5.7 times the user
+            # list): there each IN is materialised once instead (0.27 s).
             on_site = get_user_model().objects.filter(**{f"{username}__icontains": word}).values("pk")
             on_wiki = WikiIdentity.objects.filter(username__icontains=word).values("user_id")
-            queryset = queryset.filter(user_id__in=on_site.union(on_wiki))
+            if connections[queryset.db].vendor == "mysql":
+                queryset = queryset.filter(Q(user_id__in=on_site) | Q(user_id__in=on_wiki))
+            else:
+                queryset = queryset.filter(user_id__in=on_site.union(on_wiki))
         return queryset, False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccessToken]:
