@@ -187,22 +187,33 @@ class AccessTokenQuerySet(models.QuerySet["AccessToken"]):
     def usable(self) -> AccessTokenQuerySet:
         return self.filter(status__in=USABLE_STATUSES)
 
+    def _written_db(self) -> str:
+        # Where this queryset's writes go: ``self.db`` is the router's database for reads until Django marks
+        # the queryset as writing (inside update/bulk_create), too late for the grant set added before it.
+        chosen: str | None = getattr(self, "_db", None)  # Django's own, not in django-stubs
+        return chosen or router.db_for_write(self.model, **getattr(self, "_hints", {}))
+
     def update(self, **kwargs: Any) -> int:
         if "grants" in kwargs and "grant_set" not in kwargs and "grant_set_id" not in kwargs:
-            kwargs["grant_set_id"] = grant_set_id(kwargs["grants"], using=self.db)
+            kwargs["grant_set_id"] = grant_set_id(kwargs["grants"], using=self._written_db())
         return super().update(**kwargs)
 
     def bulk_create(self, objs: Iterable[AccessToken], *args: Any, **kwargs: Any) -> list[AccessToken]:
-        objs = list(objs)
+        objs, using = list(objs), self._written_db()
         for obj in objs:
-            obj.grant_set_id = grant_set_id(obj.grants, using=self.db)
+            obj.grant_set_id = grant_set_id(obj.grants, using=using)
+        update_fields = kwargs.get("update_fields")
+        if update_fields and "grants" in update_fields and "grant_set" not in update_fields:
+            # An upsert (update_conflicts) that rewrites the grants of a row already there rewrites its set too.
+            kwargs["update_fields"] = [*update_fields, "grant_set"]
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs: Iterable[AccessToken], fields: Iterable[str], batch_size: int | None = None) -> int:
         objs, fields = list(objs), list(fields)
         if "grants" in fields:
+            using = self._written_db()
             for obj in objs:
-                obj.grant_set_id = grant_set_id(obj.grants, using=self.db)
+                obj.grant_set_id = grant_set_id(obj.grants, using=using)
             fields = [*fields, "grant_set"]
         return super().bulk_update(objs, fields, batch_size=batch_size)
 
@@ -285,10 +296,18 @@ class AccessToken(models.Model):
         return f"<AccessToken {self.pk} {self.fingerprint} {self.status}>"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # grant_set follows grants whenever they are written (not when they are deferred: then they are not).
+        # grant_set follows grants whenever they are written, and only then.
         update_fields = kwargs.get("update_fields")
-        writes_grants = update_fields is None or "grants" in update_fields
-        if writes_grants and "grants" not in self.get_deferred_fields():
+        deferred = self.get_deferred_fields()
+        if "grants" in deferred:
+            if update_fields is None and not self._state.adding:
+                # Read without its grants (defer, only): Django writes every field it loaded, and the set it
+                # read may no longer be the row's grants' (another worker's verify meanwhile): leave it out.
+                kwargs["update_fields"] = {
+                    field.attname for field in self._meta.concrete_fields
+                    if not field.primary_key and field.attname not in deferred and field.attname != "grant_set_id"
+                }  # fmt: skip
+        elif update_fields is None or "grants" in update_fields:
             using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
             self.grant_set_id = grant_set_id(self.grants, using=using)
             if update_fields is not None:

@@ -103,7 +103,9 @@ def test_the_pool_keeps_a_connection_per_thread_and_opens_no_more(wiki_settings,
 def test_a_small_pool_opens_more_connections_than_threads(wiki_settings, devwiki):
     # What the test above guards against: with fewer pooled connections than threads, connections
     # beyond the pool are opened, used once and closed, again and again.
-    wiki_settings.MWSSO_HTTP_POOL_SIZE = 2
+    # One pooled connection and 30 calls per thread: eight threads overlap however fast the calls are (with 2
+    # and 10 calls, faster calls once let the threads take turns on 8 connections).
+    wiki_settings.MWSSO_HTTP_POOL_SIZE = 1
     http.reset_session()
     token = alice_with_token(devwiki)
     client = api.for_user(token.user)
@@ -111,7 +113,7 @@ def test_a_small_pool_opens_more_connections_than_threads(wiki_settings, devwiki
 
     def calls() -> None:
         gate.wait(10)
-        for _ in range(10):
+        for _ in range(30):
             client.get(action="query", meta="userinfo")
 
     threads = [threading.Thread(target=calls) for _ in range(8)]

@@ -284,3 +284,54 @@ def test_on_sqlite_a_grant_many_tokens_have_in_several_sets_is_read_in_the_list_
     assert "mwsso_token_created" in page and "TEMP B-TREE" not in page, page
     count = plan(str(tokens.order_by().values("pk").query))
     assert "COVERING INDEX" in count, count
+
+
+# -- writers the first version missed (an independent review) ------------------------------------------------
+@pytest.mark.django_db
+def test_an_upsert_of_grants_writes_the_grant_set():
+    alice = User.objects.create(username="alice")
+    a_token(alice, ["basic"]).save()
+    # MySQL and MariaDB name no conflict target (their ON DUPLICATE KEY UPDATE covers every unique key).
+    target = ["user", "wiki"] if connection.features.supports_update_conflicts_with_target else None
+    AccessToken.objects.bulk_create(
+        [a_token(alice, ["editpage"])], update_conflicts=True, unique_fields=target, update_fields=["grants"]
+    )
+    assert AccessToken.objects.get().grants == ["editpage"]
+    assert_grant_sets_follow_grants()
+
+
+@pytest.mark.django_db
+def test_saving_a_token_read_without_its_grants_does_not_write_back_an_old_grant_set():
+    alice = User.objects.create(username="alice")
+    token = a_token(alice, ["basic"])
+    token.save()
+    read = AccessToken.objects.defer("grants").get(pk=token.pk)
+    AccessToken.objects.filter(pk=token.pk).update(grants=["editpage"])  # meanwhile, another worker's verify
+    read.status_reason = "checked"
+    read.save()
+    assert AccessToken.objects.get(pk=token.pk).status_reason == "checked"
+    assert_grant_sets_follow_grants()
+
+
+class ReadsFromReplica:
+    """A primary/replica router: reads go to "replica" (not configured here: any use of it fails)."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str:
+        return "replica"
+
+    def db_for_write(self, model: Any, **hints: Any) -> str:
+        return "default"
+
+
+@pytest.mark.django_db
+def test_bulk_writes_of_grants_add_the_grant_set_on_the_database_written(settings):
+    alice = User.objects.create(username="alice")
+    token = a_token(alice, ["basic"])
+    token.save()
+    settings.DATABASE_ROUTERS = [f"{__name__}.ReadsFromReplica"]
+    # (Not bulk_create: Django's own reads the read database's features first, so that alias must exist.)
+    AccessToken.objects.filter(pk=token.pk).update(grants=["editpage", "new-for-update"])
+    token.grants = ["new-for-bulk-update"]
+    AccessToken.objects.bulk_update([token], ["grants"])
+    settings.DATABASE_ROUTERS = []
+    assert_grant_sets_follow_grants()

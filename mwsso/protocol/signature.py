@@ -29,14 +29,14 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _FORM = "application/x-www-form-urlencoded"
 
 
-@lru_cache(maxsize=4096)
 def percent_encode(value: str) -> str:
-    """RFC 5849 section 3.6: UTF-8, then every byte but the unreserved ``A-Z a-z 0-9 - . _ ~`` as ``%XX``.
-
-    Cached: parameter names and most values (``action=query``, ``format=json``, the consumer key) repeat
-    on every call.
-    """
+    """RFC 5849 section 3.6: UTF-8, then every byte but the unreserved ``A-Z a-z 0-9 - . _ ~`` as ``%XX``."""
     return quote(value, safe="~")
+
+
+# Parameter names repeat on every call (action, format, oauth_nonce…): theirs are kept. Never the values: they
+# are what a user edits, CSRF tokens and each request's nonce, which nothing should keep after the request.
+_encode_name = lru_cache(maxsize=512)(percent_encode)
 
 
 def base_string_uri(url: str) -> str:
@@ -52,7 +52,7 @@ def base_string_uri(url: str) -> str:
 
 def signature_base_string(method: str, url: str, parameters: list[tuple[str, str]]) -> str:
     """RFC 5849 section 3.4.1: ``METHOD&uri&params``, the parameters encoded, sorted by name then value."""
-    pairs = sorted((percent_encode(name), percent_encode(value)) for name, value in parameters)
+    pairs = sorted((_encode_name(name), percent_encode(value)) for name, value in parameters)
     normalized = "&".join(f"{name}={value}" for name, value in pairs)
     return f"{method.upper()}&{percent_encode(base_string_uri(url))}&{percent_encode(normalized)}"
 
@@ -64,10 +64,17 @@ def hmac_sha1(base_string: str, consumer_secret: str, token_secret: str = "") ->
     return base64.b64encode(digest).decode("ascii")
 
 
-def request_parameters(url: str, body: str | bytes | None, content_type: str) -> list[tuple[str, str]]:
-    """RFC 5849 section 3.4.1.3.1: the query's parameters and, for a form-encoded body, the body's (decoded)."""
+def request_parameters(url: str, body: object, content_type: str) -> list[tuple[str, str]]:
+    """RFC 5849 section 3.4.1.3.1: the query's parameters and, for a form-encoded body, the body's (decoded).
+
+    A body counts as a form when its Content-Type starts with ``application/x-www-form-urlencoded`` exactly, as
+    Extension:OAuth reads it (MWOAuthRequest::fromRequest): another spelling is a body the wiki does not read.
+    """
     found = parse_qsl(urlsplit(url).query, keep_blank_values=True)
-    if body and content_type.split(";")[0].strip().lower() == _FORM:
+    if body and content_type.startswith(_FORM):
+        if not isinstance(body, (str, bytes)):
+            # A stream or a file: its parameters cannot be read here, and the wiki would count them.
+            raise TypeError("a form-encoded body must be str or bytes to be signed")
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         found.extend(parse_qsl(text, keep_blank_values=True))
     return found
@@ -122,10 +129,10 @@ class HmacSha1Auth(requests.auth.AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         url = request.url or ""
-        content_type = request.headers.get("Content-Type", "")
-        parameters = request_parameters(
-            url, request.body if isinstance(request.body, (str, bytes)) else None, content_type
-        )
+        # A header set as bytes (the stubs say str) is read as HTTP sends it.
+        raw_type: str | bytes = request.headers.get("Content-Type", "")
+        content_type = raw_type.decode("latin-1") if isinstance(raw_type, bytes) else raw_type
+        parameters = request_parameters(url, request.body, content_type)
         nonce = self.nonce or secrets.token_hex(16)
         timestamp = str(int(self.clock()))
         request.headers["Authorization"] = self.sign(request.method or "GET", url, parameters, nonce, timestamp)

@@ -32,10 +32,10 @@ def filter_by_grant(queryset: QuerySet[AccessToken], grant: str) -> QuerySet[Acc
     set is one index range already in the list's order. Matching each token's JSON list read every row of
     the token table on SQLite and MariaDB (and needed a GIN index on PostgreSQL).
     """
-    ids = list(GrantSet.containing(grant).order_by("pk").values_list("pk", flat=True))
+    ids = list(GrantSet.containing(grant).using(queryset.db).order_by("pk").values_list("pk", flat=True))
     if not ids:
         return queryset.none()
-    if len(ids) > 1 and connections[queryset.db].vendor == "sqlite" and _many_tokens(ids):
+    if len(ids) > 1 and connections[queryset.db].vendor == "sqlite" and _many_tokens(ids, queryset.db):
         # SQLite keeps no statistics unless someone runs ANALYZE: it reads the sets' index ranges and then
         # sorts every token found into the list's order (0.7 s for a grant half of 100k tokens have, since
         # each row's columns are computed before the sort). For a grant that many tokens have, walking the
@@ -49,9 +49,9 @@ def filter_by_grant(queryset: QuerySet[AccessToken], grant: str) -> QuerySet[Acc
 MANY_TOKENS = 2000
 
 
-def _many_tokens(grant_sets: list[int]) -> bool:
+def _many_tokens(grant_sets: list[int], using: str) -> bool:
     """Whether the sets have MANY_TOKENS tokens or more: an index-only read of at most that many entries."""
-    tokens = AccessToken.objects.filter(grant_set__in=grant_sets).order_by().values_list("pk", flat=True)
+    tokens = AccessToken.objects.using(using).filter(grant_set__in=grant_sets).order_by().values_list("pk", flat=True)
     return tokens[MANY_TOKENS : MANY_TOKENS + 1].exists()
 
 
