@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.db.models import ProtectedError
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -26,6 +25,7 @@ from mwsso.protocol.oauth2 import TokenSet
 from mwsso.tokens import filter_by_grant
 from mwsso.tokens.storing import save_oauth2_token
 from tests.conftest import SITE_HOST, wiki_login
+from tests.migration_states import at_migration, migrate
 from tests.test_admin_scale import CHANGELIST, add_tokens
 
 User = get_user_model()
@@ -230,20 +230,11 @@ def test_queries_per_grant_page_are_the_same_at_n_and_2n(admin_client):
 BEFORE = ("mwsso", "0006_accesstoken_grants_gin")
 
 
-def migrate(target: tuple[str, str]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.migrate([target])
-    return MigrationExecutor(connection).loader.project_state([target]).apps
-
-
 @pytest.fixture
 def at_0006() -> Iterator[Any]:
-    apps = migrate(BEFORE)
     try:
-        yield apps
+        yield from at_migration(BEFORE)
     finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
         forget_grant_sets()
 
 

@@ -8,8 +8,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -194,29 +196,30 @@ def test_eight_threads_with_the_same_expired_token_refresh_once(o2_settings, o2w
     with FaultyProxy(o2wiki.server_url) as proxy:
         proxy.delays["/oauth2/access_token"] = SLOW_REFRESH
         token = stored_token(o2wiki, expires_in=-10, via=proxy.url)
-        results = _threads_call(token)
+        results = at_once(CALLERS, lambda: userinfo_name(token.user))
     assert results == ["Alice"] * CALLERS
     assert refreshes(o2wiki) == 1
 
 
-def _threads_call(token: AccessToken) -> list[str]:
-    gate = threading.Barrier(CALLERS)
-    results: list[str] = []
+def at_once(count: int, work: Callable[[], Any]) -> list[Any]:
+    """Run ``work`` in ``count`` threads released together; each one's result, or the repr of its exception."""
+    gate = threading.Barrier(count)
+    results: list[Any] = []
 
-    def caller() -> None:
+    def run() -> None:
         try:
             gate.wait(10)
-            results.append(userinfo_name(token.user))
-        except Exception as err:  # reported by the assertion below
+            results.append(work())
+        except Exception as err:  # reported by the caller's assertion
             results.append(repr(err))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=caller) for _ in range(CALLERS)]
+    threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(60)
     return results
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.test_oauth2_refresh import (
     _database_url,
     _stored_by_a_worker,
     _worker,
+    at_once,
     refreshes,
     stored_token,
     userinfo_name,
@@ -267,31 +267,10 @@ def test_sixteen_threads_refresh_once_per_expiry(o2_settings, o2wiki):
         proxy.delays["/oauth2/access_token"] = 0.3
         token = stored_token(o2wiki, expires_in=-10, via=proxy.url)
         for expiry in (1, 2):
-            results = _threads(16, lambda: userinfo_name(token.user))
+            results = at_once(16, lambda: userinfo_name(token.user))
             assert results == ["Alice"] * 16
             assert refreshes(o2wiki) == expiry
             AccessToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=10))
-
-
-def _threads(count: int, work: Any) -> list[Any]:
-    gate = threading.Barrier(count)
-    results: list[Any] = []
-
-    def run() -> None:
-        try:
-            gate.wait(10)
-            results.append(work())
-        except Exception as err:  # reported by the caller's assertion
-            results.append(repr(err))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
 
 
 # -- no lock, no transaction while the wiki answers ---------------------------------------------------------

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migration_states import at_migration, migrate
 
 BEFORE = ("mwsso", "0002_accesstoken_oauth2")
 AFTER = ("mwsso", "0003_wiki_key")
@@ -60,21 +60,9 @@ LONE = [
 ]
 
 
-def migrate(target: tuple[str, str]) -> Any:
-    """Migrate to ``target``; the apps (historical models) of that state."""
-    executor = MigrationExecutor(connection)
-    executor.migrate([target])
-    return MigrationExecutor(connection).loader.project_state([target]).apps
-
-
 @pytest.fixture
 def at_0002() -> Iterator[Any]:
-    apps = migrate(BEFORE)
-    try:
-        yield apps
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    yield from at_migration(BEFORE)
 
 
 @pytest.mark.django_db(transaction=True)

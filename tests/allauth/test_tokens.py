@@ -32,15 +32,12 @@ from tests.test_oauth2_refresh import (
     _calls_at_once,
     _database_url,
     _stored_by_a_worker,
-    _threads_call,
+    at_once,
     refreshes,
+    userinfo_name,
 )
 
 User = get_user_model()
-
-
-def userinfo_name(user) -> str:  # type: ignore[no-untyped-def]
-    return api.for_user(user).get(action="query", meta="userinfo")["query"]["userinfo"]["name"]
 
 
 def expire(token: AccessToken) -> None:
@@ -92,7 +89,7 @@ def test_eight_threads_of_a_user_signed_in_through_allauth_refresh_once(settings
         sign_in(browser)
         token = AccessToken.objects.select_related("user").get()
         expire(token)
-        results = _threads_call(token)
+        results = at_once(CALLERS, lambda: userinfo_name(token.user))
     assert results == ["Alice"] * CALLERS
     assert refreshes(o2wiki) == 1
 
