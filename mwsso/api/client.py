@@ -224,10 +224,9 @@ class Client:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _send(self, method: str, encoded: dict[str, str]) -> requests.Response:
-        where = "params" if method == "GET" else "data"
         try:
             # The signer's auth signs each attempt afresh: a new nonce and timestamp for every request.
-            return http.request(method, self.api_url, auth=self.signer.auth(), **{where: encoded})
+            return http.send_fields(method, self.api_url, encoded, auth=self.signer.auth())
         except requests.Timeout as err:
             raise WikiUnavailable("mwsso-timeout", f"{self.api_url} did not answer in time") from err
         except requests.exceptions.ContentDecodingError as err:

@@ -54,7 +54,17 @@ def signature_base_string(method: str, url: str, parameters: list[tuple[str, str
     """RFC 5849 section 3.4.1: ``METHOD&uri&params``, the parameters encoded, sorted by name then value."""
     pairs = sorted((_encode_name(name), percent_encode(value)) for name, value in parameters)
     normalized = "&".join(f"{name}={value}" for name, value in pairs)
-    return f"{method.upper()}&{percent_encode(base_string_uri(url))}&{percent_encode(normalized)}"
+    # Encoding the normalized parameters again: they hold only unreserved characters, "%XX", "=" and "&" (each
+    # name and value is encoded already), so three replacements are the whole of percent_encode here, at a
+    # fraction of its per-character cost on a string as long as an edit's text.
+    encoded = normalized.replace("%", "%25").replace("=", "%3D").replace("&", "%26")
+    return f"{method.upper()}&{_encoded_base_string_uri(url.partition('#')[0].partition('?')[0])}&{encoded}"
+
+
+@lru_cache(maxsize=256)
+def _encoded_base_string_uri(url: str) -> str:
+    # The same few API URLs on every call (no query: nothing a user sent is kept).
+    return percent_encode(base_string_uri(url))
 
 
 def hmac_sha1(base_string: str, consumer_secret: str, token_secret: str = "") -> str:
