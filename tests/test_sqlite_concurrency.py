@@ -109,8 +109,9 @@ def test_callbacks_finishing_together_all_sign_in(start_site, devwiki):
 def test_a_lock_held_past_the_timeout_ends_on_the_try_again_page(start_site, devwiki):
     site, database = start_site(DJANGO_SQLITE_TIMEOUT="1")
     [(browser, callback)] = callbacks_ready(site, ["Alice"])
-    holder = sqlite3.connect(database, timeout=0, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another writer that does not let go in time
+    # Another writer that does not let go in time; it may wait for a write of the site's still finishing.
+    holder = sqlite3.connect(database, timeout=10, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
     try:
         started = time.monotonic()
         answer = browser.complete(callback)
