@@ -403,7 +403,7 @@ def main() -> None:
             wiki.stop()
 
     vendor = connection.vendor
-    mode = " (the demo's settings: rollback journal)" if vendor == "sqlite" else ""
+    mode = " (SQLite's default rollback journal, then WAL as the demo's settings have it)" if vendor == "sqlite" else ""
     print(f"Scale: refresh and API client ({vendor}{mode}; the wiki answers refreshes in {args.delay * 1000:.0f} ms)")
     if refreshes is not None and write is not None:
         print_refreshes(args, refreshes, wal, write)
