@@ -320,7 +320,8 @@ def bench_api(wiki: Wiki, calls: int, thread_counts: list[int], rounds: int = 5)
     ours, theirs, stored = cpu_per_call([mwsso_call, oauthlib_call, stored_call])
     figures: dict[str, Any] = {
         "cpu": median(ours), "reference_cpu": median(theirs), "stored_cpu": median(stored),
-        "cpu_ratio": paired(ours, theirs), "stored_cpu_ratio": paired(ours, stored), "throughput": {},
+        "cpu_ratio": paired(ours, theirs), "stored_cpu_ratio": paired(ours, stored),
+        "cpu_best_of_ratio": min(ours) / min(theirs), "cpu_blocks": len(ours), "rounds": rounds, "throughput": {},
     }  # fmt: skip
     for threads in thread_counts:
         http.reset_session()
@@ -444,13 +445,14 @@ def print_api(apis: dict[str, Any]) -> None:
     cpu_ratio = apis["cpu_ratio"]
     print(
         f"CPU per API call (for_user + call) : {apis['cpu'] * 1e6:.0f} us vs {apis['reference_cpu'] * 1e6:.0f} us "
-        f"requests-oauthlib with a kept Session = {cpu_ratio:.2f}x (goal <= 1.3x: {verdict(cpu_ratio <= 1.3)})"
+        f"requests-oauthlib with a kept Session (medians), block by block {cpu_ratio:.2f}x "
+        f"(goal <= 1.3x: {verdict(cpu_ratio <= 1.3)})"
     )
     for threads, rate in apis["throughput"].items():
         ratio, opened = rate["ratio"], rate["connections"]
         print(
-            f"calls/s at {threads:2d} threads : {rate['calls_per_second']:.0f} vs {rate['reference']:.0f} = "
-            f"{ratio:.2f}x (goal >= 0.8x: {verdict(ratio >= 0.8)}); connections opened {opened} (goal <= {threads}: "
+            f"calls/s at {threads:2d} threads : {rate['calls_per_second']:.0f} vs {rate['reference']:.0f}, "
+            f"round by round {ratio:.2f}x (goal >= 0.8x: {verdict(ratio >= 0.8)}); connections opened {opened} (goal <= {threads}: "
             f"{verdict(opened <= threads)})"
         )
     # Not a goal of issue 21: the same call where the token is found in the database, as any site must find it.
@@ -461,7 +463,8 @@ def print_api(apis: dict[str, Any]) -> None:
         + f" at {', '.join(str(t) for t in apis['throughput'])} threads"
     )
     print(
-        "  (medians of 8 CPU blocks and 5 rounds per thread count, each ratio taken round by round: the sides take turns)"
+        f"  (medians of {apis['cpu_blocks']} CPU blocks and {apis['rounds']} rounds per thread count, the sides taking "
+        "turns; each ratio is the median of the blocks' or rounds' own ratios)"
     )
 
 

@@ -82,7 +82,8 @@ class WikiSession(requests.Session):
         ``typing`` protocol checks, the URL parsed and requoted), about a sixth of an API call's CPU in
         ``bench/refresh_scale.py``. Here the session's headers go under ``headers`` (checked as requests
         checks them), no cookie is sent (the session refuses them all), ``url`` is prepared once and the
-        fields are encoded as requests encodes them (``urlencode``, UTF-8); the auth then signs the result.
+        fields (strings only, as ``mwsso.api.client.encode_params`` makes them) are encoded as requests encodes
+        them (``urlencode``, UTF-8); the auth then signs the result.
         """
         prepared = requests.PreparedRequest()
         prepared.method = method.upper()
@@ -90,15 +91,17 @@ class WikiSession(requests.Session):
         merged.update(headers)
         prepared.prepare_headers(merged)
         encoded = urlencode(list(fields.items()))
-        base = self._prepared_url(url)
         body: str | None = None
         if prepared.method != "GET":
             body, encoded = (encoded or None), ""
             if body is not None and "content-type" not in prepared.headers:
                 prepared.headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if "?" in base or "#" in base:  # a query or fragment of the URL's own: as requests joins them
+        if any(mark in url for mark in "?#@"):
+            # A query or fragment of the URL's own (joined as requests joins them), or user info: prepared
+            # each time, never kept (a query may hold what a user sent, user info a password).
             prepared.prepare_url(url, encoded or None)
         else:
+            base = self._prepared_url(url)
             prepared.url = f"{base}?{encoded}" if encoded else base
         prepared.body = body
         prepared.prepare_content_length(body)
@@ -109,7 +112,7 @@ class WikiSession(requests.Session):
         return self.send(prepared, timeout=timeout, allow_redirects=False, **settings)
 
     def _prepared_url(self, url: str) -> str:
-        """``url`` as requests prepares it (IDNA host, requoted), once per URL."""
+        """``url`` (no query, fragment or user info) as requests prepares it (IDNA host, requoted), once per URL."""
         found = self._prepared_urls.get(url)
         if found is None:
             prepared = requests.PreparedRequest()

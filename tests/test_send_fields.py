@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from mwsso import http
+from mwsso.protocol import signature
 from mwsso.protocol.signature import HmacSha1Auth
 
 # A fixed nonce and clock: the same request signs to the same Authorization header on both paths.
@@ -28,6 +29,7 @@ CASES = [
     ("GET", "http://bücher.example/w/api.php", {"action": "query"}),
     ("GET", "http://wiki.test/wiki api/api.php", {"action": "query"}),
     ("post", "https://[::1]:8443/w/api.php", {"action": "purge", "titles": "A"}),
+    ("get", "http://bot:pass@wiki.test/w/api.php", {"action": "query"}),
 ]
 
 
@@ -77,6 +79,7 @@ def _shape(request: requests.PreparedRequest, kwargs: dict[str, Any]) -> dict[st
 
 @pytest.mark.parametrize(("method", "url", "fields"), CASES)
 def test_the_same_request_as_session_request(monkeypatch, method, url, fields):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/site/ca.pem")  # never opened: the request is not let through
     where = "params" if method.upper() == "GET" else "data"
     theirs = _sent(monkeypatch, lambda: http.request(method, url, auth=AUTH, **{where: fields}))
     ours = _sent(monkeypatch, lambda: http.send_fields(method, url, fields, auth=AUTH))
@@ -134,6 +137,7 @@ def test_on_the_wire_no_cookie_kept_no_redirect_followed_and_the_answer_bounded(
     http.send_fields("GET", f"{wiki}/w/api.php", {"action": "query"}, auth=AUTH)
     moved = http.send_fields("GET", f"{wiki}/moved", {"action": "query"}, auth=AUTH)
     assert moved.status_code == 302 and moved.headers["Location"] == "/elsewhere"
+    assert moved.next is not None and "Cookie" not in moved.next.headers  # prepared, not followed, no cookie
     assert _Wiki.seen == [
         ("POST", "/w/api.php", None, b"action=edit&text=a+b%26c"),
         ("GET", "/w/api.php?action=query", None, b""),  # the cookie the first answer set is not sent back
@@ -142,3 +146,14 @@ def test_on_the_wire_no_cookie_kept_no_redirect_followed_and_the_answer_bounded(
     monkeypatch.setattr(http, "MAX_ANSWER_BYTES", 1000)
     with pytest.raises(http.AnswerTooLarge):
         http.send_fields("GET", f"{wiki}/big", {"action": "query"}, auth=AUTH)
+
+
+def test_nothing_a_user_sent_or_a_password_is_kept_between_requests(monkeypatch):
+    session = http.get_session()
+    for url in ("http://wiki.test/w/api.php?title=Secret+draft", "http://bot:hunter2@wiki.test/w/api.php",
+                "http://wiki.test/w/api.php#x", "http://wiki.test/w/api.php"):  # fmt: skip
+        _sent(monkeypatch, lambda url=url: http.send_fields("GET", url, {"text": "my edit"}, auth=AUTH))
+    assert list(session._prepared_urls.items()) == [("http://wiki.test/w/api.php", "http://wiki.test/w/api.php")]
+    signature._encoded_address.cache_clear()
+    _sent(monkeypatch, lambda: http.send_fields("GET", "http://bot:hunter2@wiki.test/w/api.php?q=1", {}, auth=AUTH))
+    assert signature._encoded_address.cache_info().currsize == 0

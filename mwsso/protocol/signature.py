@@ -58,13 +58,21 @@ def signature_base_string(method: str, url: str, parameters: list[tuple[str, str
     # name and value is encoded already), so three replacements are the whole of percent_encode here, at a
     # fraction of its per-character cost on a string as long as an edit's text.
     encoded = normalized.replace("%", "%25").replace("=", "%3D").replace("&", "%26")
-    return f"{method.upper()}&{_encoded_base_string_uri(url.partition('#')[0].partition('?')[0])}&{encoded}"
+    return f"{method.upper()}&{_encoded_base_string_uri(url)}&{encoded}"
+
+
+def _encoded_base_string_uri(url: str) -> str:
+    # The same few API URLs on every call, kept without their query (what a user sent) and never with user
+    # info (a password): base_string_uri drops both, so the result is the same.
+    address = url.partition("#")[0].partition("?")[0]
+    if "@" in address:
+        return percent_encode(base_string_uri(url))
+    return _encoded_address(address)
 
 
 @lru_cache(maxsize=256)
-def _encoded_base_string_uri(url: str) -> str:
-    # The same few API URLs on every call (no query: nothing a user sent is kept).
-    return percent_encode(base_string_uri(url))
+def _encoded_address(address: str) -> str:
+    return percent_encode(base_string_uri(address))
 
 
 def hmac_sha1(base_string: str, consumer_secret: str, token_secret: str = "") -> str:
