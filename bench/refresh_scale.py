@@ -319,7 +319,8 @@ def bench_api(wiki: Wiki, calls: int, thread_counts: list[int], rounds: int = 5)
 
     ours, theirs, stored = cpu_per_call([mwsso_call, oauthlib_call, stored_call])
     figures: dict[str, Any] = {
-        "cpu": median(ours), "reference_cpu": median(theirs), "stored_cpu": median(stored),
+        "cpu": statistics.median(ours), "reference_cpu": statistics.median(theirs),
+        "stored_cpu": statistics.median(stored),
         "cpu_ratio": paired(ours, theirs), "stored_cpu_ratio": paired(ours, stored),
         "cpu_best_of_ratio": min(ours) / min(theirs), "cpu_blocks": len(ours), "rounds": rounds, "throughput": {},
     }  # fmt: skip
@@ -338,15 +339,12 @@ def bench_api(wiki: Wiki, calls: int, thread_counts: list[int], rounds: int = 5)
         )
         ours_rate, theirs_rate, stored_rate = rates
         figures["throughput"][threads] = {
-            "calls_per_second": median(ours_rate), "reference": median(theirs_rate), "stored": median(stored_rate),
+            "calls_per_second": statistics.median(ours_rate), "reference": statistics.median(theirs_rate),
+            "stored": statistics.median(stored_rate),
             "ratio": paired(ours_rate, theirs_rate), "stored_ratio": paired(ours_rate, stored_rate),
             "connections": opened, "best_of_ratio": max(ours_rate) / max(theirs_rate),
         }  # fmt: skip
     return figures
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def paired(ours: list[float], theirs: list[float]) -> float:

@@ -51,10 +51,14 @@ def wiki() -> Iterator[tuple[str, list[str]]]:
     yield from _serve(b"wiki")
 
 
+# Every variable requests reads for proxies and CA bundles: a test starts without any of the machine's.
+ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+               "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # fmt: skip
+
+
 @pytest.fixture(autouse=True)
 def fresh_session(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
-                 "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # fmt: skip
+    for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     http.reset_session()
     yield

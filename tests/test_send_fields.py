@@ -14,6 +14,7 @@ import requests
 from mwsso import http
 from mwsso.protocol import signature
 from mwsso.protocol.signature import HmacSha1Auth
+from tests.test_http_environment import ENVIRONMENT
 
 # A fixed nonce and clock: the same request signs to the same Authorization header on both paths.
 AUTH = HmacSha1Auth("consumer", "consumer-secret", "token", "token-secret", nonce="n0nce", clock=lambda: 1.7e9)
@@ -35,8 +36,7 @@ CASES = [
 
 @pytest.fixture(autouse=True)
 def fresh_session(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
-                 "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # fmt: skip
+    for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.test:3128")  # send settings from the environment count too
     monkeypatch.setenv("NO_PROXY", "bücher.example")
